@@ -1,0 +1,196 @@
+/* The on-disk image format: the contract between libtcp.so (writer) and
+ * tcp-restore / tcp-inspect (readers).
+ *
+ * File = file header, then sections. Each section = section header + payload.
+ * Every header and every payload carries a checksum (image/checksum.h). The
+ * last section is END; a file without a valid END is incomplete. Page data in
+ * PAGES sections starts page-aligned in the file so that the restorer can read
+ * it straight into place (or map it, for lazy restore).
+ * All integers are little-endian x86-64 native. Bump TCP_FORMAT_VERSION on any
+ * layout change. */
+#ifndef TCP_IMAGE_FORMAT_H
+#define TCP_IMAGE_FORMAT_H
+
+#include <stdint.h>
+
+#define TCP_IMAGE_MAGIC "TCPIMAGE"
+#define TCP_FORMAT_VERSION 1
+#define TCP_ARCH_X86_64 1
+#define TCP_PAGE_SIZE 4096u
+#define TCP_SECTION_MAGIC 0x53504354u /* "TCPS" */
+#define TCP_PATH_MAX 4096
+#define TCP_NSIG 64
+
+struct tcp_file_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;	/* sizeof(struct tcp_file_header) */
+	uint32_t arch;
+	uint32_t page_size;
+	uint64_t reserved[4];
+	uint64_t checksum;	/* of the bytes before this field */
+};
+
+enum tcp_section_type {
+	TCP_SEC_PROCESS = 1,
+	TCP_SEC_REGION = 2,
+	TCP_SEC_PAGES = 3,
+	TCP_SEC_THREAD = 4,
+	TCP_SEC_FD = 5,
+	TCP_SEC_END = 99,
+};
+
+struct tcp_section_header {
+	uint32_t magic;
+	uint32_t type;
+	uint64_t length;	/* payload bytes that follow */
+	uint64_t payload_sum;
+	uint64_t header_sum;	/* of the 24 bytes before this field */
+};
+
+/* What PR_SET_MM_MAP needs (values from /proc/self/stat and brk(0)). */
+struct tcp_mm {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+};
+
+struct tcp_ksigaction {	/* the kernel's struct sigaction for rt_sigaction */
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct tcp_itimer {
+	int64_t interval_sec, interval_usec, value_sec, value_usec;
+};
+
+struct tcp_rlimit {
+	uint64_t cur, max;
+};
+
+#define TCP_NRLIMITS 16
+#define TCP_AUXV_WORDS 128
+
+struct tcp_process {
+	int64_t time_sec, time_nsec;	/* CLOCK_REALTIME at checkpoint */
+	int32_t pid;
+	uint32_t uid, gid, umask;
+	uint32_t generation;
+	uint32_t nthreads, nregions, nfds;
+	uint32_t auxv_bytes;
+	uint32_t xstate_size;		/* from the signal frame's fpstate */
+	uint64_t xcr0;			/* XCR0 of the CPU at checkpoint */
+	uint64_t xfeatures;		/* XSAVE features present in the frame */
+	struct tcp_mm mm;
+	uint64_t auxv[TCP_AUXV_WORDS];
+	struct tcp_rlimit rlimits[TCP_NRLIMITS];
+	struct tcp_ksigaction sigactions[TCP_NSIG];	/* index = signal - 1 */
+	uint64_t pending;		/* pending signals (bit sig-1), to raise again */
+	struct tcp_itimer itimers[3];
+	uint64_t resume_slot;		/* address of libtcp's struct tcp_resume_slot */
+	uint32_t cmdline_len;
+	uint32_t reserved0;
+	char hostname[72];
+	char prog[256];
+	char exe[TCP_PATH_MAX];
+	char cwd[TCP_PATH_MAX];
+	char cmdline[TCP_PATH_MAX];	/* NUL-separated argv, maybe truncated */
+};
+
+enum tcp_region_kind {
+	TCP_REG_ANON = 1,	/* private anonymous */
+	TCP_REG_FILE = 2,	/* private file mapping */
+	TCP_REG_FILE_SHARED = 3,/* shared file mapping: the file holds the data */
+	TCP_REG_HEAP = 4,
+	TCP_REG_STACK = 5,	/* main thread stack, grows down */
+	TCP_REG_VDSO = 6,	/* [vdso]: not stored, moved at restore */
+	TCP_REG_VVAR = 7,	/* [vvar], [vvar_vclock]: likewise */
+};
+
+#define TCP_REGF_GROWSDOWN 1u
+
+struct tcp_region {
+	uint64_t start, end;
+	uint64_t offset;	/* file offset */
+	uint32_t prot;		/* PROT_* */
+	uint32_t kind;
+	uint32_t flags;
+	uint32_t dev_major, dev_minor;
+	uint32_t build_id_len;
+	uint64_t inode;
+	uint64_t file_size;
+	int64_t mtime_sec, mtime_nsec;
+	uint8_t build_id[32];
+	uint64_t stored_pages;
+	uint32_t path_len;	/* bytes of path that follow, no NUL */
+	uint32_t reserved0;
+};
+
+/* PAGES payload: this head, then nruns runs, then zero padding up to
+ * data_offset (relative to the payload start; the absolute file offset is a
+ * multiple of TCP_PAGE_SIZE), then the pages of every run in order. */
+struct tcp_pages_head {
+	uint64_t region_index;
+	uint64_t nruns;
+	uint64_t data_offset;
+	uint64_t reserved0;
+};
+
+struct tcp_run {
+	uint64_t addr;
+	uint64_t npages;
+};
+
+struct tcp_altstack {
+	uint64_t sp;
+	int32_t flags;
+	uint32_t reserved0;
+	uint64_t size;
+};
+
+#define TCP_MAX_FRAMES 32
+
+struct tcp_thread {
+	int32_t tid;
+	uint32_t is_leader;
+	/* Resume context saved by tcp_ctx_save(): rbx rbp r12 r13 r14 r15 rsp rip */
+	uint64_t ctx[8];
+	uint64_t fs_base, gs_base;
+	uint64_t uctx_addr;	/* the ucontext of the signal frame it sits in */
+	uint64_t sigmask;	/* the app's mask, as in that frame */
+	struct tcp_altstack altstack;
+	uint64_t robust_head, robust_len;
+	uint64_t rseq_addr;
+	uint32_t rseq_len, rseq_sig;
+	uint64_t tid_addr;	/* glibc's descriptor tid field (clear-child-tid) */
+	uint32_t nframes;
+	uint32_t reserved0;
+	uint64_t frames[TCP_MAX_FRAMES]; /* return addresses, innermost first */
+};
+
+enum tcp_fd_kind {
+	TCP_FD_REGULAR = 1,	/* reopened by path, offset restored, written files rolled back */
+	TCP_FD_INHERIT = 2,	/* fd 0-2 on a tty/pipe/socket: taken from the restorer */
+	TCP_FD_DEVICE = 3,	/* character device reopened by path (/dev/null, ...) */
+	TCP_FD_DELETED = 4,	/* deleted-but-open regular file: content in the image */
+};
+
+struct tcp_fd {
+	int32_t fd;
+	uint32_t kind;
+	uint32_t flags;		/* open flags (O_ACCMODE, O_APPEND, ...) without O_CLOEXEC */
+	uint32_t cloexec;
+	uint64_t pos;
+	uint64_t size;		/* st_size at checkpoint */
+	uint32_t mode;		/* st_mode */
+	uint32_t path_len;	/* path bytes that follow, no NUL */
+	uint64_t dev, inode;
+	int64_t mtime_sec, mtime_nsec;
+	uint64_t content_len;	/* DELETED: file bytes that follow the path */
+};
+
+struct tcp_end {
+	uint64_t section_count;	/* sections before END */
+	uint64_t end_offset;	/* file offset of END's header */
+};
+
+#endif

@@ -1,0 +1,402 @@
+#include "reader.h"
+#include "checksum.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *img_section_name(uint32_t type)
+{
+	switch (type) {
+	case TCP_SEC_PROCESS: return "PROCESS";
+	case TCP_SEC_REGION: return "REGION";
+	case TCP_SEC_PAGES: return "PAGES";
+	case TCP_SEC_THREAD: return "THREAD";
+	case TCP_SEC_FD: return "FD";
+	case TCP_SEC_END: return "END";
+	default: return "unknown";
+	}
+}
+
+struct ctx {
+	int fd;
+	const char *name;
+	char *err;
+	size_t errlen;
+	uint64_t sec_no, sec_off;
+	uint32_t sec_type;
+};
+
+static int fail(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(c->err, c->errlen, "image %s: ", c->name);
+	if (c->sec_off && n >= 0 && (size_t)n < c->errlen)
+		n += snprintf(c->err + n, c->errlen - (size_t)n, "section #%llu (%s) at offset %llu: ",
+			      (unsigned long long)c->sec_no, img_section_name(c->sec_type),
+			      (unsigned long long)c->sec_off);
+	if (n >= 0 && (size_t)n < c->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int read_at(struct ctx *c, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(c->fd, (char *)buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(c, "read error at offset %llu: %s", (unsigned long long)(off + done), strerror(errno));
+		if (n == 0)
+			return fail(c, "unexpected end of file at offset %llu", (unsigned long long)(off + done));
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Checksums `len` bytes of the file at `off` without keeping them. */
+static int sum_range(struct ctx *c, uint64_t off, uint64_t len, uint64_t *out)
+{
+	enum { CHUNK = 1 << 20 };
+	char *buf = malloc(CHUNK);
+	struct csum s;
+	if (!buf)
+		return fail(c, "out of memory");
+	csum_init(&s);
+	while (len) {
+		size_t n = len > CHUNK ? CHUNK : (size_t)len;
+		if (read_at(c, buf, n, off)) {
+			free(buf);
+			return -1;
+		}
+		csum_update(&s, buf, n);
+		off += n;
+		len -= n;
+	}
+	free(buf);
+	*out = csum_final(&s);
+	return 0;
+}
+
+/* Makes room for element n of an array that grows in powers of two
+ * (capacity 4, 8, 16, ...): reallocates only when n reaches the capacity. */
+static void *grow(void *arr, size_t n, size_t elem)
+{
+	if ((n > 0 && n < 4) || (n >= 4 && (n & (n - 1))))
+		return arr;
+	return realloc(arr, elem * (n < 4 ? 4 : n * 2));
+}
+
+static int check_path(struct ctx *c, const char *p, uint32_t len)
+{
+	if (len == 0 || len >= TCP_PATH_MAX)
+		return fail(c, "bad path length %u", len);
+	if (memchr(p, 0, len))
+		return fail(c, "path contains a NUL byte");
+	return 0;
+}
+
+static int add_region(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len)
+{
+	struct tcp_region r;
+	if (len < sizeof(r))
+		return fail(c, "payload of %llu bytes is too short", (unsigned long long)len);
+	memcpy(&r, payload, sizeof(r));
+	if (len != sizeof(r) + r.path_len)
+		return fail(c, "length %llu does not match path length %u", (unsigned long long)len, r.path_len);
+	if (r.path_len && check_path(c, payload + sizeof(r), r.path_len))
+		return -1;
+	if (r.start >= r.end || r.start % TCP_PAGE_SIZE || r.end % TCP_PAGE_SIZE)
+		return fail(c, "bad address range %llx-%llx", (unsigned long long)r.start, (unsigned long long)r.end);
+	if (r.kind < TCP_REG_ANON || r.kind > TCP_REG_VVAR)
+		return fail(c, "unknown region kind %u", r.kind);
+	if (r.prot & ~7u)
+		return fail(c, "bad protection bits %x", r.prot);
+	if (r.build_id_len > sizeof(r.build_id))
+		return fail(c, "bad build-id length %u", r.build_id_len);
+	if ((r.kind == TCP_REG_FILE || r.kind == TCP_REG_FILE_SHARED) && !r.path_len)
+		return fail(c, "file region without a path");
+	if (img->nregions && r.start < img->regions[img->nregions - 1].r.end)
+		return fail(c, "region %llx-%llx overlaps or is out of order", (unsigned long long)r.start,
+			    (unsigned long long)r.end);
+	void *n = grow(img->regions, img->nregions, sizeof(*img->regions));
+	if (!n)
+		return fail(c, "out of memory");
+	img->regions = n;
+	struct img_region *ir = &img->regions[img->nregions];
+	ir->r = r;
+	ir->path = strndup(payload + sizeof(r), r.path_len);
+	if (!ir->path)
+		return fail(c, "out of memory");
+	img->nregions++;
+	return 0;
+}
+
+static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len, uint64_t payload_off)
+{
+	struct tcp_pages_head h;
+	if (len < sizeof(h))
+		return fail(c, "payload too short");
+	memcpy(&h, payload, sizeof(h));
+	if (h.region_index >= img->nregions)
+		return fail(c, "refers to region %llu, but only %zu regions precede it",
+			    (unsigned long long)h.region_index, img->nregions);
+	if (h.nruns == 0 || h.nruns > (len - sizeof(h)) / sizeof(struct tcp_run))
+		return fail(c, "bad run count %llu", (unsigned long long)h.nruns);
+	uint64_t table_end = sizeof(h) + h.nruns * sizeof(struct tcp_run);
+	if (h.data_offset < table_end || h.data_offset > len || (payload_off + h.data_offset) % TCP_PAGE_SIZE)
+		return fail(c, "bad data offset %llu", (unsigned long long)h.data_offset);
+	const struct img_region *reg = &img->regions[h.region_index];
+	if (reg->r.kind == TCP_REG_VDSO || reg->r.kind == TCP_REG_VVAR || reg->r.kind == TCP_REG_FILE_SHARED)
+		return fail(c, "pages stored for a region that cannot hold them (%s)", reg->path);
+	uint64_t data = h.data_offset, prev_end = reg->r.start;
+	for (uint64_t i = 0; i < h.nruns; i++) {
+		struct tcp_run run;
+		memcpy(&run, payload + sizeof(h) + i * sizeof(run), sizeof(run));
+		uint64_t bytes = run.npages * TCP_PAGE_SIZE;
+		if (run.npages == 0 || run.npages > (reg->r.end - reg->r.start) / TCP_PAGE_SIZE ||
+		    run.addr % TCP_PAGE_SIZE || run.addr < prev_end || run.addr > reg->r.end - bytes)
+			return fail(c, "run %llu (%llx, %llu pages) is outside region %llx-%llx or out of order",
+				    (unsigned long long)i, (unsigned long long)run.addr, (unsigned long long)run.npages,
+				    (unsigned long long)reg->r.start, (unsigned long long)reg->r.end);
+		if (bytes > len - data)
+			return fail(c, "run %llu extends past the section", (unsigned long long)i);
+		if (img->nextents && img->extents[img->nextents - 1].region == h.region_index &&
+		    run.addr < img->extents[img->nextents - 1].addr + img->extents[img->nextents - 1].npages * TCP_PAGE_SIZE)
+			return fail(c, "run %llu overlaps an earlier one", (unsigned long long)i);
+		void *n = grow(img->extents, img->nextents, sizeof(*img->extents));
+		if (!n)
+			return fail(c, "out of memory");
+		img->extents = n;
+		img->extents[img->nextents++] = (struct img_extent){
+			.region = (uint32_t)h.region_index, .addr = run.addr, .npages = run.npages,
+			.file_off = payload_off + data };
+		data += bytes;
+		prev_end = run.addr + bytes;
+		img->page_bytes += bytes;
+	}
+	if (data != len)
+		return fail(c, "%llu bytes of data after the last run", (unsigned long long)(len - data));
+	return 0;
+}
+
+static int add_thread(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len)
+{
+	if (len != sizeof(struct tcp_thread))
+		return fail(c, "payload of %llu bytes, expected %zu", (unsigned long long)len, sizeof(struct tcp_thread));
+	void *n = grow(img->threads, img->nthreads, sizeof(*img->threads));
+	if (!n)
+		return fail(c, "out of memory");
+	img->threads = n;
+	memcpy(&img->threads[img->nthreads], payload, sizeof(struct tcp_thread));
+	if (img->threads[img->nthreads].nframes > TCP_MAX_FRAMES)
+		return fail(c, "bad frame count");
+	img->nthreads++;
+	return 0;
+}
+
+static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len, uint64_t payload_off)
+{
+	struct tcp_fd f;
+	if (len < sizeof(f))
+		return fail(c, "payload too short");
+	memcpy(&f, payload, sizeof(f));
+	if (f.path_len > len - sizeof(f) || f.content_len != len - sizeof(f) - f.path_len)
+		return fail(c, "lengths do not add up (path %u, content %llu, payload %llu)", f.path_len,
+			    (unsigned long long)f.content_len, (unsigned long long)len);
+	if (f.fd < 0 || f.kind < TCP_FD_REGULAR || f.kind > TCP_FD_DELETED)
+		return fail(c, "bad fd %d or kind %u", f.fd, f.kind);
+	if (f.kind != TCP_FD_INHERIT && check_path(c, payload + sizeof(f), f.path_len))
+		return -1;
+	if (f.content_len && f.kind != TCP_FD_DELETED)
+		return fail(c, "content stored for fd %d that is not a deleted file", f.fd);
+	for (size_t i = 0; i < img->nfds; i++)
+		if (img->fds[i].f.fd == f.fd)
+			return fail(c, "fd %d appears twice", f.fd);
+	void *n = grow(img->fds, img->nfds, sizeof(*img->fds));
+	if (!n)
+		return fail(c, "out of memory");
+	img->fds = n;
+	struct img_fd *d = &img->fds[img->nfds];
+	d->f = f;
+	d->path = strndup(payload + sizeof(f), f.path_len);
+	d->content_off = payload_off + sizeof(f) + f.path_len;
+	if (!d->path)
+		return fail(c, "out of memory");
+	img->nfds++;
+	return 0;
+}
+
+/* Reads the small part of a payload into memory: everything for most
+ * sections, the head and run table for PAGES, the head and path for FD. */
+static uint64_t small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t payload_off)
+{
+	if (type == TCP_SEC_PAGES) {
+		struct tcp_pages_head h;
+		if (len < sizeof(h) || read_at(c, &h, sizeof(h), payload_off))
+			return len < sizeof(h) ? len : 0;
+		return h.data_offset < len ? h.data_offset : len;
+	}
+	if (type == TCP_SEC_FD) {
+		struct tcp_fd f;
+		if (len < sizeof(f) || read_at(c, &f, sizeof(f), payload_off))
+			return len < sizeof(f) ? len : 0;
+		uint64_t want = sizeof(f) + (uint64_t)f.path_len;
+		return want < len ? want : len;
+	}
+	return len;
+}
+
+int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+{
+	struct ctx c = { .fd = fd, .name = name, .err = err, .errlen = errlen };
+	struct stat st;
+	int have_process = 0, have_end = 0;
+
+	memset(img, 0, sizeof(*img));
+	img->path = strdup(name);
+	if (fstat(fd, &st))
+		return fail(&c, "cannot stat: %s", strerror(errno));
+	img->size = (uint64_t)st.st_size;
+	if (img->size < sizeof(img->hdr))
+		return fail(&c, "file of %llu bytes is too short to be an image (truncated?)", (unsigned long long)img->size);
+	if (read_at(&c, &img->hdr, sizeof(img->hdr), 0))
+		return -1;
+	if (memcmp(img->hdr.magic, TCP_IMAGE_MAGIC, 8))
+		return fail(&c, "not a tcp image (bad magic)");
+	if (img->hdr.checksum != csum_buf(&img->hdr, offsetof(struct tcp_file_header, checksum)))
+		return fail(&c, "file header checksum mismatch (corrupted)");
+	if (img->hdr.version != TCP_FORMAT_VERSION)
+		return fail(&c, "format version %u, this tcp-restore reads version %u", img->hdr.version, TCP_FORMAT_VERSION);
+	if (img->hdr.header_size != sizeof(img->hdr) || img->hdr.arch != TCP_ARCH_X86_64 ||
+	    img->hdr.page_size != TCP_PAGE_SIZE)
+		return fail(&c, "header describes another architecture or page size");
+
+	uint64_t off = sizeof(img->hdr);
+	while (!have_end) {
+		struct tcp_section_header sh;
+		c.sec_no++;
+		c.sec_off = off;
+		c.sec_type = 0;
+		if (off + sizeof(sh) > img->size)
+			return fail(&c, "image ends without its END section: it is incomplete (a checkpoint that "
+					"was interrupted, or a truncated copy); use an older image");
+		if (read_at(&c, &sh, sizeof(sh), off))
+			return -1;
+		if (sh.magic != TCP_SECTION_MAGIC ||
+		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)))
+			return fail(&c, "section header is corrupted");
+		c.sec_type = sh.type;
+		uint64_t poff = off + sizeof(sh);
+		if (sh.length > img->size - poff)
+			return fail(&c, "section length %llu runs past the end of the file (truncated)",
+				    (unsigned long long)sh.length);
+		uint64_t small = small_part(&c, sh.type, sh.length, poff);
+		if (small > (64u << 20))
+			return fail(&c, "section metadata of %llu bytes is implausibly large", (unsigned long long)small);
+		uint64_t sum = 0;
+		if (sum_range(&c, poff, sh.length, &sum))
+			return -1;
+		if (sum != sh.payload_sum)
+			return fail(&c, "checksum mismatch: the section is corrupted");
+		char *p = malloc(small ? small : 1);
+		if (!p)
+			return fail(&c, "out of memory");
+		int rc = read_at(&c, p, small, poff);
+		if (!rc) {
+			switch (sh.type) {
+			case TCP_SEC_PROCESS:
+				if (have_process)
+					rc = fail(&c, "second PROCESS section");
+				else if (sh.length != sizeof(img->proc))
+					rc = fail(&c, "payload of %llu bytes, expected %zu", (unsigned long long)sh.length,
+						  sizeof(img->proc));
+				else {
+					memcpy(&img->proc, p, sizeof(img->proc));
+					have_process = 1;
+				}
+				break;
+			case TCP_SEC_REGION: rc = add_region(&c, img, p, sh.length); break;
+			case TCP_SEC_PAGES:
+				/* add_pages needs the whole table; `small` is data_offset when valid */
+				rc = add_pages(&c, img, p, sh.length, poff);
+				break;
+			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
+			case TCP_SEC_FD: rc = add_fd(&c, img, p, sh.length, poff); break;
+			case TCP_SEC_END: {
+				struct tcp_end e;
+				if (sh.length != sizeof(e)) {
+					rc = fail(&c, "bad END length");
+					break;
+				}
+				memcpy(&e, p, sizeof(e));
+				if (e.section_count != c.sec_no - 1 || e.end_offset != off)
+					rc = fail(&c, "END does not match the sections read (%llu sections, expected %llu)",
+						  (unsigned long long)(c.sec_no - 1), (unsigned long long)e.section_count);
+				else if (poff + sh.length != img->size)
+					rc = fail(&c, "%llu bytes of garbage after END",
+						  (unsigned long long)(img->size - poff - sh.length));
+				have_end = 1;
+				break;
+			}
+			default: rc = fail(&c, "unknown section type %u", sh.type);
+			}
+		}
+		free(p);
+		if (rc)
+			return -1;
+		off = poff + sh.length;
+	}
+	c.sec_off = 0;
+	if (!have_process)
+		return fail(&c, "no PROCESS section");
+	if (img->proc.nregions != img->nregions || img->proc.nthreads != img->nthreads || img->proc.nfds != img->nfds)
+		return fail(&c, "section counts do not match the PROCESS section");
+	if (img->nthreads == 0)
+		return fail(&c, "no THREAD section");
+	if (img->proc.cmdline_len > sizeof(img->proc.cmdline) || img->proc.auxv_bytes > sizeof(img->proc.auxv))
+		return fail(&c, "PROCESS section has bad lengths");
+	/* Strings in the fixed-size PROCESS fields must be terminated. */
+	img->proc.hostname[sizeof(img->proc.hostname) - 1] = 0;
+	img->proc.prog[sizeof(img->proc.prog) - 1] = 0;
+	img->proc.exe[sizeof(img->proc.exe) - 1] = 0;
+	img->proc.cwd[sizeof(img->proc.cwd) - 1] = 0;
+	return 0;
+}
+
+int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(img, 0, sizeof(*img));
+		snprintf(err, errlen, "image %s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = img_load_fd(fd, path, img, err, errlen);
+	close(fd);
+	return rc;
+}
+
+void img_free(struct tcp_image *img)
+{
+	for (size_t i = 0; i < img->nregions; i++)
+		free(img->regions[i].path);
+	for (size_t i = 0; i < img->nfds; i++)
+		free(img->fds[i].path);
+	free(img->regions);
+	free(img->extents);
+	free(img->threads);
+	free(img->fds);
+	free(img->path);
+	memset(img, 0, sizeof(*img));
+}

@@ -1,0 +1,54 @@
+/* Hosted image reader: loads and validates a whole image (every checksum,
+ * every length and offset) before anything trusts it. Used by tcp-restore
+ * and tcp-inspect. */
+#ifndef TCP_IMAGE_READER_H
+#define TCP_IMAGE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "format.h"
+
+struct img_region {
+	struct tcp_region r;
+	char *path;		/* NUL-terminated copy */
+};
+
+/* One run of stored pages, located in the image file. */
+struct img_extent {
+	uint32_t region;
+	uint64_t addr, npages;
+	uint64_t file_off;
+};
+
+struct img_fd {
+	struct tcp_fd f;
+	char *path;
+	uint64_t content_off;	/* DELETED: where the content starts in the file */
+};
+
+struct tcp_image {
+	char *path;
+	uint64_t size;
+	struct tcp_file_header hdr;
+	struct tcp_process proc;
+	struct img_region *regions;
+	size_t nregions;
+	struct img_extent *extents;
+	size_t nextents;
+	struct tcp_thread *threads;
+	size_t nthreads;
+	struct img_fd *fds;
+	size_t nfds;
+	uint64_t page_bytes;
+};
+
+const char *img_section_name(uint32_t type);
+
+/* Loads `path`. On failure returns -1 with a message in err (naming the file,
+ * the damaged section and its offset). */
+int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen);
+/* Same, from an open fd of the given size (used by tests and the fuzzer). */
+int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen);
+void img_free(struct tcp_image *img);
+
+#endif

@@ -1,0 +1,38 @@
+/* Streaming image writer. Freestanding (raw syscalls only): it runs inside
+ * the checkpoint signal handler while the app is stopped. The first error
+ * sticks in `err` (a -errno) and makes every later call a no-op, so callers
+ * check once at the end. */
+#ifndef TCP_IMAGE_WRITER_H
+#define TCP_IMAGE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "checksum.h"
+#include "format.h"
+
+struct img_writer {
+	int fd;
+	int err;		/* first error, -errno; 0 if none */
+	uint64_t off;		/* current file offset */
+	uint64_t nsections;
+	uint64_t sec_start;	/* offset of the open section's header */
+	uint32_t sec_type;
+	int sec_open;
+	struct csum sum;
+	uint64_t bytes_data;	/* page bytes written, for the log */
+};
+
+void iw_begin(struct img_writer *w, int fd);
+void iw_open(struct img_writer *w, uint32_t type);
+void iw_data(struct img_writer *w, const void *p, size_t len);
+void iw_pad_to_page(struct img_writer *w);
+void iw_close(struct img_writer *w);
+/* One whole small section: payload = a followed by b (b may be NULL). */
+void iw_section(struct img_writer *w, uint32_t type, const void *a, size_t alen, const void *b, size_t blen);
+/* A PAGES section for region `index`: the pages of `runs` read from memory,
+ * copied through `bounce` first when it is not NULL. */
+void iw_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, uint64_t nruns, char *bounce,
+	      size_t bounce_len);
+void iw_end(struct img_writer *w);
+
+#endif

@@ -1,0 +1,28 @@
+/* Configuration of libtcp.so, read once from TCP_* environment variables at
+ * start-up. See README.md for the meaning of each. */
+#ifndef TCP_CONFIG_H
+#define TCP_CONFIG_H
+
+#include <stddef.h>
+
+struct tcp_config {
+	char dir[4096];		/* TCP_DIR: absolute image directory */
+	int keep;		/* TCP_KEEP: generations kept (>= 1) */
+	int signal;		/* TCP_SIGNAL: checkpoint and continue */
+	int stop_signal;	/* TCP_STOP_SIGNAL: checkpoint and exit 85 (0 = none) */
+	int log;		/* TCP_LOG: 0 quiet, 1 one line per checkpoint, 2 verbose */
+};
+
+#define TCP_EXIT_CHECKPOINTED 85
+
+/* Parses a signal name ("USR1", "SIGUSR1", "10", "RTMIN+2"). Returns the
+ * number, or -1. "0"/"none" gives 0 where allow_none is set. */
+int tcp_parse_signal(const char *s, int allow_none);
+
+/* Fills `c` from the variables returned by `get` (getenv in the library,
+ * a table in the tests). `cwd` is the default directory. Returns 0, or -1
+ * with a message naming the variable in err. */
+int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *name), const char *cwd, char *err,
+		     size_t errlen);
+
+#endif

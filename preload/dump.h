@@ -1,0 +1,63 @@
+/* The dump: everything here runs inside the trigger handler while the app
+ * is stopped, so it uses raw system calls and the scratch arena only (no
+ * malloc, no stdio, no locks). */
+#ifndef TCP_DUMP_H
+#define TCP_DUMP_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "internal.h"
+#include "../image/writer.h"
+
+struct dump_region {
+	struct tcp_region rec;
+	const char *path;	/* NUL-terminated, inside the maps text */
+	int store;		/* may hold pages that must go into the image */
+};
+
+struct dump_fd {
+	struct tcp_fd rec;
+	char path[TCP_PATH_MAX];
+};
+
+struct dump_ctx {
+	/* scratch arena: one anonymous mapping, left out of the image */
+	char *arena;
+	uint64_t arena_len, used;
+	char *maps;
+	uint64_t maps_len;
+	struct dump_region *regions;
+	uint64_t nregions;
+	struct dump_fd *fds;
+	uint64_t nfds;
+	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
+	struct tcp_run *runs;	/* RUNS_PER_SECTION */
+	char *bounce;		/* BOUNCE_LEN */
+	uint64_t stack_lo, stack_hi; /* this thread's stack: copied, not written in place */
+	int sig;
+	ucontext_t *uc;
+	struct tcp_thread thread;
+	struct fbuf err;	/* why the checkpoint failed */
+	char err_mem[1024];
+};
+
+#define PAGEMAP_BATCH 65536
+#define RUNS_PER_SECTION 8192
+#define BOUNCE_LEN (1u << 20)
+
+void *arena_alloc(struct dump_ctx *d, uint64_t len);
+
+/* Each returns 0, or -1 with a message in d->err. */
+int dump_check_process(struct dump_ctx *d);
+int dump_scan_memory(struct dump_ctx *d);
+int dump_scan_fds(struct dump_ctx *d);
+void dump_fill_thread(struct dump_ctx *d, struct tcp_thread *t);
+int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t generation);
+void dump_write_memory(struct dump_ctx *d, struct img_writer *w);
+void dump_write_fds(struct dump_ctx *d, struct img_writer *w);
+
+/* Small helpers over raw syscalls. */
+long read_whole(const char *path, char *buf, uint64_t cap);
+int path_append_num(char *buf, size_t cap, const char *prefix, long n, const char *suffix);
+
+#endif

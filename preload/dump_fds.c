@@ -1,0 +1,181 @@
+/* File descriptors (DESIGN §5): regular files by path with flags, offset and
+ * size; fds 0-2 on terminals, pipes and sockets are taken from the
+ * restorer; character devices are reopened by path; deleted-but-open files
+ * have their content stored. Anything else refuses the checkpoint, naming
+ * the fd and what it is. */
+#include "dump.h"
+#include "../common/fdinfo_parse.h"
+#include "../common/rawsys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static int refuse_fd(struct dump_ctx *d, long fd, const char *what, const char *why)
+{
+	fb_puts(&d->err, "cannot checkpoint fd ");
+	fb_puti(&d->err, fd);
+	fb_puts(&d->err, " (");
+	fb_puts(&d->err, what);
+	fb_puts(&d->err, "): ");
+	fb_puts(&d->err, why);
+	return -1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = f_strlen(s), b = f_strlen(suffix);
+	return a >= b && f_streq(s + a - b, suffix);
+}
+
+static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scratch)
+{
+	char proc[64];
+	struct stat st;
+	struct tcp_fd *r = &out->rec;
+
+	path_append_num(proc, sizeof(proc), "/proc/self/fd/", fd, "");
+	long n = r_readlinkat(R_AT_FDCWD, proc, out->path, sizeof(out->path) - 1);
+	if (n < 0)
+		return refuse_fd(d, fd, "?", "cannot read its /proc/self/fd link");
+	out->path[n] = 0;
+	if (r_fstat((int)fd, &st) < 0)
+		return refuse_fd(d, fd, out->path, "fstat failed");
+	path_append_num(proc, sizeof(proc), "/proc/self/fdinfo/", fd, "");
+	struct fdinfo info;
+	long len = read_whole(proc, scratch, 65536);
+	if (len < 0 || fdinfo_parse(scratch, (size_t)len, &info))
+		return refuse_fd(d, fd, out->path, "cannot parse its /proc/self/fdinfo entry");
+
+	f_memset(r, 0, sizeof(*r));
+	r->fd = (int32_t)fd;
+	r->flags = info.flags & ~(uint32_t)O_CLOEXEC;
+	r->cloexec = (r_fcntl((int)fd, F_GETFD, 0) & FD_CLOEXEC) ? 1 : 0;
+	r->pos = info.pos;
+	r->size = (uint64_t)st.st_size;
+	r->mode = st.st_mode;
+	r->dev = st.st_dev;
+	r->inode = st.st_ino;
+	r->mtime_sec = st.st_mtim.tv_sec;
+	r->mtime_nsec = st.st_mtim.tv_nsec;
+	r->path_len = (uint32_t)f_strlen(out->path);
+
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG:
+		if (ends_with(out->path, " (deleted)")) {
+			if (out->path[0] != '/')
+				return refuse_fd(d, fd, out->path, "an anonymous file (memfd) is not supported yet");
+			r->kind = TCP_FD_DELETED;
+			r->content_len = r->size;
+		} else {
+			r->kind = TCP_FD_REGULAR;
+		}
+		return 0;
+	case S_IFDIR:
+		r->kind = TCP_FD_REGULAR;
+		return 0;
+	case S_IFCHR:
+		if (fd <= 2 && (f_startswith(out->path, "/dev/pts/") || f_startswith(out->path, "/dev/tty") ||
+				f_streq(out->path, "/dev/console"))) {
+			r->kind = TCP_FD_INHERIT;
+			return 0;
+		}
+		if (!f_startswith(out->path, "/dev/"))
+			return refuse_fd(d, fd, out->path, "a character device outside /dev");
+		r->kind = TCP_FD_DEVICE;
+		return 0;
+	case S_IFIFO:
+	case S_IFSOCK:
+		if (fd <= 2) {
+			r->kind = TCP_FD_INHERIT;
+			r->path_len = 0;
+			return 0;
+		}
+		return refuse_fd(d, fd, out->path,
+				 (st.st_mode & S_IFMT) == S_IFIFO
+					 ? "pipes and FIFOs other than the standard fds 0-2 are not supported yet"
+					 : "sockets other than the standard fds 0-2 are not supported yet");
+	default:
+		return refuse_fd(d, fd, out->path, "this kind of file descriptor is not supported yet");
+	}
+}
+
+int dump_scan_fds(struct dump_ctx *d)
+{
+	char *dents = arena_alloc(d, 65536), *scratch = arena_alloc(d, 65536);
+	uint64_t cap = 4096;
+	d->fds = arena_alloc(d, cap * sizeof(*d->fds));
+	if (!dents || !scratch || !d->fds) {
+		fb_puts(&d->err, "out of scratch memory");
+		return -1;
+	}
+	long dir = r_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dir < 0) {
+		fb_puts(&d->err, "cannot list /proc/self/fd");
+		return -1;
+	}
+	int rc = 0;
+	for (;;) {
+		long n = r_getdents64((int)dir, dents, 65536);
+		if (n <= 0)
+			break;
+		for (long pos = 0; pos < n && !rc;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
+			pos += e->d_reclen;
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			long fd = 0;
+			for (const char *c = e->d_name; *c; c++)
+				fd = fd * 10 + (*c - '0');
+			if (fd == dir)
+				continue;
+			if (d->nfds == cap) {
+				fb_puts(&d->err, "more than 4096 open file descriptors");
+				rc = -1;
+				break;
+			}
+			rc = describe(d, fd, &d->fds[d->nfds], scratch);
+			if (!rc)
+				d->nfds++;
+		}
+		if (rc)
+			break;
+	}
+	r_close((int)dir);
+	return rc;
+}
+
+static void write_content(struct dump_ctx *d, struct img_writer *w, const struct dump_fd *f)
+{
+	for (uint64_t off = 0; off < f->rec.content_len && !w->err;) {
+		uint64_t want = f->rec.content_len - off;
+		if (want > BOUNCE_LEN)
+			want = BOUNCE_LEN;
+		long n = r_pread(f->rec.fd, d->bounce, want, (long)off);
+		if (n <= 0) {
+			w->err = n < 0 ? (int)n : -5;
+			return;
+		}
+		iw_data(w, d->bounce, (size_t)n);
+		off += (uint64_t)n;
+	}
+}
+
+void dump_write_fds(struct dump_ctx *d, struct img_writer *w)
+{
+	for (uint64_t i = 0; i < d->nfds && !w->err; i++) {
+		struct dump_fd *f = &d->fds[i];
+		iw_open(w, TCP_SEC_FD);
+		iw_data(w, &f->rec, sizeof(f->rec));
+		iw_data(w, f->path, f->rec.path_len);
+		write_content(d, w, f);
+		iw_close(w);
+	}
+}

@@ -1,0 +1,274 @@
+/* Memory: one REGION section per mapping of /proc/self/maps, followed by
+ * PAGES sections with the pages that cannot be rebuilt from files: touched
+ * anonymous pages that are not all zero, and the copied-on-write pages of
+ * private file mappings (DESIGN §3). */
+#include "dump.h"
+#include "../common/elf_buildid.h"
+#include "../common/maps_parse.h"
+#include "../common/rawsys.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_FILE (1ull << 61)
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = f_strlen(s), b = f_strlen(suffix);
+	return a >= b && f_streq(s + a - b, suffix);
+}
+
+static int refuse_region(struct dump_ctx *d, const struct maps_entry *e, const char *why)
+{
+	fb_puts(&d->err, "cannot checkpoint the mapping ");
+	fb_putu(&d->err, e->start, 16, 0);
+	fb_putc(&d->err, '-');
+	fb_putu(&d->err, e->end, 16, 0);
+	if (e->path[0]) {
+		fb_puts(&d->err, " (");
+		fb_puts(&d->err, e->path);
+		fb_putc(&d->err, ')');
+	}
+	fb_puts(&d->err, ": ");
+	fb_puts(&d->err, why);
+	return -1;
+}
+
+/* Sets kind/flags from the maps entry; returns 0 to record it, 1 to leave it
+ * out, -1 to refuse the checkpoint. */
+static int classify(struct dump_ctx *d, const struct maps_entry *e, struct dump_region *r)
+{
+	const char *p = e->path;
+	r->store = 0;
+	if (f_streq(p, "[vsyscall]"))
+		return 1; /* fixed by the kernel in every process */
+	if (f_streq(p, "[vdso]")) {
+		r->rec.kind = TCP_REG_VDSO;
+		return 0;
+	}
+	if (f_streq(p, "[vvar]") || f_streq(p, "[vvar_vclock]")) {
+		r->rec.kind = TCP_REG_VVAR;
+		return 0;
+	}
+	if (f_streq(p, "[heap]")) {
+		r->rec.kind = TCP_REG_HEAP;
+		r->store = 1;
+		return 0;
+	}
+	if (f_streq(p, "[stack]")) {
+		r->rec.kind = TCP_REG_STACK;
+		r->rec.flags |= TCP_REGF_GROWSDOWN;
+		r->store = 1;
+		return 0;
+	}
+	if (!p[0] || f_startswith(p, "[anon:")) {
+		if (e->shared)
+			return refuse_region(d, e, "shared anonymous memory is not supported yet");
+		r->rec.kind = TCP_REG_ANON;
+		r->store = 1;
+		return 0;
+	}
+	if (p[0] != '/')
+		return refuse_region(d, e, "special kernel mappings of this kind are not supported");
+	if (ends_with(p, " (deleted)"))
+		return refuse_region(d, e, "it maps a file that was deleted (memfd, shared memory or a removed "
+					  "file); not supported yet");
+	struct stat st;
+	long rc = r_fstatat(R_AT_FDCWD, p, &st, 0);
+	if (rc < 0)
+		return refuse_region(d, e, "the mapped file cannot be found on disk by its path");
+	if ((uint64_t)st.st_ino != e->inode)
+		return refuse_region(d, e, "the file at this path was replaced since it was mapped (an upgrade?); "
+					  "restart the program to checkpoint it");
+	r->rec.file_size = (uint64_t)st.st_size;
+	r->rec.mtime_sec = st.st_mtim.tv_sec;
+	r->rec.mtime_nsec = st.st_mtim.tv_nsec;
+	if (e->shared) {
+		r->rec.kind = TCP_REG_FILE_SHARED;
+	} else {
+		r->rec.kind = TCP_REG_FILE;
+		r->store = 1;
+	}
+	return 0;
+}
+
+static int add_region(struct dump_ctx *d, const struct maps_entry *e, const char *path, uint64_t start,
+		      uint64_t end, uint64_t cap)
+{
+	if (d->nregions == cap) {
+		fb_puts(&d->err, "too many memory mappings");
+		return -1;
+	}
+	struct dump_region *r = &d->regions[d->nregions];
+	f_memset(r, 0, sizeof(*r));
+	r->rec.start = start;
+	r->rec.end = end;
+	r->rec.offset = e->offset + (start - e->start);
+	r->rec.prot = (uint32_t)e->prot;
+	r->rec.dev_major = e->dev_major;
+	r->rec.dev_minor = e->dev_minor;
+	r->rec.inode = e->inode;
+	r->path = path;
+	r->rec.path_len = (uint32_t)f_strlen(path);
+	int c = classify(d, e, r);
+	if (c < 0)
+		return -1;
+	if (c > 0)
+		return 0;
+	if (r->rec.kind == TCP_REG_FILE && e->offset == 0 && (e->prot & 1))
+		r->rec.build_id_len = elf_build_id((const void *)start, end - start, r->rec.build_id,
+						   sizeof(r->rec.build_id));
+	d->nregions++;
+	return 0;
+}
+
+int dump_scan_memory(struct dump_ctx *d)
+{
+	long n = -27;
+	for (uint64_t cap = 1 << 20; n == -27 && cap <= (64u << 20); cap *= 4) {
+		uint64_t mark = d->used;
+		d->maps = arena_alloc(d, cap);
+		if (!d->maps)
+			break;
+		n = read_whole("/proc/self/maps", d->maps, cap);
+		if (n == -27)
+			d->used = mark;
+	}
+	if (n < 0) {
+		fb_puts(&d->err, "cannot read /proc/self/maps: ");
+		fb_puts(&d->err, tcp_strerror(n));
+		return -1;
+	}
+	d->maps_len = (uint64_t)n;
+	uint64_t lines = 0;
+	for (uint64_t i = 0; i < d->maps_len; i++)
+		lines += d->maps[i] == '\n';
+	uint64_t cap = lines + 2; /* the arena may split one mapping in two */
+	d->regions = arena_alloc(d, cap * sizeof(*d->regions));
+	struct maps_entry *e = arena_alloc(d, sizeof(*e));
+	if (!d->regions || !e) {
+		fb_puts(&d->err, "out of scratch memory");
+		return -1;
+	}
+	uint64_t a0 = (uint64_t)d->arena, a1 = a0 + d->arena_len;
+	size_t pos = 0;
+	const char *line;
+	long len;
+	while ((len = maps_next_line(d->maps, d->maps_len, &pos, &line)) >= 0) {
+		if (maps_parse_line(line, (size_t)len, e)) {
+			fb_puts(&d->err, "cannot parse a line of /proc/self/maps");
+			return -1;
+		}
+		/* Point into the maps text, NUL-terminated in place. */
+		char *path = (char *)line + len - f_strlen(e->path);
+		path[f_strlen(e->path)] = 0;
+		/* Leave out the scratch arena, even if the kernel merged it with a
+		 * neighbouring mapping of the app. */
+		if (e->end <= a0 || e->start >= a1) {
+			if (add_region(d, e, path, e->start, e->end, cap))
+				return -1;
+			continue;
+		}
+		if (e->start < a0 && add_region(d, e, path, e->start, a0, cap))
+			return -1;
+		if (e->end > a1 && add_region(d, e, path, a1, e->end, cap))
+			return -1;
+	}
+	return 0;
+}
+
+static int page_is_zero(const uint64_t *p)
+{
+	uint64_t acc = 0;
+	for (int i = 0; i < (int)(TCP_PAGE_SIZE / 8); i += 8)
+		acc |= p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] | p[i + 7];
+	return acc == 0;
+}
+
+struct run_acc {
+	struct dump_ctx *d;
+	struct img_writer *w;
+	uint64_t index;
+	uint64_t n;
+	char *bounce;
+};
+
+static void flush_runs(struct run_acc *a)
+{
+	if (a->n)
+		iw_pages(a->w, a->index, a->d->runs, a->n, a->bounce, BOUNCE_LEN);
+	a->n = 0;
+}
+
+static void add_page(struct run_acc *a, uint64_t addr)
+{
+	struct tcp_run *last = a->n ? &a->d->runs[a->n - 1] : 0;
+	if (last && last->addr + last->npages * TCP_PAGE_SIZE == addr) {
+		last->npages++;
+		return;
+	}
+	if (a->n == RUNS_PER_SECTION)
+		flush_runs(a);
+	a->d->runs[a->n].addr = addr;
+	a->d->runs[a->n].npages = 1;
+	a->n++;
+}
+
+static void write_pages(struct dump_ctx *d, struct img_writer *w, uint64_t index, int pagemap_fd)
+{
+	struct dump_region *r = &d->regions[index];
+	int file_backed = r->rec.kind == TCP_REG_FILE;
+	int unreadable = !(r->rec.prot & PROT_READ);
+	struct run_acc a = { d, w, index, 0, 0 };
+	if (r->rec.start < d->stack_hi && r->rec.end > d->stack_lo)
+		a.bounce = d->bounce;
+	/* PROT_NONE memory can hold data (guard pages set by the app after
+	 * writing); make it readable for the dump only. */
+	if (unreadable && r_mprotect((void *)r->rec.start, r->rec.end - r->rec.start, PROT_READ) < 0) {
+		if (!w->err)
+			w->err = -13;
+		return;
+	}
+	for (uint64_t addr = r->rec.start; addr < r->rec.end && !w->err;) {
+		uint64_t npages = (r->rec.end - addr) / TCP_PAGE_SIZE;
+		if (npages > PAGEMAP_BATCH)
+			npages = PAGEMAP_BATCH;
+		long got = r_pread(pagemap_fd, d->pagemap, npages * 8, (long)(addr / TCP_PAGE_SIZE * 8));
+		if (got != (long)(npages * 8)) {
+			w->err = got < 0 ? (int)got : -5;
+			break;
+		}
+		for (uint64_t i = 0; i < npages; i++, addr += TCP_PAGE_SIZE) {
+			uint64_t pm = d->pagemap[i];
+			int keep;
+			if (file_backed)
+				keep = ((pm & PM_PRESENT) && !(pm & PM_FILE)) || (pm & PM_SWAPPED);
+			else
+				keep = ((pm & PM_PRESENT) || (pm & PM_SWAPPED)) && !page_is_zero((const uint64_t *)addr);
+			if (keep)
+				add_page(&a, addr);
+		}
+	}
+	flush_runs(&a);
+	if (unreadable)
+		r_mprotect((void *)r->rec.start, r->rec.end - r->rec.start, (int)r->rec.prot);
+}
+
+void dump_write_memory(struct dump_ctx *d, struct img_writer *w)
+{
+	long pm = r_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+	if (pm < 0) {
+		w->err = (int)pm;
+		return;
+	}
+	for (uint64_t i = 0; i < d->nregions && !w->err; i++) {
+		struct dump_region *r = &d->regions[i];
+		iw_section(w, TCP_SEC_REGION, &r->rec, sizeof(r->rec), r->path, r->rec.path_len);
+		if (r->store)
+			write_pages(d, w, i, (int)pm);
+	}
+	r_close((int)pm);
+}

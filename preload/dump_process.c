@@ -1,0 +1,184 @@
+/* The PROCESS and THREAD sections: everything besides memory and fds that
+ * the restore needs (DESIGN §3). */
+#define _GNU_SOURCE
+#include "dump.h"
+#include "../common/rawsys.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/utsname.h>
+
+/* glibc >= 2.35 exports where its rseq area is; weak so that libtcp still
+ * loads on a glibc without rseq support. */
+extern const long __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+
+#define RSEQ_SIG 0x53053053
+
+struct fpx_sw_bytes {	/* the kernel's software-reserved area of the XSAVE frame */
+	uint32_t magic1, extended_size;
+	uint64_t xfeatures;
+	uint32_t xstate_size, padding[7];
+};
+#define TCP_FP_XSTATE_MAGIC1 0x46505853u
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 27))) /* OSXSAVE */
+		return 0;
+	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+	return ((uint64_t)d << 32) | a;
+}
+
+/* Parses the numeric fields of /proc/self/stat after "(comm) ". */
+static int parse_stat(const char *buf, long len, uint64_t *field, int nfields)
+{
+	long i = len - 1;
+	while (i >= 0 && buf[i] != ')')
+		i--;
+	if (i < 0)
+		return -1;
+	i += 2; /* ") " */
+	int f = 3; /* field 3 is the state letter */
+	while (i < len && f <= nfields) {
+		uint64_t v = 0;
+		int neg = 0;
+		if (buf[i] == '-') {
+			neg = 1;
+			i++;
+		}
+		while (i < len && buf[i] >= '0' && buf[i] <= '9')
+			v = v * 10 + (uint64_t)(buf[i++] - '0');
+		while (i < len && buf[i] != ' ' && buf[i] != '\n')
+			i++; /* the state letter */
+		field[f] = neg ? (uint64_t)0 - v : v;
+		f++;
+		i++;
+	}
+	return f > nfields ? 0 : -1;
+}
+
+int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t generation)
+{
+	char *buf = arena_alloc(d, 8192);
+	uint64_t st[64];
+	struct { long sec, nsec; } ts;
+
+	if (!buf) {
+		fb_puts(&d->err, "out of scratch memory");
+		return -1;
+	}
+	f_memset(p, 0, sizeof(*p));
+	r_clock_gettime(0 /* CLOCK_REALTIME */, &ts);
+	p->time_sec = ts.sec;
+	p->time_nsec = ts.nsec;
+	p->pid = (int32_t)r_getpid();
+	p->uid = (uint32_t)r_getuid();
+	p->gid = (uint32_t)rsys0(__NR_getgid);
+	int um = (int)r_umask(022);
+	r_umask(um);
+	p->umask = (uint32_t)um;
+	p->generation = generation;
+	p->nthreads = 1;
+	p->nregions = (uint32_t)d->nregions;
+	p->nfds = (uint32_t)d->nfds;
+
+	long n = read_whole("/proc/self/stat", buf, 8191);
+	if (n < 0 || parse_stat(buf, n, st, 52)) {
+		fb_puts(&d->err, "cannot read /proc/self/stat");
+		return -1;
+	}
+	p->mm.start_code = st[26];
+	p->mm.end_code = st[27];
+	p->mm.start_stack = st[28];
+	p->mm.start_data = st[45];
+	p->mm.end_data = st[46];
+	p->mm.start_brk = st[47];
+	p->mm.arg_start = st[48];
+	p->mm.arg_end = st[49];
+	p->mm.env_start = st[50];
+	p->mm.env_end = st[51];
+	p->mm.brk = (uint64_t)r_brk(0);
+
+	n = read_whole("/proc/self/auxv", (char *)p->auxv, sizeof(p->auxv));
+	if (n <= 0) {
+		fb_puts(&d->err, "cannot read /proc/self/auxv");
+		return -1;
+	}
+	p->auxv_bytes = (uint32_t)n;
+
+	p->xcr0 = xgetbv0();
+	const struct fpx_sw_bytes *sw = 0;
+	if (d->uc->uc_mcontext.fpregs)
+		sw = (const struct fpx_sw_bytes *)((const char *)d->uc->uc_mcontext.fpregs + 464);
+	if (sw && sw->magic1 == TCP_FP_XSTATE_MAGIC1) {
+		p->xfeatures = sw->xfeatures;
+		p->xstate_size = sw->xstate_size;
+	}
+
+	for (int i = 0; i < TCP_NRLIMITS; i++)
+		r_prlimit(0, i, 0, &p->rlimits[i]);
+	for (int s = 1; s <= TCP_NSIG; s++)
+		r_rt_sigaction(s, 0, &p->sigactions[s - 1]);
+	uint64_t pending = 0;
+	r_rt_sigpending(&pending);
+	pending &= ~(1ull << (tcp_cfg.signal - 1));
+	if (tcp_cfg.stop_signal)
+		pending &= ~(1ull << (tcp_cfg.stop_signal - 1));
+	p->pending = pending;
+	for (int i = 0; i < 3; i++) {
+		struct { long is, iu, vs, vu; } it;
+		r_getitimer(i, &it);
+		p->itimers[i] = (struct tcp_itimer){ it.is, it.iu, it.vs, it.vu };
+	}
+	p->resume_slot = (uint64_t)&tcp_slot;
+
+	struct utsname u;
+	if (r_uname(&u) == 0)
+		f_memcpy(p->hostname, u.nodename, sizeof(p->hostname) - 1);
+	f_memcpy(p->prog, tcp_prog, sizeof(tcp_prog));
+	n = r_readlinkat(R_AT_FDCWD, "/proc/self/exe", p->exe, sizeof(p->exe) - 1);
+	if (n < 0) {
+		fb_puts(&d->err, "cannot read /proc/self/exe");
+		return -1;
+	}
+	if (r_getcwd(p->cwd, sizeof(p->cwd)) < 0) {
+		fb_puts(&d->err, "the current directory is gone or its path is too long");
+		return -1;
+	}
+	n = read_whole("/proc/self/cmdline", p->cmdline, sizeof(p->cmdline));
+	p->cmdline_len = n > 0 ? (uint32_t)n : 0;
+	return 0;
+}
+
+void dump_fill_thread(struct dump_ctx *d, struct tcp_thread *t)
+{
+	/* ctx[] was filled by tcp_ctx_save() before the dump started. */
+	t->tid = (int32_t)r_gettid();
+	t->is_leader = 1;
+	r_arch_prctl(0x1003 /* ARCH_GET_FS */, (unsigned long)&t->fs_base);
+	r_arch_prctl(0x1004 /* ARCH_GET_GS */, (unsigned long)&t->gs_base);
+	t->uctx_addr = (uint64_t)d->uc;
+	f_memcpy(&t->sigmask, &d->uc->uc_sigmask, 8);
+	struct { void *sp; int flags; size_t size; } ss;
+	if (r_sigaltstack(0, &ss) == 0) {
+		t->altstack.sp = (uint64_t)ss.sp;
+		t->altstack.flags = ss.flags;
+		t->altstack.size = ss.size;
+	}
+	size_t len = 0;
+	void *head = 0;
+	if (r_get_robust_list(0, &head, &len) == 0) {
+		t->robust_head = (uint64_t)head;
+		t->robust_len = len;
+	}
+	if (&__rseq_size && &__rseq_offset && __rseq_size) {
+		t->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
+		t->rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
+		t->rseq_sig = RSEQ_SIG;
+	}
+	if (tcp_tid_offset >= 0)
+		t->tid_addr = (uint64_t)pthread_self() + (uint64_t)tcp_tid_offset;
+}

@@ -1,0 +1,35 @@
+/* The trigger signal handler: checkpoint, then what the signal means.
+ *
+ * Checkpoint signal: checkpoint, then the app's own handler (if any) runs,
+ * both in the original process and in a restored one (a restore resumes at
+ * the instant of the checkpoint, so it replays what followed it).
+ * Stop signal: checkpoint and exit 85 without running the app's handler: the
+ * app is being suspended, not ended; its future runs after the restore. If
+ * the checkpoint fails, the app keeps running (exiting would lose its work)
+ * and its own handler, if any, runs as it would without tcp. */
+#include "handler.h"
+#include "internal.h"
+#include "../common/rawsys.h"
+
+#include <errno.h>
+
+void tcp_trigger_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int saved_errno = errno;
+	enum tcp_ck_result r = tcp_checkpoint(sig, uc);
+
+	if (sig == tcp_cfg.stop_signal) {
+		if (r == TCP_CK_WRITTEN)
+			r_exit_group(TCP_EXIT_CHECKPOINTED);
+		if (r == TCP_CK_FAILED) {
+			TCP_MSG(m);
+			fb_puts(&m, "the stop signal did not stop the program, because its checkpoint failed");
+			tcp_emit(&m);
+			tcp_chain_app_handler(sig, si, uc);
+		}
+	} else {
+		tcp_chain_app_handler(sig, si, uc);
+	}
+	errno = saved_errno;
+}

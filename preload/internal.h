@@ -1,0 +1,56 @@
+/* State shared by the parts of libtcp.so. */
+#ifndef TCP_PRELOAD_INTERNAL_H
+#define TCP_PRELOAD_INTERNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "config.h"
+#include "../common/fstr.h"
+#include "../image/format.h"
+
+/* Written by the restore blob into the restored address space (its address
+ * is recorded in the image) so that the resumed handler knows it was
+ * restored and what to clean up. */
+struct tcp_resume_slot {
+	volatile uint64_t restored;
+	uint64_t blob_addr, blob_len;
+};
+
+extern struct tcp_config tcp_cfg;
+extern struct tcp_resume_slot tcp_slot;
+extern int tcp_active;		/* configuration valid, handlers installed */
+extern long tcp_tid_offset;	/* offset of the tid in glibc's struct pthread, -1 if unknown */
+extern char tcp_prog[128];	/* program name used for image file names */
+
+enum tcp_ck_result { TCP_CK_WRITTEN, TCP_CK_FAILED, TCP_CK_RESTORED };
+
+/* checkpoint.c: takes a checkpoint from inside the trigger handler. */
+enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc);
+
+struct tcp_resume_info {
+	struct tcp_thread thread;
+	struct tcp_itimer itimers[3];
+	uint64_t pending;
+};
+
+/* resume.c: per-thread and process fixups after a restore. */
+void tcp_after_restore(const struct tcp_resume_info *info);
+
+/* sigwrap.c */
+int tcp_install_handlers(void);
+void tcp_chain_app_handler(int sig, siginfo_t *si, ucontext_t *uc);
+int tcp_is_trigger(int sig);
+
+/* glibc_thread.c */
+long tcp_find_tid_offset(void);
+
+/* ctx_save.S: saves the callee-saved registers, stack pointer and return
+ * address into ctx[8]; returns 0, and 1 when the restorer jumps back. */
+int tcp_ctx_save(uint64_t ctx[8]) __attribute__((returns_twice));
+
+/* log.c: messages on stderr, prefixed "tcp: ", async-signal-safe. */
+void tcp_emit(struct fbuf *b);
+#define TCP_MSG(name) char name##_mem[1024]; struct fbuf name; fb_init(&name, name##_mem, sizeof(name##_mem)); fb_puts(&name, "tcp: ")
+const char *tcp_strerror(long negerr);
+
+#endif

@@ -1,0 +1,56 @@
+/* Back in the app after a restore, still inside the trigger handler with
+ * every signal blocked: make glibc and the kernel agree again (new tid,
+ * clear-child-tid, robust list, rseq), re-arm what the kernel forgot
+ * (alternate stack, interval timers, pending signals), and unmap what is
+ * left of the restorer. Then the handler returns and sigreturn resumes the
+ * app with its exact registers (DESIGN §4, stage 3). */
+#include "internal.h"
+#include "../common/rawsys.h"
+
+void tcp_after_restore(const struct tcp_resume_info *info)
+{
+	const struct tcp_thread *t = &info->thread;
+	int tid = (int)r_gettid();
+
+	if (t->tid_addr) {
+		*(volatile int *)t->tid_addr = tid;
+		r_set_tid_address((void *)t->tid_addr);
+	}
+	if (t->robust_head)
+		r_set_robust_list((void *)t->robust_head, t->robust_len);
+	if (t->rseq_addr) {
+		/* rseq_cs (offset 8) must not point at a stale critical section. */
+		*(volatile uint64_t *)(t->rseq_addr + 8) = 0;
+		if (r_rseq((void *)t->rseq_addr, t->rseq_len, 0, t->rseq_sig) < 0) {
+			TCP_MSG(m);
+			fb_puts(&m, "warning: could not register rseq again after the restore; sched_getcpu() "
+				    "falls back to a system call");
+			tcp_emit(&m);
+		}
+	}
+	if (t->altstack.sp || t->altstack.flags) {
+		struct { uint64_t sp; int flags; uint64_t size; } ss = {
+			t->altstack.sp, t->altstack.flags & ~1 /* SS_ONSTACK is a status, not a request */,
+			t->altstack.size };
+		r_sigaltstack(&ss, 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		const struct tcp_itimer *it = &info->itimers[i];
+		if (it->value_sec || it->value_usec) {
+			long v[4] = { it->interval_sec, it->interval_usec, it->value_sec, it->value_usec };
+			r_setitimer(i, v, 0);
+		}
+	}
+	for (int s = 1; s <= TCP_NSIG; s++)
+		if (info->pending & (1ull << (s - 1)))
+			r_tgkill((int)r_getpid(), tid, s);
+	if (tcp_slot.blob_addr)
+		r_munmap((void *)tcp_slot.blob_addr, tcp_slot.blob_len);
+	tcp_slot.blob_addr = 0;
+	if (tcp_cfg.log >= 1) {
+		TCP_MSG(m);
+		fb_puts(&m, "restored; the program continues as pid ");
+		fb_puti(&m, r_getpid());
+		tcp_emit(&m);
+	}
+}

@@ -1,0 +1,180 @@
+/* The restore blob (DESIGN §4, stage 2): freestanding, position independent,
+ * raw system calls only. It runs from its own mapping, on its own stack,
+ * after the hosted stage has validated everything. From here on there is no
+ * way back: any failure prints a message naming the step and exits. */
+#include "../blob_args.h"
+#include "../../common/rawsys.h"
+#include "../../common/fstr.h"
+#include "../../image/format.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#ifndef MREMAP_MAYMOVE
+#define MREMAP_MAYMOVE 1
+#endif
+#ifndef MREMAP_FIXED
+#define MREMAP_FIXED 2
+#endif
+#define PR_SET_MM 35
+#define PR_SET_MM_MAP 14
+#define ARCH_SET_FS 0x1002
+
+/* gcc may emit calls to these for struct copies even when freestanding. */
+void *memcpy(void *d, const void *s, unsigned long n)
+{
+	f_memcpy(d, s, n);
+	return d;
+}
+void *memset(void *d, int c, unsigned long n)
+{
+	f_memset(d, c, n);
+	return d;
+}
+
+static __attribute__((noreturn)) void die(const struct blob_args *a, const char *what, uint64_t addr, long err)
+{
+	char mem[768];
+	struct fbuf b;
+	fb_init(&b, mem, sizeof(mem));
+	fb_puts(&b, "tcp-restore: fatal: ");
+	fb_puts(&b, what);
+	fb_puts(&b, " at 0x");
+	fb_putu(&b, addr, 16, 0);
+	fb_puts(&b, " failed (errno ");
+	fb_puti(&b, -err);
+	fb_puts(&b, ") while restoring ");
+	fb_puts(&b, a->image_path);
+	fb_puts(&b, "; the process cannot continue\n");
+	r_write(2, b.p, b.len);
+	r_exit_group(1);
+}
+
+static int is_err(long r) { return r < 0 && r > -4096; }
+
+static void move_vdso(const struct blob_args *a)
+{
+	/* If the target block overlaps where the block is now, park it at a
+	 * free place first: mremap cannot move onto an overlapping range. */
+	for (int pass = a->moves_via_temp ? 0 : 1; pass < 2; pass++) {
+		for (uint32_t i = 0; i < a->nmoves; i++) {
+			const struct blob_move *m = &a->moves[i];
+			uint64_t from = pass == 1 && a->moves_via_temp ? a->temp_base + (m->from - a->moves[0].from) : m->from;
+			uint64_t to = pass == 0 ? a->temp_base + (m->from - a->moves[0].from) : m->to;
+			if (from == to)
+				continue;
+			long r = (long)r_mremap((void *)from, m->len, m->len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)to);
+			if (is_err(r))
+				die(a, "moving the vdso", to, r);
+		}
+	}
+}
+
+static void map_regions(const struct blob_args *a)
+{
+	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		const struct blob_region *r = &regs[i];
+		int prot = (int)r->prot;
+		if (r->needs_write)
+			prot |= PROT_READ | PROT_WRITE;
+		int flags = MAP_FIXED;
+		if (r->kind == TCP_REG_FILE_SHARED)
+			flags |= MAP_SHARED;
+		else
+			flags |= MAP_PRIVATE;
+		if (r->fd < 0)
+			flags |= MAP_ANONYMOUS;
+		if (r->flags & TCP_REGF_GROWSDOWN)
+			flags |= MAP_GROWSDOWN;
+		void *p = r_mmap((void *)r->start, r->end - r->start, prot, flags, r->fd,
+				 r->fd < 0 ? 0 : (long)r->offset);
+		if (is_err((long)p) || (uint64_t)p != r->start)
+			die(a, "mapping a region", r->start, is_err((long)p) ? (long)p : -17);
+	}
+}
+
+static void read_pages(const struct blob_args *a)
+{
+	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
+	for (uint32_t i = 0; i < a->nextents; i++) {
+		uint64_t done = 0;
+		while (done < ext[i].len) {
+			uint64_t want = ext[i].len - done;
+			if (want > (1u << 30))
+				want = 1u << 30;
+			long n = r_pread(a->image_fd, (char *)ext[i].addr + done, want, (long)(ext[i].file_off + done));
+			if (n == -4)
+				continue;
+			if (n <= 0)
+				die(a, "reading pages from the image", ext[i].addr + done, n < 0 ? n : -5);
+			done += (uint64_t)n;
+		}
+	}
+}
+
+static void protect_regions(const struct blob_args *a)
+{
+	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		const struct blob_region *r = &regs[i];
+		if (!r->needs_write || (r->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+			continue;
+		long rc = r_mprotect((void *)r->start, r->end - r->start, (int)r->prot);
+		if (rc < 0)
+			die(a, "setting the protection of a region", r->start, rc);
+	}
+}
+
+static void set_mm(struct blob_args *a)
+{
+	a->mm.auxv = (uint64_t)a->auxv;
+	a->mm.exe_fd = a->exe_fd;
+	long rc = r_prctl(PR_SET_MM, PR_SET_MM_MAP, (long)&a->mm, sizeof(a->mm), 0);
+	if (rc < 0 && a->mm.exe_fd != (uint32_t)-1) {
+		/* Setting /proc/PID/exe needs CAP_CHECKPOINT_RESTORE; the rest
+		 * does not. Go on without it. */
+		a->mm.exe_fd = (uint32_t)-1;
+		rc = r_prctl(PR_SET_MM, PR_SET_MM_MAP, (long)&a->mm, sizeof(a->mm), 0);
+	}
+	if (rc < 0)
+		die(a, "PR_SET_MM_MAP (brk, stack, arguments, auxv)", a->mm.start_brk, rc);
+}
+
+__attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct blob_args *a)
+{
+	for (uint32_t i = 0; i < a->nunmaps; i++)
+		r_munmap((void *)a->unmaps[i].start, a->unmaps[i].end - a->unmaps[i].start);
+	move_vdso(a);
+	map_regions(a);
+	read_pages(a);
+	protect_regions(a);
+	set_mm(a);
+	for (int i = 0; i < 16; i++)
+		r_prlimit(0, i, &a->rlimits[i], 0);
+	rsys3(436 /* close_range */, a->close_from, ~0u, 0);
+	long rc = r_arch_prctl(ARCH_SET_FS, a->fs_base);
+	if (rc < 0)
+		die(a, "setting the thread pointer", a->fs_base, rc);
+
+	volatile uint64_t *slot = (volatile uint64_t *)a->resume_slot;
+	slot[1] = a->self_start; /* struct tcp_resume_slot: restored, blob_addr, blob_len */
+	slot[2] = a->self_len;
+	slot[0] = 1;
+
+	/* Into the app: callee-saved registers and stack as tcp_ctx_save() left
+	 * them, returning 1. */
+	__asm__ volatile("movq 0(%0), %%rbx\n\t"
+			 "movq 8(%0), %%rbp\n\t"
+			 "movq 16(%0), %%r12\n\t"
+			 "movq 24(%0), %%r13\n\t"
+			 "movq 32(%0), %%r14\n\t"
+			 "movq 40(%0), %%r15\n\t"
+			 "movq 48(%0), %%rsp\n\t"
+			 "movl $1, %%eax\n\t"
+			 "jmpq *56(%0)\n\t"
+			 :
+			 : "S"(a->ctx)
+			 : "memory");
+	__builtin_unreachable();
+}

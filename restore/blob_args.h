@@ -1,0 +1,61 @@
+/* What the hosted stage of tcp-restore hands to the freestanding blob. It
+ * lives inside the blob's own mapping, with every pointer-like field an
+ * absolute address or an offset from the start of this struct. */
+#ifndef TCP_BLOB_ARGS_H
+#define TCP_BLOB_ARGS_H
+
+#include <stdint.h>
+
+struct blob_region {
+	uint64_t start, end, offset;
+	uint32_t prot, kind, flags;
+	int32_t fd;		/* backing file, opened by the hosted stage; -1 if anonymous */
+	uint32_t needs_write;	/* pages will be read in: map writable, then mprotect */
+	uint32_t reserved0;
+};
+
+struct blob_extent {
+	uint64_t addr, len, file_off;
+};
+
+struct blob_move {		/* a piece of the vdso block: [vvar], [vvar_vclock], [vdso] */
+	uint64_t from, len, to;
+};
+
+struct blob_prctl_mm_map {	/* the kernel's struct prctl_mm_map */
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv;
+	uint32_t auxv_size;
+	uint32_t exe_fd;
+};
+
+struct blob_unmap {
+	uint64_t start, end;
+};
+
+#define BLOB_MAX_MOVES 4
+#define BLOB_MAX_UNMAPS 8
+
+struct blob_args {
+	uint64_t self_start, self_len;	/* the blob mapping: left alone, freed by libtcp */
+	int32_t image_fd;
+	int32_t close_from;		/* close every fd >= this one before jumping */
+	uint32_t nregions, nextents, nmoves, nunmaps;
+	uint64_t regions_off, extents_off;	/* from the start of this struct */
+	struct blob_unmap unmaps[BLOB_MAX_UNMAPS];
+	struct blob_move moves[BLOB_MAX_MOVES];
+	uint64_t temp_base;		/* where the vdso block waits if its target overlaps it */
+	uint32_t moves_via_temp;
+	uint32_t exe_fd;
+	struct blob_prctl_mm_map mm;
+	uint64_t auxv[128];
+	struct { uint64_t cur, max; } rlimits[16];
+	uint64_t fs_base;
+	uint64_t ctx[8];		/* rbx rbp r12 r13 r14 r15 rsp rip */
+	uint64_t resume_slot;		/* struct tcp_resume_slot in the app */
+	char image_path[512];		/* for messages */
+};
+
+#endif

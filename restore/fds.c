@@ -1,0 +1,184 @@
+/* File descriptors at restore (DESIGN §5). Two phases so that a failure
+ * leaves this process untouched: first every target is opened at a high
+ * fd and checked, then all are moved into place at once. */
+#define _GNU_SOURCE
+#include "restore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int lowest_free_fd_above_targets(const struct tcp_image *img)
+{
+	int top = 2;
+	for (size_t i = 0; i < img->nfds; i++)
+		if (img->fds[i].f.fd > top)
+			top = img->fds[i].f.fd;
+	return top + 1 < 64 ? 64 : top + 1;
+}
+
+static int writable(uint32_t flags)
+{
+	return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
+}
+
+/* Opens a regular file or directory as at checkpoint time, rolling an output
+ * file back to its size then. */
+static int open_regular(const struct img_fd *d, const struct restore_opts *o)
+{
+	const struct tcp_fd *f = &d->f;
+	struct stat st;
+	int flags = (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_CLOEXEC;
+	if (stat(d->path, &st)) {
+		say("fd %d: %s is missing (%s); the program had it open at checkpoint time. Put it back, then "
+		    "restore again",
+		    f->fd, d->path, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && writable(f->flags)) {
+		if ((uint64_t)st.st_size < f->size) {
+			say("fd %d: output file %s is now %lld bytes, shorter than the %llu bytes it had at checkpoint "
+			    "time (truncated or replaced?); restoring would leave a hole in it. Restore from a copy "
+			    "of the file or rerun the program",
+			    f->fd, d->path, (long long)st.st_size, (unsigned long long)f->size);
+			return -1;
+		}
+	} else if (S_ISREG(st.st_mode) && !o->allow_changed_inputs &&
+		   ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->mtime_sec ||
+		    st.st_mtim.tv_nsec != f->mtime_nsec)) {
+		say("fd %d: input file %s changed since the checkpoint (size or modification time); the program "
+		    "would go on with different data. Restore it, or pass --allow-changed-inputs",
+		    f->fd, d->path);
+		return -1;
+	}
+	int fd = open(d->path, flags);
+	if (fd < 0) {
+		say("fd %d: cannot open %s: %s", f->fd, d->path, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && writable(f->flags) && ftruncate(fd, (off_t)f->size)) {
+		say("fd %d: cannot roll %s back to its size at checkpoint time: %s", f->fd, d->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && lseek(fd, (off_t)f->pos, SEEK_SET) < 0) {
+		say("fd %d: cannot seek in %s: %s", f->fd, d->path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A deleted-but-open file comes back as an unlinked file with the saved
+ * content, in the same directory if it still exists, else in $TMPDIR. */
+static int open_deleted(const struct img_fd *d, int image_fd)
+{
+	const struct tcp_fd *f = &d->f;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", d->path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (tmp < 0) {
+		const char *t = getenv("TMPDIR");
+		tmp = open(t && *t ? t : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	}
+	if (tmp < 0) {
+		say("fd %d: cannot create a file for the deleted file %s: %s", f->fd, d->path, strerror(errno));
+		return -1;
+	}
+	char *buf = malloc(1 << 20);
+	for (uint64_t off = 0; buf && off < f->content_len;) {
+		size_t want = f->content_len - off > (1 << 20) ? (1 << 20) : (size_t)(f->content_len - off);
+		ssize_t n = pread(image_fd, buf, want, (off_t)(d->content_off + off));
+		if (n <= 0 || write(tmp, buf, (size_t)n) != n) {
+			say("fd %d: cannot copy the content of deleted file %s: %s", f->fd, d->path,
+			    n < 0 ? strerror(errno) : "short read or write");
+			free(buf);
+			close(tmp);
+			return -1;
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	/* Reopen with the program's own flags (O_TMPFILE forced O_RDWR). */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
+	int fd = open(self, (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+	close(tmp);
+	if (fd < 0 || lseek(fd, (off_t)f->pos, SEEK_SET) < 0) {
+		say("fd %d: cannot reopen the recreated deleted file %s: %s", f->fd, d->path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static int open_one(const struct img_fd *d, int image_fd, const struct restore_opts *o)
+{
+	const struct tcp_fd *f = &d->f;
+	switch (f->kind) {
+	case TCP_FD_REGULAR:
+		return open_regular(d, o);
+	case TCP_FD_DELETED:
+		return open_deleted(d, image_fd);
+	case TCP_FD_DEVICE: {
+		int fd = open(d->path, (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+		if (fd < 0)
+			say("fd %d: cannot open device %s: %s", f->fd, d->path, strerror(errno));
+		return fd;
+	}
+	case TCP_FD_INHERIT:
+		/* Taken from tcp-restore itself; /dev/null if it has none. */
+		if (fcntl(f->fd, F_GETFD) >= 0)
+			return dup(f->fd);
+		return open("/dev/null", (int)(f->flags & O_ACCMODE) | O_CLOEXEC);
+	}
+	say("fd %d: unknown kind %u", f->fd, f->kind);
+	return -1;
+}
+
+int restore_fds(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o)
+{
+	int *opened = calloc(img->nfds + 1, sizeof(int));
+	if (!opened)
+		return -1;
+	for (size_t i = 0; i < img->nfds; i++) {
+		int fd = open_one(&img->fds[i], image_fd, o);
+		int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, floor) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (high < 0) {
+			if (fd >= 0)
+				say("fd %d: cannot place it: %s", img->fds[i].f.fd, strerror(errno));
+			for (size_t j = 0; j < i; j++)
+				close(opened[j]);
+			free(opened);
+			return -1;
+		}
+		opened[i] = high;
+	}
+	/* Point of no return for the fd table: close what the program did not
+	 * have, then move every fd into place. Our own fds are >= floor. */
+	for (int fd = 0; fd < floor; fd++) {
+		int keep = 0;
+		for (size_t i = 0; i < img->nfds && !keep; i++)
+			keep = img->fds[i].f.fd == fd;
+		if (!keep)
+			close(fd);
+	}
+	for (size_t i = 0; i < img->nfds; i++) {
+		const struct tcp_fd *f = &img->fds[i].f;
+		dup2(opened[i], f->fd); /* dup2 clears FD_CLOEXEC */
+		if (f->cloexec)
+			fcntl(f->fd, F_SETFD, FD_CLOEXEC);
+		close(opened[i]);
+	}
+	free(opened);
+	return 0;
+}

@@ -1,0 +1,301 @@
+/* Prepares the blob's mapping: a hole that neither this process nor the
+ * image uses, holding the blob code, its arguments (regions, page extents,
+ * the vdso moves, PR_SET_MM_MAP values, registers) and its stack. */
+#define _GNU_SOURCE
+#include "restore.h"
+#include "blob_args.h"
+#include "../common/maps_parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern const unsigned char tcp_blob[];
+extern const unsigned long tcp_blob_size;
+
+#define TASK_SIZE_47 0x7ffffffff000ull
+#define BLOB_STACK (256u << 10)
+#define PAGE 4096ull
+
+struct launch {
+	struct blob_args *args;
+	void *entry;
+	void *stack_top;
+};
+
+struct span {
+	uint64_t start, end;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Lowest gap of `len` bytes at or above 4 GiB that overlaps no span. */
+static uint64_t find_hole(struct span *s, size_t n, uint64_t len)
+{
+	qsort(s, n, sizeof(*s), cmp_span);
+	uint64_t cand = 1ull << 32;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].end <= cand)
+			continue;
+		if (s[i].start >= cand + len)
+			break;
+		cand = (s[i].end + PAGE - 1) & ~(PAGE - 1);
+	}
+	return cand + len <= TASK_SIZE_47 ? cand : 0;
+}
+
+/* Spans of the image's regions and of this process's current mappings. */
+static struct span *busy_spans(const struct tcp_image *img, size_t *n, size_t extra)
+{
+	size_t cap = img->nregions + 256 + extra, k = 0;
+	struct span *s = malloc(cap * sizeof(*s));
+	struct maps_entry *e = malloc(sizeof(*e));
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[4352];
+	if (!s || !e || !f) {
+		free(s);
+		free(e);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	for (size_t i = 0; i < img->nregions; i++)
+		s[k++] = (struct span){ img->regions[i].r.start, img->regions[i].r.end };
+	while (fgets(line, sizeof(line), f)) {
+		if (k + extra >= cap) {
+			cap *= 2;
+			struct span *ns = realloc(s, cap * sizeof(*s));
+			if (!ns)
+				break;
+			s = ns;
+		}
+		if (!maps_parse_line(line, strcspn(line, "\n"), e))
+			s[k++] = (struct span){ e->start, e->end };
+	}
+	fclose(f);
+	free(e);
+	*n = k;
+	return s;
+}
+
+static int open_backing(const struct img_region *ir, int floor)
+{
+	int flags = (ir->r.kind == TCP_REG_FILE_SHARED && (ir->r.prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
+	int fd = open(ir->path, flags | O_CLOEXEC);
+	if (fd < 0) {
+		say("cannot open %s, mapped by the program: %s", ir->path, strerror(errno));
+		return -1;
+	}
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+	close(fd);
+	if (high < 0)
+		say("cannot keep %s open: %s (raise the open-files limit, ulimit -n)", ir->path, strerror(errno));
+	return high;
+}
+
+static void vdso_moves(struct blob_args *a, const struct vdso_layout *v, uint64_t temp)
+{
+	a->nmoves = (uint32_t)v->n;
+	for (int i = 0; i < v->n; i++)
+		a->moves[i] = (struct blob_move){ v->cur[i].start, v->cur[i].end - v->cur[i].start, v->img[i].start };
+	uint64_t clo = v->cur[0].start, chi = v->cur[v->n - 1].end;
+	uint64_t tlo = v->img[0].start, thi = v->img[v->n - 1].end;
+	a->moves_via_temp = clo < thi && tlo < chi && clo != tlo;
+	a->temp_base = temp;
+}
+
+/* Everything but the blob and the current vdso block goes. */
+static void unmap_plan(struct blob_args *a, const struct vdso_layout *v, uint64_t mmap_min)
+{
+	struct span keep[2] = { { a->self_start, a->self_start + a->self_len },
+				{ v->cur[0].start, v->cur[v->n - 1].end } };
+	qsort(keep, 2, sizeof(keep[0]), cmp_span);
+	uint64_t from = mmap_min;
+	a->nunmaps = 0;
+	for (int i = 0; i < 2; i++) {
+		if (keep[i].start > from)
+			a->unmaps[a->nunmaps++] = (struct blob_unmap){ from, keep[i].start };
+		if (keep[i].end > from)
+			from = keep[i].end;
+	}
+	if (from < TASK_SIZE_47)
+		a->unmaps[a->nunmaps++] = (struct blob_unmap){ from, TASK_SIZE_47 };
+}
+
+static uint64_t read_mmap_min(void)
+{
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+	unsigned long long v = 65536;
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65536;
+		fclose(f);
+	}
+	v = (v + PAGE - 1) & ~(PAGE - 1);
+	return v ? v : PAGE;
+}
+
+struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_layout *v, int image_fd, int floor,
+			      const struct restore_opts *o)
+{
+	size_t nreg = 0;
+	for (size_t i = 0; i < img->nregions; i++)
+		nreg += img->regions[i].r.kind != TCP_REG_VDSO && img->regions[i].r.kind != TCP_REG_VVAR;
+	uint64_t code = (tcp_blob_size + PAGE - 1) & ~(PAGE - 1);
+	uint64_t argsz = sizeof(struct blob_args) + nreg * sizeof(struct blob_region) +
+			 img->nextents * sizeof(struct blob_extent);
+	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
+	uint64_t total = code + argsz + BLOB_STACK;
+
+	size_t ns;
+	struct span *spans = busy_spans(img, &ns, 2);
+	if (!spans) {
+		say("cannot read this process's memory map");
+		return NULL;
+	}
+	uint64_t at = find_hole(spans, ns, total);
+	spans[ns++] = (struct span){ at, at + total };
+	spans[ns++] = (struct span){ v->img[0].start, v->img[v->n - 1].end };
+	uint64_t temp = find_hole(spans, ns, v->cur[v->n - 1].end - v->cur[0].start);
+	free(spans);
+	if (!at || !temp) {
+		say("no room in the address space for the restorer next to the image's %zu regions", img->nregions);
+		return NULL;
+	}
+	char *base = mmap((void *)at, total, PROT_READ | PROT_WRITE | PROT_EXEC,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (base == MAP_FAILED || (uint64_t)base != at) {
+		say("cannot map the restorer at %#llx: %s", (unsigned long long)at, strerror(errno));
+		return NULL;
+	}
+	memcpy(base, tcp_blob, tcp_blob_size);
+	struct blob_args *a = (struct blob_args *)(base + code);
+	a->self_start = at;
+	a->self_len = total;
+	a->image_fd = image_fd;
+	a->close_from = floor;
+	a->regions_off = sizeof(*a);
+	a->extents_off = sizeof(*a) + nreg * sizeof(struct blob_region);
+	snprintf(a->image_path, sizeof(a->image_path), "%s", o->image);
+
+	/* Regions (without the vdso block) with their backing files. */
+	struct blob_region *br = (struct blob_region *)((char *)a + a->regions_off);
+	uint32_t *index_of = calloc(img->nregions, sizeof(uint32_t));
+	int last_fd = -1;
+	const char *last_path = NULL;
+	for (size_t i = 0; i < img->nregions; i++) {
+		const struct img_region *ir = &img->regions[i];
+		if (ir->r.kind == TCP_REG_VDSO || ir->r.kind == TCP_REG_VVAR)
+			continue;
+		struct blob_region *b = &br[a->nregions];
+		index_of[i] = a->nregions++;
+		*b = (struct blob_region){ .start = ir->r.start, .end = ir->r.end, .offset = ir->r.offset,
+					   .prot = ir->r.prot, .kind = ir->r.kind, .flags = ir->r.flags, .fd = -1 };
+		if (ir->r.kind == TCP_REG_FILE || ir->r.kind == TCP_REG_FILE_SHARED) {
+			if (!last_path || strcmp(last_path, ir->path) || ir->r.kind == TCP_REG_FILE_SHARED) {
+				last_fd = open_backing(ir, floor);
+				last_path = ir->path;
+			}
+			if (last_fd < 0)
+				return NULL;
+			b->fd = last_fd;
+		}
+	}
+	struct blob_extent *be = (struct blob_extent *)((char *)a + a->extents_off);
+	for (size_t i = 0; i < img->nextents; i++) {
+		const struct img_extent *x = &img->extents[i];
+		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off };
+		br[index_of[x->region]].needs_write = 1;
+	}
+	a->nextents = (uint32_t)img->nextents;
+	free(index_of);
+
+	vdso_moves(a, v, temp);
+	unmap_plan(a, v, read_mmap_min());
+
+	const struct tcp_mm *mm = &img->proc.mm;
+	a->mm = (struct blob_prctl_mm_map){ mm->start_code, mm->end_code, mm->start_data, mm->end_data,
+					    mm->start_brk, mm->brk, mm->start_stack, mm->arg_start,
+					    mm->arg_end, mm->env_start, mm->env_end, 0, img->proc.auxv_bytes, 0 };
+	memcpy(a->auxv, img->proc.auxv, img->proc.auxv_bytes);
+	memcpy(a->rlimits, img->proc.rlimits, sizeof(a->rlimits));
+	a->exe_fd = (uint32_t)-1;
+	if (geteuid() == 0) { /* only CAP_CHECKPOINT_RESTORE may set /proc/PID/exe */
+		int fd = open(img->proc.exe, O_RDONLY | O_CLOEXEC);
+		int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, floor) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (high >= 0)
+			a->exe_fd = (uint32_t)high;
+	}
+	const struct tcp_thread *t = &img->threads[0];
+	a->fs_base = t->fs_base;
+	memcpy(a->ctx, t->ctx, sizeof(a->ctx));
+	a->resume_slot = img->proc.resume_slot;
+
+	struct launch *l = malloc(sizeof(*l));
+	l->args = a;
+	l->entry = base;
+	l->stack_top = base + total - 64;
+	if (o->verbose)
+		say("restorer at %#llx (%llu KiB), %u regions, %u page extents", (unsigned long long)at,
+		    (unsigned long long)(total >> 10), a->nregions, a->nextents);
+	return l;
+}
+
+int prepare_signals(const struct tcp_image *img)
+{
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int s = 1; s <= TCP_NSIG; s++) {
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		const struct tcp_ksigaction *k = &img->proc.sigactions[s - 1];
+		if (syscall(SYS_rt_sigaction, s, k, NULL, 8)) {
+			say("cannot restore the action of signal %d: %s", s, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* glibc registered an rseq area for this thread; the blob unmaps it, and
+ * the kernel would then fault writing the cpu number into it. */
+int drop_own_rseq(void)
+{
+	extern const long __rseq_offset __attribute__((weak));
+	extern const unsigned int __rseq_size __attribute__((weak));
+	if (!&__rseq_size || !__rseq_size)
+		return 0;
+	void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+	unsigned lens[2] = { 32, __rseq_size };
+	for (int i = 0; i < 2; i++)
+		if (syscall(SYS_rseq, area, lens[i], 1 /* RSEQ_FLAG_UNREGISTER */, 0x53053053) == 0)
+			return 0;
+	say("cannot unregister the restorer's rseq area: %s", strerror(errno));
+	return -1;
+}
+
+void jump_to_blob(struct launch *l)
+{
+	/* The blob's entry expects the ABI's stack alignment at a call. */
+	uint64_t sp = ((uint64_t)l->stack_top & ~15ull) - 8;
+	__asm__ volatile("movq %0, %%rsp\n\t"
+			 "xorl %%ebp, %%ebp\n\t"
+			 "jmpq *%1\n\t"
+			 :
+			 : "r"(sp), "r"(l->entry), "D"(l->args)
+			 : "memory");
+	__builtin_unreachable();
+}

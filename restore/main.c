@@ -1,0 +1,132 @@
+/* tcp-restore IMAGE|DIR: resume a checkpointed program in this process. */
+#include "restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: tcp-restore [options] IMAGE|DIR\n"
+	"\n"
+	"Resumes a program checkpointed by libtcp.so from IMAGE, or from the newest\n"
+	"complete image in DIR (DIR/latest). This process becomes the program: it\n"
+	"continues where it was checkpointed and exits with the program's status.\n"
+	"\n"
+	"options:\n"
+	"  --allow-changed-inputs  restore even if a file the program had open for\n"
+	"                          reading changed since the checkpoint\n"
+	"  -v, --verbose           say what is being restored\n"
+	"  -h, --help              this help\n"
+	"  --version               the version and the image format it reads\n"
+	"\n"
+	"exit status: the program's own, or 1 if the image cannot be restored\n"
+	"(nothing has run then), 2 for a usage error.\n";
+
+void say(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("tcp-restore: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* DIR means DIR/latest; returns a malloc'd path, or NULL after a message. */
+static char *resolve(const char *arg)
+{
+	struct stat st;
+	if (stat(arg, &st)) {
+		say("cannot find %s: %s", arg, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return strdup(arg);
+	char link[4096], target[4096];
+	snprintf(link, sizeof(link), "%s/latest", arg);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0) {
+		say("%s holds no complete image (no 'latest' link): nothing to restore", arg);
+		return NULL;
+	}
+	target[n] = 0;
+	char *out = malloc(strlen(arg) + (size_t)n + 2);
+	if (target[0] == '/')
+		strcpy(out, target);
+	else
+		sprintf(out, "%s/%s", arg, target);
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	struct restore_opts o = { 0 };
+	const char *arg = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("tcp-restore 0.1 (image format %d)\n", TCP_FORMAT_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			o.verbose = 1;
+		} else if (!strcmp(argv[i], "--allow-changed-inputs")) {
+			o.allow_changed_inputs = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "tcp-restore: unknown option %s\n%s", argv[i], usage);
+			return 2;
+		} else if (arg) {
+			fprintf(stderr, "tcp-restore: one image at a time\n%s", usage);
+			return 2;
+		} else {
+			arg = argv[i];
+		}
+	}
+	if (!arg) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	char *path = resolve(arg);
+	if (!path)
+		return 1;
+	o.image = path;
+
+	struct tcp_image img;
+	char err[1024];
+	if (img_load(path, &img, err, sizeof(err))) {
+		say("%s", err);
+		return 1;
+	}
+	if (o.verbose)
+		say("image %s: %s (pid %d on %s), %zu regions, %.1f MiB of pages, %zu fds", path, img.proc.prog,
+		    img.proc.pid, img.proc.hostname, img.nregions, img.page_bytes / 1048576.0, img.nfds);
+
+	struct vdso_layout v;
+	if (check_process(&img) || check_cpu(&img) || check_address_space(&img, &v) || check_mapped_files(&img))
+		return 1;
+	int image_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (image_fd < 0) {
+		say("cannot open %s: %s", path, strerror(errno));
+		return 1;
+	}
+	int floor = lowest_free_fd_above_targets(&img);
+	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);
+	if (moved < 0) {
+		say("cannot move the image fd above %d: %s (raise the open-files limit, ulimit -n)", floor,
+		    strerror(errno));
+		return 1;
+	}
+	close(image_fd);
+	/* Everything that can fail comes before the first change to this
+	 * process that cannot be undone by exiting. */
+	struct launch *l = prepare_launch(&img, &v, moved, floor, &o);
+	if (!l || restore_fds(&img, moved, floor, &o) || prepare_signals(&img) || drop_own_rseq())
+		return 1;
+	jump_to_blob(l);
+}

@@ -1,0 +1,48 @@
+/* The hosted stage of tcp-restore (DESIGN §4, stage 1): ordinary C that
+ * validates everything and prepares the process before the blob takes
+ * over. Every function returns 0, or -1 after printing a message that names
+ * the thing at fault and what to do. */
+#ifndef TCP_RESTORE_H
+#define TCP_RESTORE_H
+
+#include <stdint.h>
+#include "../image/reader.h"
+
+struct restore_opts {
+	const char *image;	/* resolved image file */
+	int verbose;
+	int allow_changed_inputs;
+};
+
+/* The vdso block of this process and of the image: same pieces, same sizes. */
+struct vdso_piece {
+	char name[16];
+	uint64_t start, end;
+};
+struct vdso_layout {
+	struct vdso_piece cur[4], img[4];
+	int n;
+};
+
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* checks.c */
+int check_cpu(const struct tcp_image *img);
+int check_address_space(const struct tcp_image *img, struct vdso_layout *v);
+int check_mapped_files(const struct tcp_image *img);
+int check_process(const struct tcp_image *img);
+
+/* fds.c: `floor` is the lowest fd the restorer may use for itself. */
+int restore_fds(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o);
+int lowest_free_fd_above_targets(const struct tcp_image *img);
+
+/* launch.c: builds the blob's mapping with everything the blob needs;
+ * jump_to_blob() is the point of no return. */
+struct launch;
+struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_layout *v, int image_fd, int floor,
+			      const struct restore_opts *o);
+__attribute__((noreturn)) void jump_to_blob(struct launch *l);
+int prepare_signals(const struct tcp_image *img);
+int drop_own_rseq(void);
+
+#endif
