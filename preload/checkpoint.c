@@ -175,6 +175,10 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		return TCP_CK_FAILED;
 	}
 	d.arena_len = ARENA_LEN;
+	/* Keep the kernel from writing into our memory while it is written. */
+	struct tcp_thread rs = { 0 };
+	tcp_rseq_area(&rs.rseq_addr, &rs.rseq_len, &rs.rseq_sig);
+	int rseq_paused = tcp_rseq_unregister(&rs);
 	uint64_t sp = (uint64_t)__builtin_frame_address(0);
 	d.stack_lo = sp - (1 << 20);
 	d.stack_hi = sp + (1 << 20);
@@ -233,6 +237,8 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		tcp_emit(&m);
 	}
 	r_munmap(d.arena, d.arena_len);
+	if (rseq_paused)
+		tcp_rseq_register(&rs);
 	return rc == 0 ? TCP_CK_WRITTEN : TCP_CK_FAILED;
 }
 

@@ -154,18 +154,27 @@ int dump_scan_fds(struct dump_ctx *d)
 
 static void write_content(struct dump_ctx *d, struct img_writer *w, const struct dump_fd *f)
 {
+	/* A write-only fd cannot be read: read the file through its /proc link. */
+	char proc[64];
+	path_append_num(proc, sizeof(proc), "/proc/self/fd/", f->rec.fd, "");
+	long rfd = r_open(proc, O_RDONLY | O_CLOEXEC, 0);
+	if (rfd < 0) {
+		w->err = (int)rfd;
+		return;
+	}
 	for (uint64_t off = 0; off < f->rec.content_len && !w->err;) {
 		uint64_t want = f->rec.content_len - off;
 		if (want > BOUNCE_LEN)
 			want = BOUNCE_LEN;
-		long n = r_pread(f->rec.fd, d->bounce, want, (long)off);
+		long n = r_pread((int)rfd, d->bounce, want, (long)off);
 		if (n <= 0) {
 			w->err = n < 0 ? (int)n : -5;
-			return;
+			break;
 		}
 		iw_data(w, d->bounce, (size_t)n);
 		off += (uint64_t)n;
 	}
+	r_close((int)rfd);
 }
 
 void dump_write_fds(struct dump_ctx *d, struct img_writer *w)

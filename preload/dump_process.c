@@ -8,13 +8,6 @@
 #include <pthread.h>
 #include <sys/utsname.h>
 
-/* glibc >= 2.35 exports where its rseq area is; weak so that libtcp still
- * loads on a glibc without rseq support. */
-extern const long __rseq_offset __attribute__((weak));
-extern const unsigned int __rseq_size __attribute__((weak));
-
-#define RSEQ_SIG 0x53053053
-
 struct fpx_sw_bytes {	/* the kernel's software-reserved area of the XSAVE frame */
 	uint32_t magic1, extended_size;
 	uint64_t xfeatures;
@@ -174,11 +167,7 @@ void dump_fill_thread(struct dump_ctx *d, struct tcp_thread *t)
 		t->robust_head = (uint64_t)head;
 		t->robust_len = len;
 	}
-	if (&__rseq_size && &__rseq_offset && __rseq_size) {
-		t->rseq_addr = (uint64_t)__builtin_thread_pointer() + (uint64_t)__rseq_offset;
-		t->rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
-		t->rseq_sig = RSEQ_SIG;
-	}
+	tcp_rseq_area(&t->rseq_addr, &t->rseq_len, &t->rseq_sig);
 	if (tcp_tid_offset >= 0)
 		t->tid_addr = (uint64_t)pthread_self() + (uint64_t)tcp_tid_offset;
 }

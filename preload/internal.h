@@ -36,6 +36,11 @@ struct tcp_resume_info {
 /* resume.c: per-thread and process fixups after a restore. */
 void tcp_after_restore(const struct tcp_resume_info *info);
 
+/* rseq.c */
+int tcp_rseq_area(uint64_t *addr, uint32_t *len, uint32_t *sig);
+int tcp_rseq_unregister(const struct tcp_thread *t);
+void tcp_rseq_register(const struct tcp_thread *t);
+
 /* sigwrap.c */
 int tcp_install_handlers(void);
 void tcp_chain_app_handler(int sig, siginfo_t *si, ucontext_t *uc);

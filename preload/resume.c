@@ -18,16 +18,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	}
 	if (t->robust_head)
 		r_set_robust_list((void *)t->robust_head, t->robust_len);
-	if (t->rseq_addr) {
-		/* rseq_cs (offset 8) must not point at a stale critical section. */
-		*(volatile uint64_t *)(t->rseq_addr + 8) = 0;
-		if (r_rseq((void *)t->rseq_addr, t->rseq_len, 0, t->rseq_sig) < 0) {
-			TCP_MSG(m);
-			fb_puts(&m, "warning: could not register rseq again after the restore; sched_getcpu() "
-				    "falls back to a system call");
-			tcp_emit(&m);
-		}
-	}
+	tcp_rseq_register(t);
 	if (t->altstack.sp || t->altstack.flags) {
 		struct { uint64_t sp; int flags; uint64_t size; } ss = {
 			t->altstack.sp, t->altstack.flags & ~1 /* SS_ONSTACK is a status, not a request */,

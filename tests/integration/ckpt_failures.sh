@@ -1,0 +1,97 @@
+#!/bin/bash
+# A checkpoint that cannot be taken must say why, keep the earlier images,
+# and leave the program running to its normal end, even when the trigger
+# was the stop signal (exiting would lose the work).
+# usage: ckpt_failures.sh LIBTCP TCP_RESTORE OBSTACLE_PROG
+set -u
+LIBTCP=$1 RESTORE=$2 PROG=$3
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-ckfail.XXXXXX")
+failed=0
+mounted=
+cleanup() {
+	[ -n "$mounted" ] && umount "$WORK/small" 2>/dev/null
+	jobs -p | xargs -r kill -9 2>/dev/null
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; failed=1; }
+
+cd "$WORK" || exit 1
+"$PROG" plain >ref.txt || { echo "FAIL: reference run"; exit 1; }
+
+# run_case NAME SIGNAL PATTERN TCP_DIR ARGS...: trigger once after 1 s; the
+# program must end with status 0, complete output, and PATTERN on stderr.
+run_case() {
+	local name=$1 sig=$2 pattern=$3 dir=$4
+	shift 4
+	LD_PRELOAD=$LIBTCP TCP_DIR=$dir "$PROG" "$@" >"$name.out" 2>"$name.err" &
+	local pid=$!
+	sleep 1
+	kill -"$sig" "$pid"
+	wait "$pid"
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		fail "$name: exit status $rc, expected 0 (the program must go on); stderr: $(cat "$name.err")"
+	elif ! cmp -s ref.txt "$name.out"; then
+		fail "$name: output differs from the uninterrupted run"
+	elif ! grep -Eq "$pattern" "$name.err"; then
+		fail "$name: stderr does not match /$pattern/: $(cat "$name.err")"
+	else
+		echo "ok: $name: $(head -c 300 "$name.err" | head -2)"
+	fi
+}
+
+run_case missing-dir TERM "checkpoint failed: cannot open the image directory $WORK/nope.*create it" "$WORK/nope" plain
+run_case pipe-fd USR1 "checkpoint failed: cannot checkpoint fd [0-9]+ \\(pipe:" "$WORK" pipe
+run_case child TERM "checkpoint failed: .*child process" "$WORK" child
+mkdir -p "$WORK/ro"
+chmod 555 "$WORK/ro"
+if [ "$(id -u)" != 0 ]; then
+	run_case no-permission TERM "checkpoint failed: cannot create .*permission denied" "$WORK/ro" plain
+fi
+
+# Disk full: a 12 MiB tmpfs holds one image of a 7 MiB heap, not two.
+mkdir -p "$WORK/small"
+if mount -t tmpfs -o size=12m tcp-test "$WORK/small" 2>/dev/null; then
+	mounted=1
+	LD_PRELOAD=$LIBTCP TCP_DIR=$WORK/small "$PROG" heap 7 >full.out 2>full.err &
+	pid=$!
+	sleep 1
+	kill -USR1 "$pid"
+	for _ in $(seq 1 250); do [ -L "$WORK/small/latest" ] && break; sleep 0.02; done
+	first=$(readlink "$WORK/small/latest")
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		fail "disk-full: exit status $rc, expected 0; stderr: $(cat full.err)"
+	elif ! grep -q "no space left on device" full.err; then
+		fail "disk-full: no 'no space left on device' message: $(cat full.err)"
+	elif [ "$(readlink "$WORK/small/latest")" != "$first" ] || [ -z "$first" ]; then
+		fail "disk-full: latest changed from '$first' to '$(readlink "$WORK/small/latest")'"
+	elif ls -A "$WORK/small" | grep -q '\.tmp$'; then
+		fail "disk-full: a temporary file was left behind: $(ls -A "$WORK/small")"
+	else
+		# The earlier image must still restore and finish the run (which
+		# rolls full.err back, so keep its message first).
+		msg=$(grep -m1 'no space' full.err)
+		"$PROG" heap 7 >full.ref
+		if ! (timeout 60 "$RESTORE" "$WORK/small" >/dev/null 2>restore.err) || ! cmp -s full.ref full.out; then
+			fail "disk-full: the earlier image did not restore to the right output: $(cat restore.err)"
+		else
+			echo "ok: disk-full: $msg"
+		fi
+	fi
+else
+	echo "skip: disk-full (cannot mount a tmpfs here)"
+fi
+
+if [ -n "$mounted" ] && umount "$WORK/small"; then
+	mounted=
+fi
+if [ $failed = 0 ]; then
+	rm -rf "$WORK"
+	echo PASS
+else
+	echo "work dir kept: $WORK"
+fi
+exit $failed
