@@ -89,6 +89,7 @@ struct tcp_process {
 	uint64_t resume_slot;		/* address of libtcp's struct tcp_resume_slot */
 	uint32_t cmdline_len;
 	uint32_t reserved0;
+	char comm[16];			/* /proc/self/comm, NUL-terminated */
 	char hostname[72];
 	char prog[256];
 	char exe[TCP_PATH_MAX];

@@ -367,6 +367,7 @@ int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size
 	if (img->proc.cmdline_len > sizeof(img->proc.cmdline) || img->proc.auxv_bytes > sizeof(img->proc.auxv))
 		return fail(&c, "PROCESS section has bad lengths");
 	/* Strings in the fixed-size PROCESS fields must be terminated. */
+	img->proc.comm[sizeof(img->proc.comm) - 1] = 0;
 	img->proc.hostname[sizeof(img->proc.hostname) - 1] = 0;
 	img->proc.prog[sizeof(img->proc.prog) - 1] = 0;
 	img->proc.exe[sizeof(img->proc.exe) - 1] = 0;

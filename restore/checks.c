@@ -42,9 +42,14 @@ int check_process(const struct tcp_image *img)
 
 int check_cpu(const struct tcp_image *img)
 {
+	return check_cpu_features(img, xgetbv0());
+}
+
+int check_cpu_features(const struct tcp_image *img, uint64_t have)
+{
 	static const char *names[] = { "x87", "SSE", "AVX", "MPX bounds", "MPX csr", "AVX-512 opmask",
 				       "AVX-512 upper zmm0-15", "AVX-512 zmm16-31", "PT", "PKRU" };
-	uint64_t have = xgetbv0(), need = img->proc.xfeatures;
+	uint64_t need = img->proc.xfeatures;
 	uint64_t missing = need & ~have;
 	if (!missing)
 		return 0;

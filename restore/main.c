@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,5 +129,6 @@ int main(int argc, char **argv)
 	struct launch *l = prepare_launch(&img, &v, moved, floor, &o);
 	if (!l || restore_fds(&img, moved, floor, &o) || prepare_signals(&img) || drop_own_rseq())
 		return 1;
+	prctl(PR_SET_NAME, img.proc.comm); /* ps and top show the program, not tcp-restore */
 	jump_to_blob(l);
 }

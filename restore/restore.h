@@ -28,6 +28,8 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* checks.c */
 int check_cpu(const struct tcp_image *img);
+/* The same against a given XCR0 (the set of XSAVE features this CPU has). */
+int check_cpu_features(const struct tcp_image *img, uint64_t have);
 int check_address_space(const struct tcp_image *img, struct vdso_layout *v);
 int check_mapped_files(const struct tcp_image *img);
 int check_process(const struct tcp_image *img);
