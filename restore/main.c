@@ -21,6 +21,10 @@ static const char usage[] =
 	"options:\n"
 	"  --allow-changed-inputs  restore even if a file the program had open for\n"
 	"                          reading changed since the checkpoint\n"
+	"  --allow-other-owner     as root: restore an image that another user owns\n"
+	"                          (it then runs with root's privileges)\n"
+	"  --check                 validate the image and everything it needs, then\n"
+	"                          exit 0 without restoring (nothing is changed)\n"
 	"  -v, --verbose           say what is being restored\n"
 	"  -h, --help              this help\n"
 	"  --version               the version and the image format it reads\n"
@@ -79,6 +83,10 @@ int main(int argc, char **argv)
 			o.verbose = 1;
 		} else if (!strcmp(argv[i], "--allow-changed-inputs")) {
 			o.allow_changed_inputs = 1;
+		} else if (!strcmp(argv[i], "--allow-other-owner")) {
+			o.allow_other_owner = 1;
+		} else if (!strcmp(argv[i], "--check")) {
+			o.check_only = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "tcp-restore: unknown option %s\n%s", argv[i], usage);
 			return 2;
@@ -93,14 +101,25 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	if (check_not_setuid())
+		return 1;
 	char *path = resolve(arg);
 	if (!path)
 		return 1;
 	o.image = path;
 
+	/* One fd for the checks and the restore: what was checked is what is
+	 * restored. */
+	int image_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (image_fd < 0) {
+		say("cannot open %s: %s", path, strerror(errno));
+		return 1;
+	}
 	struct tcp_image img;
 	char err[1024];
-	if (img_load(path, &img, err, sizeof(err))) {
+	if (check_trusted_image(image_fd, path, o.allow_other_owner))
+		return 1;
+	if (img_load_fd(image_fd, path, &img, err, sizeof(err))) {
 		say("%s", err);
 		return 1;
 	}
@@ -111,10 +130,9 @@ int main(int argc, char **argv)
 	struct vdso_layout v;
 	if (check_process(&img) || check_cpu(&img) || check_address_space(&img, &v) || check_mapped_files(&img))
 		return 1;
-	int image_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (image_fd < 0) {
-		say("cannot open %s: %s", path, strerror(errno));
-		return 1;
+	if (o.check_only) {
+		say("%s can be restored here (open files are checked at restore time)", path);
+		return 0;
 	}
 	int floor = lowest_free_fd_above_targets(&img);
 	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);

@@ -12,6 +12,8 @@ struct restore_opts {
 	const char *image;	/* resolved image file */
 	int verbose;
 	int allow_changed_inputs;
+	int allow_other_owner;
+	int check_only;
 };
 
 /* The vdso block of this process and of the image: same pieces, same sizes. */
@@ -25,6 +27,10 @@ struct vdso_layout {
 };
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* trust.c */
+int check_not_setuid(void);
+int check_trusted_image(int fd, const char *path, int allow_other_owner);
 
 /* checks.c */
 int check_cpu(const struct tcp_image *img);

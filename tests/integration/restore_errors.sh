@@ -95,6 +95,15 @@ else
 	fail "the image did not restore once the files were put back"
 fi
 
+# An explicit option accepts a changed input file.
+cp output.saved output.txt
+echo extra >>input.txt
+if (cd "$WORK/run" && timeout 60 "$RESTORE" --allow-changed-inputs "$IMG" 2>/dev/null); then
+	echo "ok: --allow-changed-inputs restores despite the changed input"
+else
+	fail "--allow-changed-inputs did not restore"
+fi
+
 if [ $failed = 0 ]; then
 	rm -rf "$WORK"
 	echo PASS
