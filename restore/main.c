@@ -147,6 +147,7 @@ int main(int argc, char **argv)
 	struct launch *l = prepare_launch(&img, &v, moved, floor, &o);
 	if (!l || restore_fds(&img, moved, floor, &o) || prepare_signals(&img) || drop_own_rseq())
 		return 1;
+	umask((mode_t)img.proc.umask);
 	prctl(PR_SET_NAME, img.proc.comm); /* ps and top show the program, not tcp-restore */
 	jump_to_blob(l);
 }

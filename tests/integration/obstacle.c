@@ -2,7 +2,8 @@
  * holding something tcp must refuse or that makes a checkpoint fail:
  *   obstacle pipe      a pipe on fds >= 3
  *   obstacle child     a live child process
- *   obstacle heap N    N MiB of touched heap (to fill a small disk)
+ *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
+ *                      to make checkpoints long), computing STEPS steps
  *   obstacle plain     nothing
  * Its output is the same whatever happens to the checkpoints. */
 #include <signal.h>
@@ -33,8 +34,9 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			p[i] = (unsigned char)(i * 2654435761u >> 13);
 	}
+	int steps = (!strcmp(argv[1], "heap") && argc > 3) ? atoi(argv[3]) : 40;
 	volatile unsigned long x = 1;
-	for (int step = 0; step < 40; step++) {
+	for (int step = 0; step < steps; step++) {
 		for (long i = 0; i < 40000000; i++)
 			x = x * 6364136223846793005ul + 1442695040888963407ul;
 		printf("step %d %lu\n", step, x);
