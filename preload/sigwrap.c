@@ -13,6 +13,9 @@
 #include <signal.h>
 #include <string.h>
 
+/* libtcp is built with hidden visibility; these must be seen by the app. */
+#define INTERPOSE __attribute__((visibility("default")))
+
 static struct sigaction app_action[65]; /* what the app asked for, per trigger signal */
 
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
@@ -88,7 +91,7 @@ void tcp_chain_app_handler(int sig, siginfo_t *si, ucontext_t *uc)
 	real_sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+INTERPOSE int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	resolve();
 	if (!tcp_is_trigger(sig))
@@ -102,7 +105,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 
 /* glibc's signal() calls its internal sigaction directly, so it needs its
  * own wrapper. BSD semantics, as glibc's: SA_RESTART, no reset. */
-sighandler_t signal(int sig, sighandler_t handler)
+INTERPOSE sighandler_t signal(int sig, sighandler_t handler)
 {
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof(sa));
@@ -130,14 +133,14 @@ static const sigset_t *without_triggers(int how, const sigset_t *set, sigset_t *
 	return copy;
 }
 
-int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+INTERPOSE int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	sigset_t copy;
 	resolve();
 	return real_sigprocmask(how, without_triggers(how, set, &copy), old);
 }
 
-int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+INTERPOSE int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	sigset_t copy;
 	resolve();

@@ -1,0 +1,315 @@
+#!/bin/bash
+# cycle.sh: checkpoint/kill/restore integration driver for tcp.
+#
+# Runs a program once uninterrupted (the reference), once under libtcp.so
+# where it is checkpointed and then killed with SIGKILL, restores it with
+# tcp-restore (optionally checkpointing and killing the restored process
+# again: --chain), then compares stdout, extra output files and the exit
+# status with the reference.  Exit status: 0 pass, 1 fail, 77 skip.
+set -u
+
+usage() {
+    cat >&2 <<'EOF'
+usage: cycle.sh --libtcp ABS_PATH --restore ABS_PATH [options] -- prog [args...]
+  --trigger-after SEC   delay before each SIGUSR1 trigger (default 1.0)
+  --self-trigger        the program raises SIGUSR1 itself; wait for its image
+  --checkpoints N       number of checkpoints of the first run (default 1)
+  --restore-from WHICH  latest|oldest image (default latest)
+  --chain N             checkpoint+kill+restore the restored process N times
+  --files "a b"         output files (relative to the work dir) to compare
+  --input FILE          copy FILE into the work dirs before running
+  --as-nobody           run program, signals and tcp-restore as uid 65534
+  --kill-delay SEC      run on after the image is complete (default 0.3)
+  --timeout SEC         overall time limit (default 120)
+EOF
+    exit 1
+}
+
+LIBTCP='' RESTORE='' TRIGGER=1.0 SELF=0 NCK=1 FROM=latest CHAIN=0 FILES=''
+INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120
+while (($#)); do
+    case $1 in
+    --libtcp) LIBTCP=${2-}; shift 2 || usage ;;
+    --restore) RESTORE=${2-}; shift 2 || usage ;;
+    --trigger-after) TRIGGER=${2-}; shift 2 || usage ;;
+    --self-trigger) SELF=1; shift ;;
+    --checkpoints) NCK=${2-}; shift 2 || usage ;;
+    --restore-from) FROM=${2-}; shift 2 || usage ;;
+    --chain) CHAIN=${2-}; shift 2 || usage ;;
+    --files) FILES=${2-}; shift 2 || usage ;;
+    --input) INPUT=${2-}; shift 2 || usage ;;
+    --as-nobody) NOBODY=1; shift ;;
+    --kill-delay) KILL_DELAY=${2-}; shift 2 || usage ;;
+    --timeout) TIMEOUT=${2-}; shift 2 || usage ;;
+    --) shift; break ;;
+    *) echo "cycle.sh: unknown option '$1'" >&2; usage ;;
+    esac
+done
+(($#)) || usage
+num='^[0-9]+([.][0-9]+)?$'
+[[ $TRIGGER =~ $num && $KILL_DELAY =~ $num && $TIMEOUT =~ $num ]] || usage
+[[ $NCK =~ ^[1-9][0-9]*$ && $CHAIN =~ ^[0-9]+$ ]] || usage
+[[ $FROM == latest || $FROM == oldest ]] || usage
+
+# ---- state, logging, cleanup ------------------------------------------------
+
+WORK='' CHILD='' RESULT=1 NOW=0
+tick() { local t=${EPOCHREALTIME/[.,]/}; NOW=$((10#$t / 1000)); }
+tick; T0=$NOW
+DEADLINE=$((T0 + $(awk -v s="$TIMEOUT" 'BEGIN { printf "%d", s * 1000 }')))
+
+log() { tick; printf 'cycle [%6d ms] %s\n' $((NOW - T0)) "$*"; }
+
+show_stderr() {
+    local f
+    [[ -n $WORK ]] || return
+    for f in "$WORK"/ref/err.txt "$WORK"/ck/err.txt "$WORK"/ck/restore_err.*.txt; do
+        [[ -s $f ]] || continue
+        echo "---- ${f#"$WORK"/} (last 30 lines) ----"
+        tail -n 30 "$f"
+    done
+    [[ -d $WORK/ck/img ]] && { echo "---- ck/img ----"; ls -l "$WORK/ck/img"; }
+}
+
+fail() {
+    echo "cycle: FAIL: $*"
+    show_stderr
+    RESULT=1
+    exit 1
+}
+
+skip() {
+    echo "cycle: SKIP: $*"
+    RESULT=77
+    exit 77
+}
+
+# shellcheck disable=SC2317  # invoked through the EXIT trap
+cleanup() {
+    # Only the one child we started can be left over (runs are sequential).
+    if [[ -n $CHILD ]] && alive "$CHILD"; then
+        kill -9 "$CHILD" 2>/dev/null
+    fi
+    if [[ -n $WORK ]]; then
+        if ((RESULT == 0 || RESULT == 77)); then
+            rm -rf "$WORK"
+        else
+            echo "cycle: work dir kept: $WORK"
+        fi
+    fi
+}
+trap cleanup EXIT
+trap 'fail "interrupted by a signal"' INT TERM HUP
+
+# alive PID: true while the process exists and is not a zombie.
+alive() {
+    local stat
+    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
+check_deadline() {
+    tick
+    ((NOW < DEADLINE)) || fail "timeout (${TIMEOUT}s) while $1"
+}
+
+# wait_exit PID WHAT: wait (with the deadline) for a child; sets STATUS.
+wait_exit() {
+    while alive "$1"; do
+        check_deadline "waiting for $2 to exit"
+        sleep 0.02
+    done
+    wait "$1"
+    STATUS=$?
+    CHILD=
+}
+
+# The file the latest link points to, as a path (empty if no link yet).
+latest_image() {
+    local t
+    t=$(readlink "$IMG/latest" 2>/dev/null) || return 0
+    [[ $t == /* ]] && echo "$t" || echo "$IMG/$t"
+}
+
+# oldest_image: the image file with the smallest generation number.
+oldest_image() {
+    local f gen best='' bestgen=''
+    for f in "$IMG"/*.tcp; do
+        [[ -f $f ]] || continue
+        gen=${f%.tcp}
+        gen=${gen##*.}
+        [[ $gen =~ ^[0-9]+$ ]] || continue
+        if [[ -z $best ]] || ((10#$gen < 10#$bestgen)); then
+            best=$f bestgen=$gen
+        fi
+    done
+    echo "$best"
+}
+
+# wait_image PREV PID: wait until latest points to a complete image other
+# than PREV; sets NEWIMG.  Fails if PID exits first.
+wait_image() {
+    local prev=$1 pid=$2 cur
+    while :; do
+        cur=$(latest_image)
+        if [[ -n $cur && $cur != "$prev" && -f $cur ]]; then
+            NEWIMG=$cur
+            return 0
+        fi
+        if ! alive "$pid"; then
+            # The image may have been completed right before the exit.
+            cur=$(latest_image)
+            if [[ -n $cur && $cur != "$prev" && -f $cur ]]; then
+                NEWIMG=$cur
+                return 0
+            fi
+            wait_exit "$pid" "process $pid"
+            fail "process $pid exited (status $STATUS) before its" \
+                "checkpoint completed (no new image in ${IMG#"$WORK"/})"
+        fi
+        check_deadline "waiting for a checkpoint image"
+        sleep 0.02
+    done
+}
+
+# checkpoint_and_kill PID N SELF WHAT: take N checkpoints of PID (the first
+# one raised by the program itself if SELF=1), let it run --kill-delay more
+# seconds, then SIGKILL it.
+checkpoint_and_kill() {
+    local pid=$1 n=$2 self=$3 what=$4 i prev
+    prev=$(latest_image)
+    for ((i = 1; i <= n; i++)); do
+        if ((i == 1 && self)); then
+            log "$what: waiting for the self-triggered checkpoint"
+        else
+            sleep "$TRIGGER"
+            if ! alive "$pid"; then
+                wait_exit "$pid" "$what"
+                fail "$what exited (status $STATUS) before checkpoint $i" \
+                    "was triggered"
+            fi
+            log "$what: SIGUSR1 (checkpoint $i of $n)"
+            "${AS[@]}" kill -USR1 "$pid" || fail "could not signal $what"
+        fi
+        wait_image "$prev" "$pid"
+        prev=$NEWIMG
+        log "$what: image complete: ${NEWIMG#"$WORK"/}"
+    done
+    sleep "$KILL_DELAY"
+    if alive "$pid"; then
+        "${AS[@]}" kill -9 "$pid" 2>/dev/null || kill -9 "$pid"
+        wait_exit "$pid" "$what"
+        log "$what: killed (status $STATUS)"
+    else
+        wait_exit "$pid" "$what"
+        log "WARNING: $what exited on its own (status $STATUS) before the" \
+            "kill; its image was complete, continuing"
+    fi
+}
+
+NRESTORE=0
+# start_restore SRC: start tcp-restore on SRC in the ck dir; sets CHILD.
+start_restore() {
+    NRESTORE=$((NRESTORE + 1))
+    log "restore #$NRESTORE from ${1#"$WORK"/}"
+    (cd "$CK" && exec "${AS[@]}" "$RESTORE" "$1") < /dev/null \
+        > "$CK/restore_out.$NRESTORE.txt" 2> "$CK/restore_err.$NRESTORE.txt" &
+    CHILD=$!
+}
+
+# ---- setup ------------------------------------------------------------------
+
+[[ -f $LIBTCP ]] || fail "libtcp not found: '$LIBTCP'"
+[[ -x $RESTORE ]] || fail "tcp-restore not found: '$RESTORE'"
+[[ $LIBTCP == /* && $RESTORE == /* ]] || fail "--libtcp and --restore must be absolute"
+[[ -z $INPUT || -f $INPUT ]] || fail "input file not found: '$INPUT'"
+
+# The program is run from other directories: make its path absolute.
+prog=$1
+shift
+if [[ $prog != */* ]]; then
+    prog=$(command -v "$prog") || fail "program not found: '$prog'"
+elif [[ $prog != /* ]]; then
+    prog=$PWD/$prog
+fi
+[[ -x $prog ]] || fail "program not executable: '$prog'"
+set -- "$prog" "$@"
+
+AS=()
+if ((NOBODY)); then
+    command -v setpriv > /dev/null || skip "setpriv not available"
+    AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-cycle.XXXXXX") || fail "mktemp failed"
+REF=$WORK/ref CK=$WORK/ck IMG=$WORK/ck/img
+mkdir -p "$REF" "$IMG" || fail "cannot create work dirs"
+# Pre-created so that they belong to the run user in --as-nobody mode.
+touch "$REF/out.txt" "$REF/err.txt" "$CK/out.txt" "$CK/err.txt"
+if [[ -n $INPUT ]]; then
+    cp "$INPUT" "$REF/" || fail "cannot copy input"
+    cp "$INPUT" "$CK/" || fail "cannot copy input"
+fi
+if ((NOBODY)); then
+    chown -R 65534:65534 "$WORK" || fail "chown of the work dir failed"
+    "${AS[@]}" test -w "$CK" -a -x "$prog" -a -r "$LIBTCP" -a -x "$RESTORE" ||
+        skip "work dir, program, libtcp or tcp-restore not accessible to uid 65534"
+fi
+log "work dir $WORK; program: $*"
+
+# ---- 1. reference run ------------------------------------------------------
+
+(cd "$REF" && exec "${AS[@]}" env -u LD_PRELOAD -u TCP_DIR "$@") \
+    < /dev/null > "$REF/out.txt" 2> "$REF/err.txt" &
+CHILD=$!
+wait_exit "$CHILD" "the reference run"
+REF_STATUS=$STATUS
+log "reference run exited with status $REF_STATUS"
+((REF_STATUS == 77)) && skip "the program asked to be skipped (status 77)"
+((REF_STATUS >= 126)) && fail "the reference run itself failed (status $REF_STATUS)"
+
+# ---- 2. checkpointed run ---------------------------------------------------
+
+(cd "$CK" && exec "${AS[@]}" env LD_PRELOAD="$LIBTCP" TCP_DIR="$IMG" "$@") \
+    < /dev/null > "$CK/out.txt" 2> "$CK/err.txt" &
+CHILD=$!
+log "checkpointed run started"
+checkpoint_and_kill "$CHILD" "$NCK" "$SELF" "the checkpointed run"
+
+# ---- 3. restore (and chain) -------------------------------------------------
+
+if [[ $FROM == oldest ]]; then
+    src=$(oldest_image)
+    [[ -n $src ]] || fail "no image file found in ${IMG#"$WORK"/}"
+    if ((NCK > 1)) && [[ $src == "$(latest_image)" ]]; then
+        fail "only one image left after $NCK checkpoints (TCP_KEEP?)"
+    fi
+else
+    src=$IMG   # tcp-restore resolves DIR/latest itself
+fi
+for ((c = 1; c <= CHAIN; c++)); do
+    start_restore "$src"
+    checkpoint_and_kill "$CHILD" 1 0 "restored process #$NRESTORE"
+    src=$IMG
+done
+start_restore "$src"
+wait_exit "$CHILD" "the restored process"
+log "restored process exited with status $STATUS"
+((STATUS == REF_STATUS)) ||
+    fail "exit status $STATUS after restore, $REF_STATUS in the reference run"
+
+# ---- 4. compare outputs -----------------------------------------------------
+
+for f in out.txt $FILES; do
+    [[ -f $REF/$f ]] || fail "reference run produced no $f"
+    [[ -f $CK/$f ]] || fail "restored run produced no $f"
+    if ! cmp "$REF/$f" "$CK/$f"; then
+        echo "---- diff ref/$f ck/$f (first 40 lines) ----"
+        diff "$REF/$f" "$CK/$f" | head -n 40
+        fail "$f differs from the reference run"
+    fi
+done
+log "PASS: out.txt ${FILES:+and $FILES }identical, status $STATUS"
+RESULT=0
+exit 0
