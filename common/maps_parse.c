@@ -81,7 +81,7 @@ int maps_parse_line(const char *s, size_t len, struct maps_entry *e)
 	    expect(s, len, &i, ':') || number(s, len, &i, 16, &min) ||
 	    expect(s, len, &i, ' ') || number(s, len, &i, 10, &e->inode))
 		return -1;
-	if (maj > 0xffffffffu || min > 0xffffffffu)
+	if (maj > 0xffffffffu || min > 0xffffffffu || (i < len && s[i] != ' '))
 		return -1;
 	e->dev_major = (uint32_t)maj;
 	e->dev_minor = (uint32_t)min;

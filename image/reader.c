@@ -153,6 +153,11 @@ static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, 
 			    (unsigned long long)h.region_index, img->nregions);
 	if (h.nruns == 0 || h.nruns > (len - sizeof(h)) / sizeof(struct tcp_run))
 		return fail(c, "bad run count %llu", (unsigned long long)h.nruns);
+	/* The writer emits pages region by region, in address order; anything
+	 * else could make two extents cover the same pages. */
+	if (img->nextents && h.region_index < img->extents[img->nextents - 1].region)
+		return fail(c, "pages for region %llu come after pages of region %u",
+			    (unsigned long long)h.region_index, img->extents[img->nextents - 1].region);
 	uint64_t table_end = sizeof(h) + h.nruns * sizeof(struct tcp_run);
 	if (h.data_offset < table_end || h.data_offset > len || (payload_off + h.data_offset) % TCP_PAGE_SIZE)
 		return fail(c, "bad data offset %llu", (unsigned long long)h.data_offset);
@@ -245,7 +250,9 @@ static uint64_t small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t 
 		struct tcp_pages_head h;
 		if (len < sizeof(h) || read_at(c, &h, sizeof(h), payload_off))
 			return len < sizeof(h) ? len : 0;
-		return h.data_offset < len ? h.data_offset : len;
+		/* At least the head: add_pages reads it before checking data_offset. */
+		uint64_t want = h.data_offset < sizeof(h) ? sizeof(h) : h.data_offset;
+		return want < len ? want : len;
 	}
 	if (type == TCP_SEC_FD) {
 		struct tcp_fd f;
@@ -257,7 +264,7 @@ static uint64_t small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t 
 	return len;
 }
 
-int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+static int load(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
 {
 	struct ctx c = { .fd = fd, .name = name, .err = err, .errlen = errlen };
 	struct stat st;
@@ -373,6 +380,14 @@ int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size
 	img->proc.exe[sizeof(img->proc.exe) - 1] = 0;
 	img->proc.cwd[sizeof(img->proc.cwd) - 1] = 0;
 	return 0;
+}
+
+int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+{
+	int rc = load(fd, name, img, err, errlen);
+	if (rc)
+		img_free(img); /* a failed load leaves nothing behind */
+	return rc;
 }
 
 int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen)

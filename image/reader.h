@@ -45,7 +45,7 @@ struct tcp_image {
 const char *img_section_name(uint32_t type);
 
 /* Loads `path`. On failure returns -1 with a message in err (naming the file,
- * the damaged section and its offset). */
+ * the damaged section and its offset), and *img holds nothing to free. */
 int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen);
 /* Same, from an open fd of the given size (used by tests and the fuzzer). */
 int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen);

@@ -26,7 +26,7 @@ static int usable(int sig)
 static int parse_uint(const char *s, long max, long *out)
 {
 	char *end;
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	if (*s < '0' || *s > '9') /* strtol would skip spaces and signs */
 		return -1;
 	long v = strtol(s, &end, 10);
 	if (*end || v > max)
@@ -75,6 +75,10 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 		v = cwd;
 	if (!v || !*v) {
 		snprintf(err, errlen, "TCP_DIR is not set and the current directory is unknown");
+		return -1;
+	}
+	if (v[0] != '/' && (!cwd || !*cwd)) {
+		snprintf(err, errlen, "TCP_DIR='%s' is relative and the current directory is unknown", v);
 		return -1;
 	}
 	int len;

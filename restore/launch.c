@@ -190,7 +190,9 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 
 	/* Regions (without the vdso block) with their backing files. */
 	struct blob_region *br = (struct blob_region *)((char *)a + a->regions_off);
-	uint32_t *index_of = calloc(img->nregions, sizeof(uint32_t));
+	uint32_t *index_of = calloc(img->nregions + 1, sizeof(uint32_t));
+	if (!index_of)
+		return NULL;
 	int last_fd = -1;
 	const char *last_path = NULL;
 	for (size_t i = 0; i < img->nregions; i++) {
@@ -206,8 +208,10 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 				last_fd = open_backing(ir, floor);
 				last_path = ir->path;
 			}
-			if (last_fd < 0)
+			if (last_fd < 0) {
+				free(index_of);
 				return NULL;
+			}
 			b->fd = last_fd;
 		}
 	}

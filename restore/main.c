@@ -68,6 +68,69 @@ static char *resolve(const char *arg)
 	return out;
 }
 
+static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_opts *o)
+{
+	const char *path = o->image;
+	if (o->verbose)
+		say("image %s: %s (pid %d on %s), %zu regions, %.1f MiB of pages, %zu fds", path, img->proc.prog,
+		    img->proc.pid, img->proc.hostname, img->nregions, img->page_bytes / 1048576.0, img->nfds);
+
+	struct vdso_layout v;
+	if (check_process(img) || check_cpu(img) || check_address_space(img, &v) || check_mapped_files(img))
+		return 1;
+	if (o->check_only) {
+		say("%s can be restored here (open files are checked at restore time)", path);
+		return 0;
+	}
+	int floor = lowest_free_fd_above_targets(img);
+	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);
+	if (moved < 0) {
+		say("cannot move the image fd above %d: %s (raise the open-files limit, ulimit -n)", floor,
+		    strerror(errno));
+		return 1;
+	}
+	/* Everything that can fail comes before the first change to this
+	 * process that cannot be undone by exiting. */
+	struct launch *l = prepare_launch(img, &v, moved, floor, o);
+	if (!l)
+		return 1;
+	if (restore_fds(img, moved, floor, o) || prepare_signals(img) || drop_own_rseq()) {
+		free(l);
+		return 1;
+	}
+	umask((mode_t)img->proc.umask);
+	prctl(PR_SET_NAME, img->proc.comm); /* ps and top show the program, not tcp-restore */
+	jump_to_blob(l);
+}
+
+/* Validates everything, then becomes the program; returns only on failure. */
+static int restore(struct restore_opts *o)
+{
+	const char *path = o->image;
+	/* One fd for the checks and the restore: what was checked is what is
+	 * restored. */
+	int image_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (image_fd < 0) {
+		say("cannot open %s: %s", path, strerror(errno));
+		return 1;
+	}
+	struct tcp_image img;
+	char err[1024];
+	if (check_trusted_image(image_fd, path, o->allow_other_owner)) {
+		close(image_fd);
+		return 1;
+	}
+	if (img_load_fd(image_fd, path, &img, err, sizeof(err))) {
+		say("%s", err);
+		close(image_fd);
+		return 1;
+	}
+	int rc = prepare_and_jump(&img, image_fd, o);
+	img_free(&img);
+	close(image_fd);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct restore_opts o = { 0 };
@@ -107,47 +170,7 @@ int main(int argc, char **argv)
 	if (!path)
 		return 1;
 	o.image = path;
-
-	/* One fd for the checks and the restore: what was checked is what is
-	 * restored. */
-	int image_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (image_fd < 0) {
-		say("cannot open %s: %s", path, strerror(errno));
-		return 1;
-	}
-	struct tcp_image img;
-	char err[1024];
-	if (check_trusted_image(image_fd, path, o.allow_other_owner))
-		return 1;
-	if (img_load_fd(image_fd, path, &img, err, sizeof(err))) {
-		say("%s", err);
-		return 1;
-	}
-	if (o.verbose)
-		say("image %s: %s (pid %d on %s), %zu regions, %.1f MiB of pages, %zu fds", path, img.proc.prog,
-		    img.proc.pid, img.proc.hostname, img.nregions, img.page_bytes / 1048576.0, img.nfds);
-
-	struct vdso_layout v;
-	if (check_process(&img) || check_cpu(&img) || check_address_space(&img, &v) || check_mapped_files(&img))
-		return 1;
-	if (o.check_only) {
-		say("%s can be restored here (open files are checked at restore time)", path);
-		return 0;
-	}
-	int floor = lowest_free_fd_above_targets(&img);
-	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);
-	if (moved < 0) {
-		say("cannot move the image fd above %d: %s (raise the open-files limit, ulimit -n)", floor,
-		    strerror(errno));
-		return 1;
-	}
-	close(image_fd);
-	/* Everything that can fail comes before the first change to this
-	 * process that cannot be undone by exiting. */
-	struct launch *l = prepare_launch(&img, &v, moved, floor, &o);
-	if (!l || restore_fds(&img, moved, floor, &o) || prepare_signals(&img) || drop_own_rseq())
-		return 1;
-	umask((mode_t)img.proc.umask);
-	prctl(PR_SET_NAME, img.proc.comm); /* ps and top show the program, not tcp-restore */
-	jump_to_blob(l);
+	int rc = restore(&o);
+	free(path);
+	return rc;
 }
