@@ -5,7 +5,8 @@
 #   tcp_close_stray_fds close inherited fds above 2 (a harness pipe would make
 #                       every checkpoint refuse)
 #   tcp_say / tcp_die   messages
-# Variables: TCP_ROOT (the repository), TCP_BUILD (default $TCP_ROOT/build).
+# Variables: TCP_ROOT (the repository), TCP_BUILD (default $TCP_ROOT/build),
+# TCP_MESON_OPTS (extra `meson setup` options, e.g. -Dsanitize=true).
 
 TCP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TCP_BUILD=${TCP_BUILD:-$TCP_ROOT/build}
@@ -60,9 +61,9 @@ tcp_build() {
 	if [ ! -f "$TCP_BUILD/build.ninja" ]; then
 		tcp_say "==> meson setup $TCP_BUILD"
 		if [ -d "$TCP_BUILD" ]; then
-			meson setup --wipe "$TCP_BUILD" || tcp_die "meson setup failed"
+			meson setup --wipe ${TCP_MESON_OPTS:-} "$TCP_BUILD" || tcp_die "meson setup failed"
 		else
-			meson setup "$TCP_BUILD" || tcp_die "meson setup failed"
+			meson setup ${TCP_MESON_OPTS:-} "$TCP_BUILD" || tcp_die "meson setup failed"
 		fi
 	elif [ "$TCP_DEPS_INSTALLED" = 1 ]; then
 		# New packages (e.g. Criterion) are only seen after a reconfigure.
