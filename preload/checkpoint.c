@@ -236,6 +236,17 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		}
 		tcp_emit(&m);
 	}
+	if (rc == 0) {
+		char path[4700];
+		struct fbuf p;
+		fb_init(&p, path, sizeof(path));
+		fb_puts(&p, tcp_cfg.dir);
+		fb_putc(&p, '/');
+		fb_puts(&p, final);
+		tcp_status_write(1, path);
+	} else {
+		tcp_status_write(0, d.err_mem);
+	}
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)
 		tcp_rseq_register(&rs);

@@ -36,6 +36,11 @@ struct tcp_resume_info {
 /* resume.c: per-thread and process fixups after a restore. */
 void tcp_after_restore(const struct tcp_resume_info *info);
 
+/* status.c: the outcome of each checkpoint, for tcp-ckpt */
+void tcp_status_init(void);
+void tcp_status_write(int ok, const char *text);
+void tcp_status_forget(void);
+
 /* rseq.c */
 int tcp_rseq_area(uint64_t *addr, uint32_t *len, uint32_t *sig);
 int tcp_rseq_unregister(const struct tcp_thread *t);

@@ -35,6 +35,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	for (int s = 1; s <= TCP_NSIG; s++)
 		if (info->pending & (1ull << (s - 1)))
 			r_tgkill((int)r_getpid(), tid, s);
+	tcp_status_forget();
 	if (tcp_slot.blob_addr)
 		r_munmap((void *)tcp_slot.blob_addr, tcp_slot.blob_len);
 	tcp_slot.blob_addr = 0;

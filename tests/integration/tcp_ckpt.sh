@@ -1,0 +1,51 @@
+#!/bin/bash
+# tcp-ckpt and tcp-run together: launch through tcp-run, checkpoint with
+# tcp-ckpt (it prints the image), stop with tcp-ckpt --stop (exit 85), resume
+# with the same tcp-run line, and finish with the uninterrupted output.
+# tcp-ckpt must fail clearly for a refused checkpoint and a non-tcp process.
+# usage: tcp_ckpt.sh SCRIPTS_DIR BUILD_DIR OBSTACLE_PROG
+set -u
+SCRIPTS=$1 BUILD=$2 PROG=$3
+export TCP_LIB=$BUILD/libtcp.so TCP_RESTORE=$BUILD/tcp-restore
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-ckpt.XXXXXX")
+trap 'jobs -p | xargs -r kill -9 2>/dev/null' EXIT
+cd "$WORK" || exit 1
+die() { echo "FAIL: $*"; echo "work dir kept: $WORK"; exit 1; }
+
+"$PROG" plain >ref.txt
+
+"$SCRIPTS/tcp-run" --dir ckpt --log 0 -- "$PROG" plain >out.txt 2>err.txt &
+pid=$!
+sleep 0.5
+img=$("$SCRIPTS/tcp-ckpt" --timeout 60 "$pid") || die "tcp-ckpt failed"
+[ -f "$img" ] && [ "$img" = "$WORK/ckpt/$(readlink ckpt/latest)" ] || die "tcp-ckpt printed '$img', latest is $(readlink ckpt/latest)"
+echo "ok: tcp-ckpt printed $img"
+img2=$("$SCRIPTS/tcp-ckpt" --stop --timeout 60 "$pid") || die "tcp-ckpt --stop failed"
+wait "$pid"
+rc=$?
+[ "$rc" = 85 ] || die "the program exited $rc after --stop, expected 85"
+[ -d "/proc/$pid" ] && die "tcp-ckpt --stop returned while the program still runs"
+echo "ok: tcp-ckpt --stop printed $img2, program exited 85"
+
+"$SCRIPTS/tcp-run" --dir ckpt --log 0 -- "$PROG" plain >/dev/null 2>resume.err
+rc=$?
+[ "$rc" = 0 ] || die "the resumed run exited $rc: $(cat resume.err)"
+cmp -s ref.txt out.txt || die "the resumed run's output differs from the uninterrupted run"
+echo "ok: tcp-run resumed the run to the uninterrupted output"
+
+LD_PRELOAD=$BUILD/libtcp.so TCP_LOG=0 "$PROG" pipe >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+msg=$("$SCRIPTS/tcp-ckpt" --timeout 30 "$pid" 2>&1)
+rc=$?
+kill -9 "$pid"
+[ "$rc" = 1 ] && grep -q "failed: cannot checkpoint fd" <<<"$msg" || die "refused checkpoint: status $rc, '$msg'"
+echo "ok: $msg"
+
+sleep 30 &
+msg=$("$SCRIPTS/tcp-ckpt" $! 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "does not run under libtcp" <<<"$msg" || die "non-tcp process: status $rc, '$msg'"
+echo "ok: $msg"
+echo PASS
+rm -rf "$WORK"
