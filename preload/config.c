@@ -118,6 +118,13 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 		snprintf(err, errlen, "TCP_SIGNAL and TCP_STOP_SIGNAL are both signal %d; they must differ", c->signal);
 		return -1;
 	}
+	if ((v = get("TCP_INTERVAL")) && *v) {
+		if (parse_uint(v, 10 * 365 * 86400L, &n)) {
+			snprintf(err, errlen, "TCP_INTERVAL='%s' must be a whole number of seconds (0 = no periodic checkpoints)", v);
+			return -1;
+		}
+		c->interval = (int)n;
+	}
 	if ((v = get("TCP_LOG")) && *v) {
 		if (parse_uint(v, 2, &n)) {
 			snprintf(err, errlen, "TCP_LOG='%s' must be 0, 1 or 2", v);

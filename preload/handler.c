@@ -3,6 +3,8 @@
  * Checkpoint signal: checkpoint, then the app's own handler (if any) runs,
  * both in the original process and in a restored one (a restore resumes at
  * the instant of the checkpoint, so it replays what followed it).
+ * Periodic checkpoints (TCP_INTERVAL) come from our own timer: no app
+ * handler runs for them.
  * Stop signal: checkpoint and exit 85 without running the app's handler: the
  * app is being suspended, not ended; its future runs after the restore. If
  * the checkpoint fails, the app keeps running (exiting would lose its work)
@@ -28,7 +30,7 @@ void tcp_trigger_handler(int sig, siginfo_t *si, void *ucv)
 			tcp_emit(&m);
 			tcp_chain_app_handler(sig, si, uc);
 		}
-	} else {
+	} else if (!tcp_is_periodic(si)) { /* the app's handler is for signals someone sent */
 		tcp_chain_app_handler(sig, si, uc);
 	}
 	errno = saved_errno;

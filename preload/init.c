@@ -62,6 +62,9 @@ __attribute__((constructor)) static void tcp_init(void)
 		fprintf(stderr, "tcp: cannot install the signal handlers; checkpointing is disabled for this run\n");
 		return;
 	}
+	if (tcp_periodic_start())
+		fprintf(stderr, "tcp: cannot create the timer for TCP_INTERVAL=%d; no periodic checkpoints\n",
+			tcp_cfg.interval);
 	if (tcp_cfg.log >= 2)
 		fprintf(stderr, "tcp: ready: images in %s, checkpoint on signal %d, stop on signal %d\n", tcp_cfg.dir,
 			tcp_cfg.signal, tcp_cfg.stop_signal);

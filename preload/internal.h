@@ -41,6 +41,11 @@ void tcp_status_init(void);
 void tcp_status_write(int ok, const char *text);
 void tcp_status_forget(void);
 
+/* periodic.c: TCP_INTERVAL */
+int tcp_periodic_start(void);
+int tcp_periodic_timer_id(void);
+int tcp_is_periodic(const siginfo_t *si);
+
 /* rseq.c */
 int tcp_rseq_area(uint64_t *addr, uint32_t *len, uint32_t *sig);
 int tcp_rseq_unregister(const struct tcp_thread *t);

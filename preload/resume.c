@@ -36,6 +36,11 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		if (info->pending & (1ull << (s - 1)))
 			r_tgkill((int)r_getpid(), tid, s);
 	tcp_status_forget();
+	if (tcp_cfg.interval && tcp_periodic_start() < 0) {
+		TCP_MSG(m);
+		fb_puts(&m, "warning: cannot create the TCP_INTERVAL timer again; no more periodic checkpoints");
+		tcp_emit(&m);
+	}
 	if (tcp_slot.blob_addr)
 		r_munmap((void *)tcp_slot.blob_addr, tcp_slot.blob_len);
 	tcp_slot.blob_addr = 0;

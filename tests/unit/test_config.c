@@ -186,3 +186,17 @@ Test(config, log)
 	expect_error("TCP_LOG", "verbose");
 	expect_error("TCP_LOG", "1 ");
 }
+
+Test(config, interval)
+{
+	const char *none[] = { NULL };
+	cr_assert_eq(parse_env(none), 0);
+	cr_assert_eq(cfg.interval, 0, "no periodic checkpoints by default");
+	cr_assert_eq(parse1("TCP_INTERVAL", "3600"), 0);
+	cr_assert_eq(cfg.interval, 3600);
+	cr_assert_eq(parse1("TCP_INTERVAL", "0"), 0);
+	cr_assert_eq(cfg.interval, 0);
+	static const char *bad[] = { "-5", "1h", "1.5", " 60", "999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error("TCP_INTERVAL", bad[i]);
+}
