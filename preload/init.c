@@ -55,6 +55,7 @@ __attribute__((constructor)) static void tcp_init(void)
 	}
 	find_prog_name();
 	tcp_status_init();
+	tcp_backtrace_init();
 	tcp_tid_offset = tcp_find_tid_offset();
 	tcp_active = 1;
 	if (tcp_install_handlers()) {

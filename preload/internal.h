@@ -56,6 +56,10 @@ int tcp_install_handlers(void);
 void tcp_chain_app_handler(int sig, siginfo_t *si, ucontext_t *uc);
 int tcp_is_trigger(int sig);
 
+/* backtrace.c: instruction addresses of the interrupted code, innermost first */
+void tcp_backtrace_init(void);
+void tcp_backtrace(ucontext_t *uc, uint64_t *frames, uint32_t *nframes, uint32_t max);
+
 /* glibc_thread.c */
 long tcp_find_tid_offset(void);
 
