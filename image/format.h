@@ -189,6 +189,16 @@ struct tcp_fd {
 	uint64_t content_len;	/* DELETED: file bytes that follow the path */
 };
 
+/* Not on disk, but part of the same contract: the restore blob writes this
+ * into the restored address space (at tcp_process.resume_slot) so that the
+ * resumed handler in libtcp knows it was restored, what to unmap, and which
+ * environment variables the new job gives it ("NAME=value\0...\0"). */
+struct tcp_resume_slot {
+	volatile uint64_t restored;
+	uint64_t blob_addr, blob_len;
+	uint64_t env_addr, env_len;	/* inside the blob mapping */
+};
+
 struct tcp_end {
 	uint64_t section_count;	/* sections before END */
 	uint64_t end_offset;	/* file offset of END's header */

@@ -142,10 +142,13 @@ static int add_region(struct ctx *c, struct tcp_image *img, const char *payload,
 	return 0;
 }
 
-static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len, uint64_t payload_off)
+/* `payload` holds the first `avail` bytes of the `len`-byte payload (the head
+ * and the run table when data_offset is valid). */
+static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t avail, uint64_t len,
+		     uint64_t payload_off)
 {
 	struct tcp_pages_head h;
-	if (len < sizeof(h))
+	if (len < sizeof(h) || avail < sizeof(h))
 		return fail(c, "payload too short");
 	memcpy(&h, payload, sizeof(h));
 	if (h.region_index >= img->nregions)
@@ -159,7 +162,8 @@ static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, 
 		return fail(c, "pages for region %llu come after pages of region %u",
 			    (unsigned long long)h.region_index, img->extents[img->nextents - 1].region);
 	uint64_t table_end = sizeof(h) + h.nruns * sizeof(struct tcp_run);
-	if (h.data_offset < table_end || h.data_offset > len || (payload_off + h.data_offset) % TCP_PAGE_SIZE)
+	if (h.data_offset < table_end || h.data_offset > len || table_end > avail ||
+	    (payload_off + h.data_offset) % TCP_PAGE_SIZE)
 		return fail(c, "bad data offset %llu", (unsigned long long)h.data_offset);
 	const struct img_region *reg = &img->regions[h.region_index];
 	if (reg->r.kind == TCP_REG_VDSO || reg->r.kind == TCP_REG_VVAR || reg->r.kind == TCP_REG_FILE_SHARED)
@@ -210,13 +214,15 @@ static int add_thread(struct ctx *c, struct tcp_image *img, const char *payload,
 	return 0;
 }
 
-static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len, uint64_t payload_off)
+static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t avail, uint64_t len,
+		  uint64_t payload_off)
 {
 	struct tcp_fd f;
-	if (len < sizeof(f))
+	if (len < sizeof(f) || avail < sizeof(f))
 		return fail(c, "payload too short");
 	memcpy(&f, payload, sizeof(f));
-	if (f.path_len > len - sizeof(f) || f.content_len != len - sizeof(f) - f.path_len)
+	if (f.path_len > len - sizeof(f) || f.path_len > avail - sizeof(f) ||
+	    f.content_len != len - sizeof(f) - f.path_len)
 		return fail(c, "lengths do not add up (path %u, content %llu, payload %llu)", f.path_len,
 			    (unsigned long long)f.content_len, (unsigned long long)len);
 	if (f.fd < 0 || f.kind < TCP_FD_REGULAR || f.kind > TCP_FD_DELETED)
@@ -242,26 +248,28 @@ static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uin
 	return 0;
 }
 
-/* Reads the small part of a payload into memory: everything for most
- * sections, the head and run table for PAGES, the head and path for FD. */
-static uint64_t small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t payload_off)
+/* Sets *small to the size of the part of a payload that is read into memory:
+ * everything for most sections, the head and run table for PAGES, the head
+ * and path for FD. Never less than the PAGES or FD head when the payload holds
+ * one: add_pages and add_fd read it before they validate anything. */
+static int small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t payload_off, uint64_t *small)
 {
-	if (type == TCP_SEC_PAGES) {
+	*small = len;
+	if (type == TCP_SEC_PAGES && len >= sizeof(struct tcp_pages_head)) {
 		struct tcp_pages_head h;
-		if (len < sizeof(h) || read_at(c, &h, sizeof(h), payload_off))
-			return len < sizeof(h) ? len : 0;
-		/* At least the head: add_pages reads it before checking data_offset. */
-		uint64_t want = h.data_offset < sizeof(h) ? sizeof(h) : h.data_offset;
-		return want < len ? want : len;
-	}
-	if (type == TCP_SEC_FD) {
+		if (read_at(c, &h, sizeof(h), payload_off))
+			return -1;
+		if (h.data_offset < len)
+			*small = h.data_offset < sizeof(h) ? sizeof(h) : h.data_offset;
+	} else if (type == TCP_SEC_FD && len >= sizeof(struct tcp_fd)) {
 		struct tcp_fd f;
-		if (len < sizeof(f) || read_at(c, &f, sizeof(f), payload_off))
-			return len < sizeof(f) ? len : 0;
+		if (read_at(c, &f, sizeof(f), payload_off))
+			return -1;
 		uint64_t want = sizeof(f) + (uint64_t)f.path_len;
-		return want < len ? want : len;
+		if (want < len)
+			*small = want;
 	}
-	return len;
+	return 0;
 }
 
 static int load(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
@@ -308,7 +316,9 @@ static int load(int fd, const char *name, struct tcp_image *img, char *err, size
 		if (sh.length > img->size - poff)
 			return fail(&c, "section length %llu runs past the end of the file (truncated)",
 				    (unsigned long long)sh.length);
-		uint64_t small = small_part(&c, sh.type, sh.length, poff);
+		uint64_t small;
+		if (small_part(&c, sh.type, sh.length, poff, &small))
+			return -1;
 		if (small > (64u << 20))
 			return fail(&c, "section metadata of %llu bytes is implausibly large", (unsigned long long)small);
 		uint64_t sum = 0;
@@ -336,10 +346,10 @@ static int load(int fd, const char *name, struct tcp_image *img, char *err, size
 			case TCP_SEC_REGION: rc = add_region(&c, img, p, sh.length); break;
 			case TCP_SEC_PAGES:
 				/* add_pages needs the whole table; `small` is data_offset when valid */
-				rc = add_pages(&c, img, p, sh.length, poff);
+				rc = add_pages(&c, img, p, small, sh.length, poff);
 				break;
 			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
-			case TCP_SEC_FD: rc = add_fd(&c, img, p, sh.length, poff); break;
+			case TCP_SEC_FD: rc = add_fd(&c, img, p, small, sh.length, poff); break;
 			case TCP_SEC_END: {
 				struct tcp_end e;
 				if (sh.length != sizeof(e)) {

@@ -8,14 +8,6 @@
 #include "../common/fstr.h"
 #include "../image/format.h"
 
-/* Written by the restore blob into the restored address space (its address
- * is recorded in the image) so that the resumed handler knows it was
- * restored and what to clean up. */
-struct tcp_resume_slot {
-	volatile uint64_t restored;
-	uint64_t blob_addr, blob_len;
-};
-
 extern struct tcp_config tcp_cfg;
 extern struct tcp_resume_slot tcp_slot;
 extern int tcp_active;		/* configuration valid, handlers installed */
@@ -50,6 +42,9 @@ int tcp_is_periodic(const siginfo_t *si);
 int tcp_rseq_area(uint64_t *addr, uint32_t *len, uint32_t *sig);
 int tcp_rseq_unregister(const struct tcp_thread *t);
 void tcp_rseq_register(const struct tcp_thread *t);
+
+/* job_env.c: the new job's variables into the restored environment */
+int tcp_apply_job_env(const char *block, uint64_t len);
 
 /* sigwrap.c */
 int tcp_install_handlers(void);

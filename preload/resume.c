@@ -35,6 +35,11 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	for (int s = 1; s <= TCP_NSIG; s++)
 		if (info->pending & (1ull << (s - 1)))
 			r_tgkill((int)r_getpid(), tid, s);
+	if (tcp_apply_job_env((const char *)tcp_slot.env_addr, tcp_slot.env_len) < 0) {
+		TCP_MSG(m);
+		fb_puts(&m, "warning: the new job's environment variables did not fit; the program keeps its old ones");
+		tcp_emit(&m);
+	}
 	tcp_status_forget();
 	if (tcp_cfg.interval && tcp_periodic_start() < 0) {
 		TCP_MSG(m);

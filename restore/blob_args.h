@@ -44,6 +44,7 @@ struct blob_args {
 	int32_t close_from;		/* close every fd >= this one before jumping */
 	uint32_t nregions, nextents, nmoves, nunmaps;
 	uint64_t regions_off, extents_off;	/* from the start of this struct */
+	uint64_t env_off, env_len;		/* new job's variables, "NAME=value\0..." */
 	struct blob_unmap unmaps[BLOB_MAX_UNMAPS];
 	struct blob_move moves[BLOB_MAX_MOVES];
 	uint64_t temp_base;		/* where the vdso block waits if its target overlaps it */

@@ -152,8 +152,9 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	for (size_t i = 0; i < img->nregions; i++)
 		nreg += img->regions[i].r.kind != TCP_REG_VDSO && img->regions[i].r.kind != TCP_REG_VVAR;
 	uint64_t code = (tcp_blob_size + PAGE - 1) & ~(PAGE - 1);
+	enum { ENV_MAX = 64 << 10 };
 	uint64_t argsz = sizeof(struct blob_args) + nreg * sizeof(struct blob_region) +
-			 img->nextents * sizeof(struct blob_extent);
+			 img->nextents * sizeof(struct blob_extent) + ENV_MAX;
 	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
 	uint64_t total = code + argsz + BLOB_STACK;
 
@@ -186,6 +187,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	a->close_from = floor;
 	a->regions_off = sizeof(*a);
 	a->extents_off = sizeof(*a) + nreg * sizeof(struct blob_region);
+	a->env_off = a->extents_off + img->nextents * sizeof(struct blob_extent);
+	a->env_len = job_env_block((char *)a + a->env_off, ENV_MAX);
 	snprintf(a->image_path, sizeof(a->image_path), "%s", o->image);
 
 	/* Regions (without the vdso block) with their backing files. */

@@ -28,6 +28,10 @@ struct vdso_layout {
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* job_env.c: "NAME=value\0..." for the variables of the new job; returns
+ * the bytes used (0: none). */
+size_t job_env_block(char *out, size_t cap);
+
 /* trust.c */
 int check_not_setuid(void);
 int check_trusted_image(int fd, const char *path, int allow_other_owner);

@@ -157,10 +157,12 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	if (rc < 0)
 		die(a, "setting the thread pointer", a->fs_base, rc);
 
-	volatile uint64_t *slot = (volatile uint64_t *)a->resume_slot;
-	slot[1] = a->self_start; /* struct tcp_resume_slot: restored, blob_addr, blob_len */
-	slot[2] = a->self_len;
-	slot[0] = 1;
+	struct tcp_resume_slot *slot = (struct tcp_resume_slot *)a->resume_slot;
+	slot->blob_addr = a->self_start;
+	slot->blob_len = a->self_len;
+	slot->env_addr = a->env_len ? (uint64_t)a + a->env_off : 0;
+	slot->env_len = a->env_len;
+	slot->restored = 1;
 
 	/* Into the app: callee-saved registers and stack as tcp_ctx_save() left
 	 * them, returning 1. */
