@@ -23,7 +23,10 @@ const char *img_section_name(uint32_t type)
 	}
 }
 
+#define SCRATCH (256u << 10)
+
 struct ctx {
+	char *scratch;		/* SCRATCH bytes */
 	int fd;
 	const char *name;
 	char *err;
@@ -64,26 +67,21 @@ static int read_at(struct ctx *c, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Checksums `len` bytes of the file at `off` without keeping them. */
+/* Checksums `len` bytes of the file at `off` without keeping them, through
+ * the load's one scratch buffer (not one allocation per section: large
+ * allocations are slow, under sanitizers above all). */
 static int sum_range(struct ctx *c, uint64_t off, uint64_t len, uint64_t *out)
 {
-	enum { CHUNK = 1 << 20 };
-	char *buf = malloc(CHUNK);
 	struct csum s;
-	if (!buf)
-		return fail(c, "out of memory");
 	csum_init(&s);
 	while (len) {
-		size_t n = len > CHUNK ? CHUNK : (size_t)len;
-		if (read_at(c, buf, n, off)) {
-			free(buf);
+		size_t n = len > SCRATCH ? SCRATCH : (size_t)len;
+		if (read_at(c, c->scratch, n, off))
 			return -1;
-		}
-		csum_update(&s, buf, n);
+		csum_update(&s, c->scratch, n);
 		off += n;
 		len -= n;
 	}
-	free(buf);
 	*out = csum_final(&s);
 	return 0;
 }
@@ -272,9 +270,9 @@ static int small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t paylo
 	return 0;
 }
 
-static int load(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+static int load(char *scratch, int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
 {
-	struct ctx c = { .fd = fd, .name = name, .err = err, .errlen = errlen };
+	struct ctx c = { .scratch = scratch, .fd = fd, .name = name, .err = err, .errlen = errlen };
 	struct stat st;
 	int have_process = 0, have_end = 0;
 
@@ -394,7 +392,14 @@ static int load(int fd, const char *name, struct tcp_image *img, char *err, size
 
 int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
 {
-	int rc = load(fd, name, img, err, errlen);
+	char *scratch = malloc(SCRATCH);
+	if (!scratch) {
+		memset(img, 0, sizeof(*img));
+		snprintf(err, errlen, "image %s: out of memory", name);
+		return -1;
+	}
+	int rc = load(scratch, fd, name, img, err, errlen);
+	free(scratch);
 	if (rc)
 		img_free(img); /* a failed load leaves nothing behind */
 	return rc;

@@ -29,45 +29,7 @@
 #include "image/checksum.h"
 #include "image/format.h"
 
-/* The reader is compiled into this file rather than linked, so that its
- * 1 MiB checksum buffer (sum_range mallocs and frees one per section) can be
- * served from one cached ASan allocation: a fresh 1 MiB block per section
- * goes through ASan's mmap-based large allocator and its quarantine, which
- * made a run on a 46 KB seed take ~54 ms instead of ~2 ms. The cached block
- * is a real heap block of exactly that size, so overflows past it are still
- * caught (a use after free of it would not be); every other size takes the
- * ordinary, checked malloc. Build with -DFUZZ_PLAIN_MALLOC to turn this off. */
-#ifndef FUZZ_PLAIN_MALLOC
-static void *cached_block;
-static int cached_busy;
-enum { CACHED_SIZE = 1 << 20 };
-
-static void *fuzz_malloc(size_t n)
-{
-	if (n != CACHED_SIZE || cached_busy)
-		return malloc(n);
-	if (!cached_block)
-		cached_block = malloc(CACHED_SIZE);
-	cached_busy = cached_block != NULL;
-	return cached_block;
-}
-
-static void fuzz_free(void *p)
-{
-	if (p && p == cached_block)
-		cached_busy = 0;
-	else
-		free(p);
-}
-
-#define malloc(n) fuzz_malloc(n)
-#define free(p) fuzz_free(p)
-#endif
-#include "image/reader.c"
-#ifndef FUZZ_PLAIN_MALLOC
-#undef malloc
-#undef free
-#endif
+#include "image/reader.h"
 
 static int memfd = -1;
 
