@@ -11,6 +11,7 @@
 #define ARENA_LEN (256ull << 20) /* reserved, not committed: only touched pages cost */
 
 static uint64_t tcp_ctx[8];
+long tcp_writer_pid;
 /* What the resumed handler needs, kept in libtcp's own memory (which is in
  * the image) rather than on the dump's stack frames. */
 static struct tcp_resume_info resume_info;
@@ -87,23 +88,20 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.sec * 1000 + (uint64_t)ts.nsec / 1000000;
 }
 
-static int write_image(struct dump_ctx *d, int dirfd, long gen, char *final, size_t final_cap)
+static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, size_t final_cap)
 {
 	char tmp[512];
-	struct tcp_process *proc = arena_alloc(d, sizeof(*proc));
-	if (!proc) {
-		fb_puts(&d->err, "out of scratch memory");
-		return -1;
-	}
-	if (dump_fill_process(d, proc, (uint32_t)gen))
-		return -1;
-	dump_fill_thread(d, &d->thread);
-	resume_info.thread = d->thread;
-	f_memcpy(resume_info.itimers, proc->itimers, sizeof(proc->itimers));
-	resume_info.pending = proc->pending;
-	image_name(tmp, sizeof(tmp), ".", gen, ".tcp.tmp");
-	image_name(final, final_cap, "", gen, ".tcp");
-	r_unlinkat(dirfd, tmp, 0); /* a leftover of a crashed checkpoint */
+	struct tcp_process *proc = d->proc;
+	/* The temporary name carries our pid: a writer of another process (a
+	 * forked writer still finishing) never shares it. */
+	struct fbuf b;
+	fb_init(&b, tmp, sizeof(tmp));
+	fb_putc(&b, '.');
+	fb_puts(&b, tcp_prog);
+	fb_putc(&b, '.');
+	fb_puti(&b, r_getpid());
+	fb_puts(&b, ".tcp.tmp");
+	r_unlinkat(dirfd, tmp, 0); /* ours from an earlier crash (pids get reused) */
 	long fd = r_openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fb_puts(&d->err, "cannot create ");
@@ -114,6 +112,8 @@ static int write_image(struct dump_ctx *d, int dirfd, long gen, char *final, siz
 		fb_puts(&d->err, tcp_strerror(fd));
 		return -1;
 	}
+	proc->generation = (uint32_t)*gen;
+	proc->nregions = (uint32_t)d->nregions;
 	struct img_writer w;
 	iw_begin(&w, (int)fd);
 	iw_section(&w, TCP_SEC_PROCESS, proc, sizeof(*proc), 0, 0);
@@ -129,10 +129,16 @@ static int write_image(struct dump_ctx *d, int dirfd, long gen, char *final, siz
 	long rc = r_close((int)fd);
 	if (!w.err && rc < 0)
 		w.err = (int)rc;
-	if (!w.err) {
-		rc = r_renameat(dirfd, tmp, dirfd, final);
-		if (rc < 0)
+	/* Never replace an image: if another writer took this generation,
+	 * take the next one. The generation in the image is informational. */
+	for (int tries = 0; !w.err; tries++) {
+		image_name(final, final_cap, "", *gen, ".tcp");
+		rc = rsys5(316 /* renameat2 */, dirfd, (long)tmp, dirfd, (long)final, 1 /* RENAME_NOREPLACE */);
+		if (rc == 0)
+			break;
+		if (rc != -17 /* EEXIST */ || tries == 100)
 			w.err = (int)rc;
+		(*gen)++;
 	}
 	if (w.err) {
 		r_unlinkat(dirfd, tmp, 0);
@@ -146,10 +152,126 @@ static int write_image(struct dump_ctx *d, int dirfd, long gen, char *final, siz
 	}
 	r_fsync(dirfd);
 	/* `latest` is replaced atomically: a symlink made aside, renamed over. */
-	r_unlinkat(dirfd, ".latest.tmp", 0);
-	if (r_symlinkat(final, dirfd, ".latest.tmp") == 0)
-		r_renameat(dirfd, ".latest.tmp", dirfd, "latest");
+	char link_tmp[64];
+	path_append_num(link_tmp, sizeof(link_tmp), ".latest.", r_getpid(), ".tmp");
+	r_unlinkat(dirfd, link_tmp, 0);
+	if (r_symlinkat(final, dirfd, link_tmp) == 0)
+		r_renameat(dirfd, link_tmp, dirfd, "latest");
 	r_fsync(dirfd);
+	return 0;
+}
+
+static void report(struct dump_ctx *d, int rc, long gen, const char *final, uint64_t t0)
+{
+	if (tcp_cfg.log >= 1 || rc) {
+		TCP_MSG(m);
+		if (rc == 0) {
+			fb_puts(&m, "checkpoint ");
+			fb_puti(&m, gen);
+			fb_puts(&m, " written to ");
+			fb_puts(&m, tcp_cfg.dir);
+			fb_putc(&m, '/');
+			fb_puts(&m, final);
+			fb_puts(&m, " (");
+			fb_putu(&m, d->nregions, 10, 0);
+			fb_puts(&m, " regions, in ");
+			fb_putu(&m, now_ms() - t0, 10, 0);
+			fb_puts(&m, " ms)");
+		} else {
+			fb_puts(&m, "checkpoint failed: ");
+			fb_puts(&m, d->err_mem);
+			fb_puts(&m, "; the program continues, earlier images are unchanged");
+		}
+		tcp_emit(&m);
+	}
+	if (rc == 0) {
+		char path[4700];
+		struct fbuf p;
+		fb_init(&p, path, sizeof(path));
+		fb_puts(&p, tcp_cfg.dir);
+		fb_putc(&p, '/');
+		fb_puts(&p, final);
+		tcp_status_write(1, path);
+	} else {
+		tcp_status_write(0, d->err_mem);
+	}
+}
+
+/* Before the image is written, in the process itself: everything that a
+ * forked writer would see differently (pending signals, timers, robust
+ * list, fd offsets, the parent's pid). */
+static int prepare(struct dump_ctx *d)
+{
+	d->pagemap = arena_alloc(d, PAGEMAP_BATCH * 8);
+	d->runs = arena_alloc(d, RUNS_PER_SECTION * sizeof(struct tcp_run));
+	d->bounce = arena_alloc(d, BOUNCE_LEN);
+	d->dents = arena_alloc(d, 65536);
+	d->proc = arena_alloc(d, sizeof(*d->proc));
+	if (!d->pagemap || !d->runs || !d->bounce || !d->dents || !d->proc) {
+		fb_puts(&d->err, "out of scratch memory");
+		return -1;
+	}
+	if (tcp_tid_offset < 0) {
+		fb_puts(&d->err, "glibc's thread descriptor layout was not recognised at start-up");
+		return -1;
+	}
+	if (dump_check_process(d) || dump_scan_fds(d) || dump_fill_process(d, d->proc, 0))
+		return -1;
+	dump_fill_thread(d, &d->thread);
+	resume_info.thread = d->thread;
+	f_memcpy(resume_info.itimers, d->proc->itimers, sizeof(d->proc->itimers));
+	resume_info.pending = d->proc->pending;
+	return 0;
+}
+
+/* Memory, the image file, the older generations, the report. Runs in the
+ * process itself or in the forked writer. Returns 0 or -1. */
+static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
+{
+	char final[512] = "";
+	long gen = 0;
+	int rc = -1;
+	long dirfd = -1;
+	/* Only a forked writer unwinds: libunwind keeps a pipe open once it
+	 * has run, which must not appear among the app's own fds. */
+	if (in_writer)
+		tcp_backtrace(d->uc, d->thread.frames, &d->thread.nframes, TCP_MAX_FRAMES);
+	if (!dump_scan_memory(d)) {
+		dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		if (dirfd < 0) {
+			fb_puts(&d->err, "cannot open the image directory ");
+			fb_puts(&d->err, tcp_cfg.dir);
+			fb_puts(&d->err, ": ");
+			fb_puts(&d->err, tcp_strerror(dirfd));
+			if (dirfd == -2)
+				fb_puts(&d->err, " (create it, or set TCP_DIR)");
+		} else {
+			for_each_image((int)dirfd, d->dents, max_gen, &gen);
+			gen++;
+			rc = write_image(d, (int)dirfd, &gen, final, sizeof(final));
+		}
+	}
+	if (rc == 0) {
+		long oldest_kept = gen - tcp_cfg.keep;
+		for_each_image((int)dirfd, d->dents, drop_old, &oldest_kept);
+	}
+	if (dirfd >= 0)
+		r_close((int)dirfd);
+	report(d, rc, gen, final, t0);
+	return rc;
+}
+
+/* The forked writer of the previous checkpoint, if any: a clone with no
+ * exit signal, so the app's wait() never sees it; reaped here. Returns 1
+ * while it still runs. */
+static int writer_busy(int block)
+{
+	if (tcp_writer_pid <= 0)
+		return 0;
+	long r = rsys4(__NR_wait4, tcp_writer_pid, 0, (block ? 0 : 1 /* WNOHANG */) | 0x80000000 /* __WCLONE */, 0);
+	if (r == 0)
+		return 1;
+	tcp_writer_pid = 0; /* reaped, or not ours any more */
 	return 0;
 }
 
@@ -158,9 +280,18 @@ static int write_image(struct dump_ctx *d, int dirfd, long gen, char *final, siz
 static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc)
 {
 	struct dump_ctx d;
-	char final[512];
 	uint64_t t0 = now_ms();
 
+	tcp_status_begin();
+	/* One checkpoint at a time: the stop signal waits for a forked writer
+	 * to finish; other checkpoints are skipped while one is written. */
+	if (writer_busy(sig == tcp_cfg.stop_signal)) {
+		TCP_MSG(m);
+		fb_puts(&m, "checkpoint skipped: the previous one is still being written");
+		tcp_emit(&m);
+		tcp_status_write(0, "skipped: the previous checkpoint is still being written");
+		return TCP_CK_FAILED;
+	}
 	f_memset(&d, 0, sizeof(d));
 	fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
 	d.sig = sig;
@@ -183,69 +314,26 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	d.stack_lo = sp - (1 << 20);
 	d.stack_hi = sp + (1 << 20);
 
-	int rc = -1;
-	long dirfd = -1, gen = 0;
-	d.pagemap = arena_alloc(&d, PAGEMAP_BATCH * 8);
-	d.runs = arena_alloc(&d, RUNS_PER_SECTION * sizeof(struct tcp_run));
-	d.bounce = arena_alloc(&d, BOUNCE_LEN);
-	char *dents = arena_alloc(&d, 65536);
-	if (!d.pagemap || !d.runs || !d.bounce || !dents)
-		fb_puts(&d.err, "out of scratch memory");
-	else if (tcp_tid_offset < 0)
-		fb_puts(&d.err, "glibc's thread descriptor layout was not recognised at start-up");
-	else if (!dump_check_process(&d) && !dump_scan_memory(&d) && !dump_scan_fds(&d)) {
-		dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-		if (dirfd < 0) {
-			fb_puts(&d.err, "cannot open the image directory ");
-			fb_puts(&d.err, tcp_cfg.dir);
-			fb_puts(&d.err, ": ");
-			fb_puts(&d.err, tcp_strerror(dirfd));
-			if (dirfd == -2)
-				fb_puts(&d.err, " (create it, or set TCP_DIR)");
+	int rc = prepare(&d);
+	if (rc)
+		report(&d, rc, 0, "", t0);
+	else if (tcp_cfg.fork) {
+		/* A copy-on-write child writes the image while the app runs on;
+		 * for the stop signal the app waits for it, then exits. */
+		long pid = rsys5(__NR_clone, 0 /* no exit signal */, 0, 0, 0, 0);
+		if (pid == 0)
+			r_exit_group(write_all(&d, t0, 1) ? 1 : 0);
+		if (pid > 0 && sig == tcp_cfg.stop_signal) {
+			int status = 0;
+			long r = rsys4(__NR_wait4, pid, (long)&status, 0x80000000 /* __WCLONE */, 0);
+			rc = (r == pid && (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0) ? 0 : -1;
+		} else if (pid > 0) {
+			tcp_writer_pid = pid;
 		} else {
-			for_each_image((int)dirfd, dents, max_gen, &gen);
-			gen++;
-			rc = write_image(&d, (int)dirfd, gen, final, sizeof(final));
+			rc = write_all(&d, t0, 0); /* cannot fork: write it ourselves */
 		}
-	}
-	if (rc == 0) {
-		long oldest_kept = gen - tcp_cfg.keep;
-		for_each_image((int)dirfd, dents, drop_old, &oldest_kept);
-	}
-	if (dirfd >= 0)
-		r_close((int)dirfd);
-	if (tcp_cfg.log >= 1 || rc) {
-		TCP_MSG(m);
-		if (rc == 0) {
-			uint64_t ms = now_ms() - t0;
-			fb_puts(&m, "checkpoint ");
-			fb_puti(&m, gen);
-			fb_puts(&m, " written to ");
-			fb_puts(&m, tcp_cfg.dir);
-			fb_putc(&m, '/');
-			fb_puts(&m, final);
-			fb_puts(&m, " (");
-			fb_putu(&m, d.nregions, 10, 0);
-			fb_puts(&m, " regions, in ");
-			fb_putu(&m, ms, 10, 0);
-			fb_puts(&m, " ms)");
-		} else {
-			fb_puts(&m, "checkpoint failed: ");
-			fb_puts(&m, d.err_mem);
-			fb_puts(&m, "; the program continues, earlier images are unchanged");
-		}
-		tcp_emit(&m);
-	}
-	if (rc == 0) {
-		char path[4700];
-		struct fbuf p;
-		fb_init(&p, path, sizeof(path));
-		fb_puts(&p, tcp_cfg.dir);
-		fb_putc(&p, '/');
-		fb_puts(&p, final);
-		tcp_status_write(1, path);
 	} else {
-		tcp_status_write(0, d.err_mem);
+		rc = write_all(&d, t0, 0);
 	}
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)

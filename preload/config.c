@@ -69,6 +69,7 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 	c->signal = SIGUSR1;
 	c->stop_signal = SIGTERM;
 	c->log = 1;
+	c->fork = 1;
 
 	v = get("TCP_DIR");
 	if (!v || !*v)
@@ -117,6 +118,13 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 	if (c->signal == c->stop_signal) {
 		snprintf(err, errlen, "TCP_SIGNAL and TCP_STOP_SIGNAL are both signal %d; they must differ", c->signal);
 		return -1;
+	}
+	if ((v = get("TCP_FORK")) && *v) {
+		if (parse_uint(v, 1, &n)) {
+			snprintf(err, errlen, "TCP_FORK='%s' must be 1 (write from a forked copy) or 0", v);
+			return -1;
+		}
+		c->fork = (int)n;
 	}
 	if ((v = get("TCP_INTERVAL")) && *v) {
 		if (parse_uint(v, 10 * 365 * 86400L, &n)) {

@@ -11,6 +11,7 @@ struct tcp_config {
 	int signal;		/* TCP_SIGNAL: checkpoint and continue */
 	int stop_signal;	/* TCP_STOP_SIGNAL: checkpoint and exit 85 (0 = none) */
 	int log;		/* TCP_LOG: 0 quiet, 1 one line per checkpoint, 2 verbose */
+	int fork;		/* TCP_FORK: write checkpoints from a copy-on-write child (not for the stop signal) */
 	int interval;		/* TCP_INTERVAL: seconds between periodic checkpoints, 0 = none */
 };
 

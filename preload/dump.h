@@ -33,6 +33,8 @@ struct dump_ctx {
 	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
 	struct tcp_run *runs;	/* RUNS_PER_SECTION */
 	char *bounce;		/* BOUNCE_LEN */
+	char *dents;		/* 64 KiB for getdents64 */
+	struct tcp_process *proc;
 	uint64_t stack_lo, stack_hi; /* this thread's stack: copied, not written in place */
 	int sig;
 	ucontext_t *uc;

@@ -171,5 +171,4 @@ void dump_fill_thread(struct dump_ctx *d, struct tcp_thread *t)
 	tcp_rseq_area(&t->rseq_addr, &t->rseq_len, &t->rseq_sig);
 	if (tcp_tid_offset >= 0)
 		t->tid_addr = (uint64_t)pthread_self() + (uint64_t)tcp_tid_offset;
-	tcp_backtrace(d->uc, t->frames, &t->nframes, TCP_MAX_FRAMES);
 }

@@ -13,6 +13,7 @@ extern struct tcp_resume_slot tcp_slot;
 extern int tcp_active;		/* configuration valid, handlers installed */
 extern long tcp_tid_offset;	/* offset of the tid in glibc's struct pthread, -1 if unknown */
 extern char tcp_prog[128];	/* program name used for image file names */
+extern long tcp_writer_pid;	/* the forked writer of the last checkpoint, 0 if none */
 
 enum tcp_ck_result { TCP_CK_WRITTEN, TCP_CK_FAILED, TCP_CK_RESTORED };
 
@@ -30,6 +31,7 @@ void tcp_after_restore(const struct tcp_resume_info *info);
 
 /* status.c: the outcome of each checkpoint, for tcp-ckpt */
 void tcp_status_init(void);
+void tcp_status_begin(void);
 void tcp_status_write(int ok, const char *text);
 void tcp_status_forget(void);
 

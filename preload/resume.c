@@ -40,6 +40,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		fb_puts(&m, "warning: the new job's environment variables did not fit; the program keeps its old ones");
 		tcp_emit(&m);
 	}
+	tcp_writer_pid = 0; /* the original process's writer is not our child */
 	tcp_status_forget();
 	if (tcp_cfg.interval && tcp_periodic_start() < 0) {
 		TCP_MSG(m);

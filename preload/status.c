@@ -10,6 +10,8 @@
 
 static char status_dir[64];
 static uint64_t status_seq;
+/* The app's pid, also in a forked writer (which reports for it). */
+static long status_pid;
 
 void tcp_status_forget(void);
 
@@ -34,8 +36,15 @@ static void status_path(char *buf, size_t cap, const char *suffix)
 	fb_init(&b, buf, cap);
 	fb_puts(&b, status_dir);
 	fb_putc(&b, '/');
-	fb_puti(&b, r_getpid());
+	fb_puti(&b, status_pid);
 	fb_puts(&b, suffix);
+}
+
+/* Numbers the next attempt; called by the app itself, before any forked
+ * writer, so that every attempt gets a new number. */
+void tcp_status_begin(void)
+{
+	status_seq++;
 }
 
 /* A file left by an earlier process with the same pid would confuse
@@ -43,6 +52,7 @@ static void status_path(char *buf, size_t cap, const char *suffix)
 void tcp_status_forget(void)
 {
 	char final[128];
+	status_pid = r_getpid();
 	if (!status_dir[0])
 		return;
 	status_path(final, sizeof(final), ".status");
@@ -55,7 +65,6 @@ void tcp_status_write(int ok, const char *text)
 	struct fbuf b;
 	if (!status_dir[0])
 		return;
-	status_seq++;
 	fb_init(&b, line, sizeof(line));
 	fb_putu(&b, status_seq, 10, 0);
 	fb_puts(&b, ok ? " ok " : " failed ");

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Crash safety and repeated cycles on one long computation: CYCLES times,
 # restore the newest image, let it run, trigger a checkpoint and kill -9 the
-# process at a random moment (often in the middle of writing the image).
+# process and its image writer at a random moment (often in the middle of
+# writing the image).
 # After every kill the newest complete image must pass `tcp-restore
 # --check`, and no image file that fails it may exist under a final name.
 # At the end the run is finished from the newest image and its output must
@@ -43,8 +44,11 @@ for i in $(seq 1 "$CYCLES"); do
 	kill -0 "$pid" 2>/dev/null || die "cycle $i: the restored program is gone before its checkpoint: $(tail -3 restore.err)"
 	kill -USR1 "$pid"
 	# A random moment within the time a checkpoint of this heap takes.
-	sleep "0.$(printf "%03d" $((RANDOM % 900)))"
-	kill -9 "$pid"
+	ms=$((RANDOM % 1500))
+	sleep "$((ms / 1000)).$(printf "%03d" $((ms % 1000)))"
+	# The image is written by a forked child of the program (TCP_FORK):
+	# kill it too, as a node failure would.
+	kill -9 $(cat "/proc/$pid/task/$pid/children" 2>/dev/null) "$pid"
 	wait "$pid" 2>/dev/null
 	ls -A img | grep -q '\.tmp$' && mid_write=$((mid_write + 1))
 	"$RESTORE" --check img >/dev/null 2>check.err ||

@@ -200,3 +200,16 @@ Test(config, interval)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_error("TCP_INTERVAL", bad[i]);
 }
+
+Test(config, fork)
+{
+	const char *none[] = { NULL };
+	cr_assert_eq(parse_env(none), 0);
+	cr_assert_eq(cfg.fork, 1, "forked writing is the default");
+	cr_assert_eq(parse1("TCP_FORK", "0"), 0);
+	cr_assert_eq(cfg.fork, 0);
+	cr_assert_eq(parse1("TCP_FORK", "1"), 0);
+	cr_assert_eq(cfg.fork, 1);
+	expect_error("TCP_FORK", "2");
+	expect_error("TCP_FORK", "yes");
+}
