@@ -338,6 +338,17 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)
 		tcp_rseq_register(&rs);
+	if (tcp_cfg.log >= 2) {
+		TCP_MSG(m);
+		fb_puts(&m, "the program was paused for ");
+		fb_putu(&m, now_ms() - t0, 10, 0);
+		fb_puts(&m, tcp_writer_pid ? " ms (the image is written by pid " : " ms");
+		if (tcp_writer_pid) {
+			fb_puti(&m, tcp_writer_pid);
+			fb_putc(&m, ')');
+		}
+		tcp_emit(&m);
+	}
 	return rc == 0 ? TCP_CK_WRITTEN : TCP_CK_FAILED;
 }
 
