@@ -59,6 +59,15 @@ static inline long rsys6(long n, long a, long b, long c, long d, long e, long f)
 
 #define R_AT_FDCWD (-100)
 
+/* A directory entry as getdents64 returns it. */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
 static inline long r_read(int fd, void *buf, size_t n) { return rsys3(__NR_read, fd, (long)buf, (long)n); }
 static inline long r_write(int fd, const void *buf, size_t n) { return rsys3(__NR_write, fd, (long)buf, (long)n); }
 static inline long r_pread(int fd, void *buf, size_t n, long off) { return rsys4(__NR_pread64, fd, (long)buf, (long)n, off); }

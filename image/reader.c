@@ -405,6 +405,30 @@ int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size
 	return rc;
 }
 
+char *img_resolve(const char *arg, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(arg, &st)) {
+		snprintf(err, errlen, "cannot find %s: %s", arg, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return strdup(arg);
+	size_t n = strlen(arg) + sizeof("/latest");
+	char *p = malloc(n);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(p, n, "%s/latest", arg);
+	if (lstat(p, &st)) {
+		snprintf(err, errlen, "%s holds no complete image (no 'latest' link)", arg);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -51,4 +51,8 @@ int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen);
 int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen);
 void img_free(struct tcp_image *img);
 
+/* An image file, or a directory meaning DIR/latest: returns a malloc'd path
+ * to load, or NULL with a message in err. */
+char *img_resolve(const char *arg, char *err, size_t errlen);
+
 #endif

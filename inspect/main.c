@@ -38,31 +38,6 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* DIR means DIR/latest, as for tcp-restore; returns a malloc'd path, or
- * NULL after a message. */
-static char *resolve(const char *arg)
-{
-	struct stat st;
-	char *p;
-	if (stat(arg, &st) || !S_ISDIR(st.st_mode)) {
-		p = strdup(arg);	/* img_load reports what is wrong with it */
-	} else {
-		size_t n = strlen(arg) + sizeof("/latest");
-		p = malloc(n);
-		if (p) {
-			snprintf(p, n, "%s/latest", arg);
-			if (lstat(p, &st)) {
-				say("%s holds no complete image (no 'latest' link)", arg);
-				free(p);
-				return NULL;
-			}
-		}
-	}
-	if (!p)
-		say("out of memory");
-	return p;
-}
-
 int main(int argc, char **argv)
 {
 	int json = 0, opts_done = 0;
@@ -95,11 +70,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	char *path = resolve(arg);
-	if (!path)
-		return 1;
-	struct tcp_image img;
 	char err[1024];
+	char *path = img_resolve(arg, err, sizeof(err));
+	if (!path) {
+		say("%s", err);
+		return 1;
+	}
+	struct tcp_image img;
 	if (img_load(path, &img, err, sizeof(err))) {
 		say("%s", err);
 		free(path);

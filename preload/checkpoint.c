@@ -16,14 +16,6 @@ long tcp_writer_pid;
  * the image) rather than on the dump's stack frames. */
 static struct tcp_resume_info resume_info;
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 /* If `name` is "<prog>.NNNNNN.tcp", returns NNNNNN, else -1. */
 static long image_generation(const char *name)
 {

@@ -6,14 +6,6 @@
 
 #include <fcntl.h>
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 static long count_tasks(struct dump_ctx *d, char *buf, uint64_t cap)
 {
 	long fd = r_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);

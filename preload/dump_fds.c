@@ -10,14 +10,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 static int refuse_fd(struct dump_ctx *d, long fd, const char *what, const char *why)
 {
 	fb_puts(&d->err, "cannot checkpoint fd ");

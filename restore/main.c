@@ -42,32 +42,6 @@ void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* DIR means DIR/latest; returns a malloc'd path, or NULL after a message. */
-static char *resolve(const char *arg)
-{
-	struct stat st;
-	if (stat(arg, &st)) {
-		say("cannot find %s: %s", arg, strerror(errno));
-		return NULL;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return strdup(arg);
-	char link[4096], target[4096];
-	snprintf(link, sizeof(link), "%s/latest", arg);
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0) {
-		say("%s holds no complete image (no 'latest' link): nothing to restore", arg);
-		return NULL;
-	}
-	target[n] = 0;
-	char *out = malloc(strlen(arg) + (size_t)n + 2);
-	if (target[0] == '/')
-		strcpy(out, target);
-	else
-		sprintf(out, "%s/%s", arg, target);
-	return out;
-}
-
 static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_opts *o)
 {
 	const char *path = o->image;
@@ -166,9 +140,12 @@ int main(int argc, char **argv)
 	}
 	if (check_not_setuid())
 		return 1;
-	char *path = resolve(arg);
-	if (!path)
+	char err[1024];
+	char *path = img_resolve(arg, err, sizeof(err));
+	if (!path) {
+		say("%s: nothing to restore", err);
 		return 1;
+	}
 	o.image = path;
 	int rc = restore(&o);
 	free(path);
