@@ -38,6 +38,12 @@ static inline int f_startswith(const char *s, const char *prefix)
 	return 1;
 }
 
+static inline int f_endswith(const char *s, const char *suffix)
+{
+	size_t a = f_strlen(s), b = f_strlen(suffix);
+	return a >= b && f_streq(s + a - b, suffix);
+}
+
 static inline void f_memcpy(void *d, const void *s, size_t n)
 {
 	unsigned char *dd = d;

@@ -21,12 +21,6 @@ static int refuse_fd(struct dump_ctx *d, long fd, const char *what, const char *
 	return -1;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = f_strlen(s), b = f_strlen(suffix);
-	return a >= b && f_streq(s + a - b, suffix);
-}
-
 static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scratch)
 {
 	char proc[64];
@@ -61,7 +55,7 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
-		if (ends_with(out->path, " (deleted)")) {
+		if (f_endswith(out->path, " (deleted)")) {
 			if (out->path[0] != '/')
 				return refuse_fd(d, fd, out->path, "an anonymous file (memfd) is not supported yet");
 			r->kind = TCP_FD_DELETED;

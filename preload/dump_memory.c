@@ -15,12 +15,6 @@
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE (1ull << 61)
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = f_strlen(s), b = f_strlen(suffix);
-	return a >= b && f_streq(s + a - b, suffix);
-}
-
 static int refuse_region(struct dump_ctx *d, const struct maps_entry *e, const char *why)
 {
 	fb_puts(&d->err, "cannot checkpoint the mapping ");
@@ -73,7 +67,7 @@ static int classify(struct dump_ctx *d, const struct maps_entry *e, struct dump_
 	}
 	if (p[0] != '/')
 		return refuse_region(d, e, "special kernel mappings of this kind are not supported");
-	if (ends_with(p, " (deleted)"))
+	if (f_endswith(p, " (deleted)"))
 		return refuse_region(d, e, "it maps a file that was deleted (memfd, shared memory or a removed "
 					  "file); not supported yet");
 	struct stat st;

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "dump.h"
 #include "../common/rawsys.h"
+#include "../common/xcr0.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,16 +15,6 @@ struct fpx_sw_bytes {	/* the kernel's software-reserved area of the XSAVE frame 
 	uint32_t xstate_size, padding[7];
 };
 #define TCP_FP_XSTATE_MAGIC1 0x46505853u
-
-static uint64_t xgetbv0(void)
-{
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if (!(c & (1u << 27))) /* OSXSAVE */
-		return 0;
-	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
-	return ((uint64_t)d << 32) | a;
-}
 
 /* Parses the numeric fields of /proc/self/stat after "(comm) ". */
 static int parse_stat(const char *buf, long len, uint64_t *field, int nfields)
@@ -102,7 +93,7 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 	}
 	p->auxv_bytes = (uint32_t)n;
 
-	p->xcr0 = xgetbv0();
+	p->xcr0 = read_xcr0();
 	const struct fpx_sw_bytes *sw = 0;
 	if (d->uc->uc_mcontext.fpregs)
 		sw = (const struct fpx_sw_bytes *)((const char *)d->uc->uc_mcontext.fpregs + 464);

@@ -4,6 +4,7 @@
  * at checkpoint time. */
 #include "restore.h"
 #include "../common/elf_buildid.h"
+#include "../common/xcr0.h"
 #include "../common/maps_parse.h"
 
 #include <errno.h>
@@ -15,16 +16,6 @@
 #include <unistd.h>
 
 #define TASK_SIZE_47 0x7ffffffff000ull
-
-static uint64_t xgetbv0(void)
-{
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if (!(c & (1u << 27)))
-		return 0;
-	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
-	return ((uint64_t)d << 32) | a;
-}
 
 int check_process(const struct tcp_image *img)
 {
@@ -42,7 +33,7 @@ int check_process(const struct tcp_image *img)
 
 int check_cpu(const struct tcp_image *img)
 {
-	return check_cpu_features(img, xgetbv0());
+	return check_cpu_features(img, read_xcr0());
 }
 
 int check_cpu_features(const struct tcp_image *img, uint64_t have)
