@@ -117,6 +117,7 @@ static inline long r_set_tid_address(void *p) { return rsys1(__NR_set_tid_addres
 static inline long r_set_robust_list(void *h, size_t len) { return rsys2(__NR_set_robust_list, (long)h, (long)len); }
 static inline long r_get_robust_list(int pid, void *h, void *len) { return rsys3(__NR_get_robust_list, pid, (long)h, (long)len); }
 static inline long r_rseq(void *r, unsigned len, int flags, unsigned sig) { return rsys4(__NR_rseq, (long)r, len, flags, sig); }
+static inline long r_futex(volatile int *w, int op, int val, const void *ts) { return rsys4(__NR_futex, (long)w, op, val, (long)ts); }
 static inline long r_clock_gettime(int clk, void *ts) { return rsys2(__NR_clock_gettime, clk, (long)ts); }
 static inline long r_uname(void *u) { return rsys1(__NR_uname, (long)u); }
 static inline long r_getuid(void) { return rsys0(__NR_getuid); }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
-#define TCP_FORMAT_VERSION 1
+#define TCP_FORMAT_VERSION 2
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
 #define TCP_SECTION_MAGIC 0x53504354u /* "TCPS" */
@@ -163,6 +163,7 @@ struct tcp_thread {
 	uint64_t rseq_addr;
 	uint32_t rseq_len, rseq_sig;
 	uint64_t tid_addr;	/* glibc's descriptor tid field (clear-child-tid) */
+	char comm[16];		/* the thread's name (pthread_setname_np), NUL-terminated */
 	uint32_t nframes;
 	uint32_t reserved0;
 	uint64_t frames[TCP_MAX_FRAMES]; /* return addresses, innermost first */
@@ -197,6 +198,9 @@ struct tcp_resume_slot {
 	volatile uint64_t restored;
 	uint64_t blob_addr, blob_len;
 	uint64_t env_addr, env_len;	/* inside the blob mapping */
+	int64_t status_id;		/* name of the /tmp/tcp-UID/ID.status file from now on:
+					 * the pid of the tcp-restore users signal (0: getpid()) */
+	int64_t reserved0;
 };
 
 struct tcp_end {

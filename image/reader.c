@@ -33,6 +33,7 @@ struct ctx {
 	size_t errlen;
 	uint64_t sec_no, sec_off;
 	uint32_t sec_type;
+	int defer_pages;	/* leave PAGES data unread and unchecked (img->deferred) */
 };
 
 static int fail(struct ctx *c, const char *fmt, ...)
@@ -270,9 +271,30 @@ static int small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t paylo
 	return 0;
 }
 
-static int load(char *scratch, int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+/* Deferred PAGES: the checksum of the part that was read (head, run table,
+ * padding), to be continued over the pages in memory. */
+static int defer_pages(struct ctx *c, struct tcp_image *img, const char *p, uint64_t small, uint64_t payload_sum,
+		       size_t first_extent)
 {
-	struct ctx c = { .scratch = scratch, .fd = fd, .name = name, .err = err, .errlen = errlen };
+	void *n = grow(img->deferred, img->ndeferred, sizeof(*img->deferred));
+	if (!n)
+		return fail(c, "out of memory");
+	img->deferred = n;
+	struct img_pages_sum *d = &img->deferred[img->ndeferred++];
+	csum_init(&d->state);
+	csum_update(&d->state, p, small);
+	d->expect = payload_sum;
+	d->sec_off = c->sec_off;
+	d->first_extent = first_extent;
+	d->nextents = img->nextents - first_extent;
+	return 0;
+}
+
+static int load(char *scratch, int fd, const char *name, struct tcp_image *img, char *err, size_t errlen,
+		int deferred)
+{
+	struct ctx c = { .scratch = scratch, .fd = fd, .name = name, .err = err, .errlen = errlen,
+			 .defer_pages = deferred };
 	struct stat st;
 	int have_process = 0, have_end = 0;
 
@@ -320,9 +342,10 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 		if (small > (64u << 20))
 			return fail(&c, "section metadata of %llu bytes is implausibly large", (unsigned long long)small);
 		uint64_t sum = 0;
-		if (sum_range(&c, poff, sh.length, &sum))
+		int deferred_here = c.defer_pages && sh.type == TCP_SEC_PAGES && small < sh.length;
+		if (!deferred_here && sum_range(&c, poff, sh.length, &sum))
 			return -1;
-		if (sum != sh.payload_sum)
+		if (!deferred_here && sum != sh.payload_sum)
 			return fail(&c, "checksum mismatch: the section is corrupted");
 		char *p = malloc(small ? small : 1);
 		if (!p)
@@ -342,10 +365,14 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 				}
 				break;
 			case TCP_SEC_REGION: rc = add_region(&c, img, p, sh.length); break;
-			case TCP_SEC_PAGES:
+			case TCP_SEC_PAGES: {
 				/* add_pages needs the whole table; `small` is data_offset when valid */
+				size_t first = img->nextents;
 				rc = add_pages(&c, img, p, small, sh.length, poff);
+				if (!rc && deferred_here)
+					rc = defer_pages(&c, img, p, small, sh.payload_sum, first);
 				break;
+			}
 			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
 			case TCP_SEC_FD: rc = add_fd(&c, img, p, small, sh.length, poff); break;
 			case TCP_SEC_END: {
@@ -390,7 +417,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 	return 0;
 }
 
-int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+static int load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen, int deferred)
 {
 	char *scratch = malloc(SCRATCH);
 	if (!scratch) {
@@ -398,11 +425,21 @@ int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size
 		snprintf(err, errlen, "image %s: out of memory", name);
 		return -1;
 	}
-	int rc = load(scratch, fd, name, img, err, errlen);
+	int rc = load(scratch, fd, name, img, err, errlen, deferred);
 	free(scratch);
 	if (rc)
 		img_free(img); /* a failed load leaves nothing behind */
 	return rc;
+}
+
+int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+{
+	return load_fd(fd, name, img, err, errlen, 0);
+}
+
+int img_load_fd_deferred(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen)
+{
+	return load_fd(fd, name, img, err, errlen, 1);
 }
 
 char *img_resolve(const char *arg, char *err, size_t errlen)
@@ -452,6 +489,7 @@ void img_free(struct tcp_image *img)
 	free(img->extents);
 	free(img->threads);
 	free(img->fds);
+	free(img->deferred);
 	free(img->path);
 	memset(img, 0, sizeof(*img));
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "checksum.h"
 #include "format.h"
 
 struct img_region {
@@ -26,6 +27,16 @@ struct img_fd {
 	uint64_t content_off;	/* DELETED: where the content starts in the file */
 };
 
+/* A PAGES section whose page data was not read (img_load_fd_deferred): its
+ * checksum over the head and run table so far, to be continued over the
+ * extents [first_extent, first_extent + nextents) once they are in memory. */
+struct img_pages_sum {
+	struct csum state;
+	uint64_t expect;	/* the section's payload checksum */
+	uint64_t sec_off;	/* for messages */
+	size_t first_extent, nextents;
+};
+
 struct tcp_image {
 	char *path;
 	uint64_t size;
@@ -40,6 +51,8 @@ struct tcp_image {
 	struct img_fd *fds;
 	size_t nfds;
 	uint64_t page_bytes;
+	struct img_pages_sum *deferred;	/* only after img_load_fd_deferred */
+	size_t ndeferred;
 };
 
 const char *img_section_name(uint32_t type);
@@ -49,6 +62,10 @@ const char *img_section_name(uint32_t type);
 int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen);
 /* Same, from an open fd of the given size (used by tests and the fuzzer). */
 int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen);
+/* The same, but without reading page data: everything else is read and
+ * checked, and img->deferred says how to check the pages where they land
+ * (tcp-restore reads the image once, straight into place). */
+int img_load_fd_deferred(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen);
 void img_free(struct tcp_image *img);
 
 /* An image file, or a directory meaning DIR/latest: returns a malloc'd path

@@ -299,6 +299,8 @@ static void threads(struct jw *w, const struct report *r)
 		jw_int(w, t->tid);
 		jw_key(w, "leader");
 		jw_bool(w, t->is_leader != 0);
+		jw_key(w, "name");
+		jw_strn(w, t->comm, strnlen(t->comm, sizeof(t->comm)));
 		jw_key(w, "fs_base");
 		jw_hex(w, t->fs_base);
 		jw_key(w, "sigmask_raw");

@@ -291,8 +291,13 @@ static void threads(FILE *out, const struct report *r)
 	for (size_t i = 0; i < img->nthreads; i++) {
 		const struct tcp_thread *t = &img->threads[i];
 		struct sym_info si;
-		fprintf(out, "  thread %d%s  fs base 0x%" PRIx64 "  signal mask: ", t->tid, t->is_leader ? " (leader)" : "",
-			t->fs_base);
+		fprintf(out, "  thread %d%s  ", t->tid, t->is_leader ? " (leader)" : "");
+		if (t->comm[0]) {
+			fputs("name ", out);
+			esc(out, t->comm, strnlen(t->comm, sizeof(t->comm)));
+			fputs("  ", out);
+		}
+		fprintf(out, "fs base 0x%" PRIx64 "  signal mask: ", t->fs_base);
 		sigset(out, t->sigmask);
 		fputc('\n', out);
 		if (t->nframes == 0) {

@@ -110,7 +110,9 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	iw_begin(&w, (int)fd);
 	iw_section(&w, TCP_SEC_PROCESS, proc, sizeof(*proc), 0, 0);
 	dump_write_memory(d, &w);
-	iw_section(&w, TCP_SEC_THREAD, &d->thread, sizeof(d->thread), 0, 0);
+	for (int i = 0; i < d->nslots; i++)
+		if (tcp_thread_valid(&d->threads[i]))
+			iw_section(&w, TCP_SEC_THREAD, &d->threads[i], sizeof(d->threads[i]), 0, 0);
 	dump_write_fds(d, &w);
 	iw_end(&w);
 	if (!w.err) {
@@ -197,9 +199,8 @@ static int prepare(struct dump_ctx *d)
 	d->pagemap = arena_alloc(d, PAGEMAP_BATCH * 8);
 	d->runs = arena_alloc(d, RUNS_PER_SECTION * sizeof(struct tcp_run));
 	d->bounce = arena_alloc(d, BOUNCE_LEN);
-	d->dents = arena_alloc(d, 65536);
 	d->proc = arena_alloc(d, sizeof(*d->proc));
-	if (!d->pagemap || !d->runs || !d->bounce || !d->dents || !d->proc) {
+	if (!d->pagemap || !d->runs || !d->bounce || !d->proc) {
 		fb_puts(&d->err, "out of scratch memory");
 		return -1;
 	}
@@ -209,8 +210,8 @@ static int prepare(struct dump_ctx *d)
 	}
 	if (dump_check_process(d) || dump_scan_fds(d) || dump_fill_process(d, d->proc, 0))
 		return -1;
-	dump_fill_thread(d, &d->thread);
-	resume_info.thread = d->thread;
+	resume_info.thread = d->threads[0];
+	resume_info.nthreads = d->nthreads;
 	f_memcpy(resume_info.itimers, d->proc->itimers, sizeof(d->proc->itimers));
 	resume_info.pending = d->proc->pending;
 	return 0;
@@ -227,7 +228,7 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 	/* Only a forked writer unwinds: libunwind keeps a pipe open once it
 	 * has run, which must not appear among the app's own fds. */
 	if (in_writer)
-		tcp_backtrace(d->uc, d->thread.frames, &d->thread.nframes, TCP_MAX_FRAMES);
+		tcp_backtraces(d->threads, d->nslots);
 	if (!dump_scan_memory(d)) {
 		dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 		if (dirfd < 0) {
@@ -282,31 +283,45 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		fb_puts(&m, "checkpoint skipped: the previous one is still being written");
 		tcp_emit(&m);
 		tcp_status_write(0, "skipped: the previous checkpoint is still being written");
+		tcp_quiesce_release();
 		return TCP_CK_FAILED;
 	}
 	f_memset(&d, 0, sizeof(d));
 	fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
 	d.sig = sig;
 	d.uc = uc;
-	f_memcpy(d.thread.ctx, tcp_ctx, sizeof(tcp_ctx));
 
 	d.arena = r_mmap(0, ARENA_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if ((long)d.arena < 0 && (long)d.arena > -4096) {
 		TCP_MSG(m);
 		fb_puts(&m, "checkpoint failed: cannot map scratch memory; the program continues");
 		tcp_emit(&m);
+		tcp_quiesce_release();
 		return TCP_CK_FAILED;
 	}
 	d.arena_len = ARENA_LEN;
+	d.dents = arena_alloc(&d, 65536);
+	/* Every other thread stops at a signal frame and records itself. */
+	int rc = d.dents ? tcp_quiesce_others(&d) : -1;
+	if (!d.dents)
+		fb_puts(&d.err, "out of scratch memory");
+	d.threads = tcp_threads.slots;
+	d.nslots = tcp_threads.nslots;
+	struct tcp_thread *me = &d.threads[0];
+	f_memset(me, 0, sizeof(*me));
+	tcp_fill_thread(me, uc);
+	me->is_leader = 1;
+	f_memcpy(me->ctx, tcp_ctx, sizeof(tcp_ctx));
+	for (int i = 0; i < d.nslots; i++)
+		d.nthreads += tcp_thread_valid(&d.threads[i]);
 	/* Keep the kernel from writing into our memory while it is written. */
-	struct tcp_thread rs = { 0 };
-	tcp_rseq_area(&rs.rseq_addr, &rs.rseq_len, &rs.rseq_sig);
-	int rseq_paused = tcp_rseq_unregister(&rs);
+	int rseq_paused = tcp_rseq_unregister(me);
 	uint64_t sp = (uint64_t)__builtin_frame_address(0);
 	d.stack_lo = sp - (1 << 20);
 	d.stack_hi = sp + (1 << 20);
 
-	int rc = prepare(&d);
+	if (rc == 0)
+		rc = prepare(&d);
 	if (rc)
 		report(&d, rc, 0, "", t0);
 	else if (tcp_cfg.fork) {
@@ -329,7 +344,11 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	}
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)
-		tcp_rseq_register(&rs);
+		tcp_rseq_register(me);
+	/* After a checkpoint-and-stop the process exits with its threads still
+	 * stopped: whatever they would do now, the restored run does. */
+	if (!(rc == 0 && sig == tcp_cfg.stop_signal))
+		tcp_quiesce_release();
 	if (tcp_cfg.log >= 2) {
 		TCP_MSG(m);
 		fb_puts(&m, "the program was paused for ");
@@ -346,6 +365,9 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 
 enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc)
 {
+	/* One leader at a time; a thread whose trigger comes meanwhile stops
+	 * for that checkpoint, then takes its own. */
+	tcp_quiesce_lead_or_wait();
 	tcp_slot.restored = 0;
 	if (tcp_ctx_save(tcp_ctx)) {
 		/* We come back here in the restored process. */

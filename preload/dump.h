@@ -38,7 +38,9 @@ struct dump_ctx {
 	uint64_t stack_lo, stack_hi; /* this thread's stack: copied, not written in place */
 	int sig;
 	ucontext_t *uc;
-	struct tcp_thread thread;
+	struct tcp_thread *threads;	/* tcp_threads.slots; [0] is this thread; */
+	int nslots;			/* some may be empty: tcp_thread_valid() */
+	int nthreads;			/* stopped threads, this one included */
 	struct fbuf err;	/* why the checkpoint failed */
 	char err_mem[1024];
 };
@@ -53,7 +55,7 @@ void *arena_alloc(struct dump_ctx *d, uint64_t len);
 int dump_check_process(struct dump_ctx *d);
 int dump_scan_memory(struct dump_ctx *d);
 int dump_scan_fds(struct dump_ctx *d);
-void dump_fill_thread(struct dump_ctx *d, struct tcp_thread *t);
+int tcp_quiesce_others(struct dump_ctx *d);
 int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t generation);
 void dump_write_memory(struct dump_ctx *d, struct img_writer *w);
 void dump_write_fds(struct dump_ctx *d, struct img_writer *w);

@@ -65,7 +65,7 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 	r_umask(um);
 	p->umask = (uint32_t)um;
 	p->generation = generation;
-	p->nthreads = 1;
+	p->nthreads = (uint32_t)d->nthreads;
 	p->nregions = (uint32_t)d->nregions;
 	p->nfds = (uint32_t)d->nfds;
 
@@ -109,6 +109,7 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 	uint64_t pending = 0;
 	r_rt_sigpending(&pending);
 	pending &= ~(1ull << (tcp_cfg.signal - 1));
+	pending &= ~(1ull << (TCP_THREAD_SIGNAL - 1));
 	if (tcp_cfg.stop_signal)
 		pending &= ~(1ull << (tcp_cfg.stop_signal - 1));
 	p->pending = pending;
@@ -136,30 +137,4 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 	n = read_whole("/proc/self/cmdline", p->cmdline, sizeof(p->cmdline));
 	p->cmdline_len = n > 0 ? (uint32_t)n : 0;
 	return 0;
-}
-
-void dump_fill_thread(struct dump_ctx *d, struct tcp_thread *t)
-{
-	/* ctx[] was filled by tcp_ctx_save() before the dump started. */
-	t->tid = (int32_t)r_gettid();
-	t->is_leader = 1;
-	r_arch_prctl(0x1003 /* ARCH_GET_FS */, (unsigned long)&t->fs_base);
-	r_arch_prctl(0x1004 /* ARCH_GET_GS */, (unsigned long)&t->gs_base);
-	t->uctx_addr = (uint64_t)d->uc;
-	f_memcpy(&t->sigmask, &d->uc->uc_sigmask, 8);
-	struct { void *sp; int flags; size_t size; } ss;
-	if (r_sigaltstack(0, &ss) == 0) {
-		t->altstack.sp = (uint64_t)ss.sp;
-		t->altstack.flags = ss.flags;
-		t->altstack.size = ss.size;
-	}
-	size_t len = 0;
-	void *head = 0;
-	if (r_get_robust_list(0, &head, &len) == 0) {
-		t->robust_head = (uint64_t)head;
-		t->robust_len = len;
-	}
-	tcp_rseq_area(&t->rseq_addr, &t->rseq_len, &t->rseq_sig);
-	if (tcp_tid_offset >= 0)
-		t->tid_addr = (uint64_t)pthread_self() + (uint64_t)tcp_tid_offset;
 }

@@ -21,13 +21,40 @@ enum tcp_ck_result { TCP_CK_WRITTEN, TCP_CK_FAILED, TCP_CK_RESTORED };
 enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc);
 
 struct tcp_resume_info {
-	struct tcp_thread thread;
+	struct tcp_thread thread;	/* the leader's */
+	int nthreads;
 	struct tcp_itimer itimers[3];
 	uint64_t pending;
 };
 
 /* resume.c: per-thread and process fixups after a restore. */
 void tcp_after_restore(const struct tcp_resume_info *info);
+void tcp_thread_after_restore(const struct tcp_thread *t);
+
+/* quiesce.c: stopping the other threads around a checkpoint. The signal is
+ * reserved: an app's handler for it only runs for signals others send. */
+#define TCP_THREAD_SIGNAL 62
+#define TCP_MAX_THREADS 1024
+struct tcp_thread_table {
+	volatile int leader;	/* tid of the thread taking a checkpoint, 0 if none */
+	volatile int epoch;	/* number of the current or last checkpoint */
+	volatile int released;	/* the last epoch whose threads may go on */
+	volatile int nslots;	/* slots in use; slot 0 is the leader's. A slot whose
+				 * thread exited before it stopped stays empty
+				 * (tcp_thread_valid() is false) */
+	volatile int nparked;	/* threads stopped (futex word) */
+	volatile int nresumed;	/* after a restore: threads done with their fixups */
+	struct tcp_thread slots[TCP_MAX_THREADS];
+};
+extern struct tcp_thread_table tcp_threads;
+int tcp_quiesce_lead(void);
+void tcp_quiesce_lead_or_wait(void);
+void tcp_thread_signal_handler(int sig, siginfo_t *si, void *uc);
+void tcp_fill_thread(struct tcp_thread *t, ucontext_t *uc);
+void tcp_quiesce_release(void);
+int tcp_quiesce_wait_restored(int nthreads);
+/* A slot holding a stopped thread (its resume context is saved last). */
+static inline int tcp_thread_valid(const struct tcp_thread *t) { return t->ctx[7] != 0; }
 
 /* status.c: the outcome of each checkpoint, for tcp-ckpt */
 void tcp_status_init(void);
@@ -56,6 +83,7 @@ int tcp_is_trigger(int sig);
 /* backtrace.c: instruction addresses of the interrupted code, innermost first */
 void tcp_backtrace_init(void);
 void tcp_backtrace(ucontext_t *uc, uint64_t *frames, uint32_t *nframes, uint32_t max);
+void tcp_backtraces(struct tcp_thread *threads, int n);
 
 /* glibc_thread.c */
 long tcp_find_tid_offset(void);

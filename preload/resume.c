@@ -7,11 +7,10 @@
 #include "internal.h"
 #include "../common/rawsys.h"
 
-void tcp_after_restore(const struct tcp_resume_info *info)
+/* Every thread, in its new kernel thread: what the kernel keeps per thread. */
+void tcp_thread_after_restore(const struct tcp_thread *t)
 {
-	const struct tcp_thread *t = &info->thread;
 	int tid = (int)r_gettid();
-
 	if (t->tid_addr) {
 		*(volatile int *)t->tid_addr = tid;
 		r_set_tid_address((void *)t->tid_addr);
@@ -19,12 +18,22 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	if (t->robust_head)
 		r_set_robust_list((void *)t->robust_head, t->robust_len);
 	tcp_rseq_register(t);
+	if (t->comm[0])
+		r_prctl(15 /* PR_SET_NAME */, (long)t->comm, 0, 0, 0);
 	if (t->altstack.sp || t->altstack.flags) {
 		struct { uint64_t sp; int flags; uint64_t size; } ss = {
 			t->altstack.sp, t->altstack.flags & ~1 /* SS_ONSTACK is a status, not a request */,
 			t->altstack.size };
 		r_sigaltstack(&ss, 0);
 	}
+}
+
+/* The leader (the thread that took the checkpoint): its own thread state,
+ * then what belongs to the process. */
+void tcp_after_restore(const struct tcp_resume_info *info)
+{
+	int tid = (int)r_gettid();
+	tcp_thread_after_restore(&info->thread);
 	for (int i = 0; i < 3; i++) {
 		const struct tcp_itimer *it = &info->itimers[i];
 		if (it->value_sec || it->value_usec) {
@@ -47,9 +56,17 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		fb_puts(&m, "warning: cannot create the TCP_INTERVAL timer again; no more periodic checkpoints");
 		tcp_emit(&m);
 	}
-	if (tcp_slot.blob_addr)
+	/* The other threads left the restorer's code last: unmap it once all
+	 * of them are back, then let them go. */
+	if (tcp_quiesce_wait_restored(info->nthreads) < 0) {
+		TCP_MSG(m);
+		fb_puts(&m, "warning: not every thread came back within 10 s after the restore; the restorer stays mapped");
+		tcp_emit(&m);
+	} else if (tcp_slot.blob_addr) {
 		r_munmap((void *)tcp_slot.blob_addr, tcp_slot.blob_len);
+	}
 	tcp_slot.blob_addr = 0;
+	tcp_quiesce_release();
 	if (tcp_cfg.log >= 1) {
 		TCP_MSG(m);
 		fb_puts(&m, "restored; the program continues as pid ");

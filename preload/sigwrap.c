@@ -37,6 +37,13 @@ int tcp_is_trigger(int sig)
 	return tcp_active && sig > 0 && (sig == tcp_cfg.signal || sig == tcp_cfg.stop_signal);
 }
 
+/* Signals whose kernel action stays ours: the triggers and the signal that
+ * stops threads for a checkpoint. */
+static int is_reserved(int sig)
+{
+	return tcp_is_trigger(sig) || (tcp_active && sig == TCP_THREAD_SIGNAL);
+}
+
 int tcp_install_handlers(void)
 {
 	struct sigaction sa;
@@ -48,10 +55,12 @@ int tcp_install_handlers(void)
 	 * stack is larger than any alternate stack. */
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	int sigs[2] = { tcp_cfg.signal, tcp_cfg.stop_signal };
-	for (int i = 0; i < 2; i++) {
+	int sigs[3] = { tcp_cfg.signal, tcp_cfg.stop_signal, TCP_THREAD_SIGNAL };
+	for (int i = 0; i < 3; i++) {
 		if (!sigs[i])
 			continue;
+		if (sigs[i] == TCP_THREAD_SIGNAL)
+			sa.sa_sigaction = tcp_thread_signal_handler;
 		if (real_sigaction(sigs[i], &sa, &app_action[sigs[i]]))
 			return -1;
 		/* If the app was started with a trigger ignored (nohup), it still
@@ -59,7 +68,7 @@ int tcp_install_handlers(void)
 	}
 	sigset_t unblock;
 	sigemptyset(&unblock);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			sigaddset(&unblock, sigs[i]);
 	return real_sigprocmask(SIG_UNBLOCK, &unblock, NULL);
@@ -94,8 +103,17 @@ void tcp_chain_app_handler(int sig, siginfo_t *si, ucontext_t *uc)
 INTERPOSE int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	resolve();
-	if (!tcp_is_trigger(sig))
+	if (!is_reserved(sig)) {
+		/* A thread inside the app's handler must still stop for a
+		 * checkpoint. */
+		struct sigaction copy;
+		if (act && tcp_active && sigismember(&act->sa_mask, TCP_THREAD_SIGNAL) == 1) {
+			copy = *act;
+			sigdelset(&copy.sa_mask, TCP_THREAD_SIGNAL);
+			act = &copy;
+		}
 		return real_sigaction(sig, act, old);
+	}
 	if (old)
 		*old = app_action[sig];
 	if (act)
@@ -128,6 +146,7 @@ static const sigset_t *without_triggers(int how, const sigset_t *set, sigset_t *
 		return set;
 	*copy = *set;
 	sigdelset(copy, tcp_cfg.signal);
+	sigdelset(copy, TCP_THREAD_SIGNAL);
 	if (tcp_cfg.stop_signal)
 		sigdelset(copy, tcp_cfg.stop_signal);
 	return copy;

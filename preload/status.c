@@ -1,7 +1,9 @@
 /* The outcome of each checkpoint, for tcp-ckpt: /tmp/tcp-UID/PID.status
  * holds "SEQ ok IMAGE" or "SEQ failed REASON", replaced atomically after
- * every attempt. It lives under /tmp rather than TCP_DIR so that tcp-ckpt
- * finds it from the pid alone. Written from the dump path: raw syscalls. */
+ * every attempt. PID is the app's, or after a restore the pid of the
+ * tcp-restore that runs it (the pid its user knows and signals). It lives
+ * under /tmp rather than TCP_DIR so that tcp-ckpt finds it from the pid
+ * alone. Written from the dump path: raw syscalls. */
 #include "dump.h"
 #include "../common/rawsys.h"
 
@@ -10,7 +12,8 @@
 
 static char status_dir[64];
 static uint64_t status_seq;
-/* The app's pid, also in a forked writer (which reports for it). */
+/* The app's pid, or after a restore tcp-restore's; also in a forked
+ * writer (which reports for it). */
 static long status_pid;
 
 void tcp_status_forget(void);
@@ -47,12 +50,15 @@ void tcp_status_begin(void)
 	status_seq++;
 }
 
-/* A file left by an earlier process with the same pid would confuse
- * tcp-ckpt; called at start-up and after a restore (new pid). */
+/* A file left by an earlier process with the same id would confuse
+ * tcp-ckpt; called at start-up and after a restore. After a restore the
+ * file is named after the tcp-restore process that users signal (the blob
+ * wrote its pid into tcp_slot.status_id), not after our own pid, which is
+ * the pid inside tcp-restore's PID namespace. */
 void tcp_status_forget(void)
 {
 	char final[128];
-	status_pid = r_getpid();
+	status_pid = tcp_slot.status_id ? (long)tcp_slot.status_id : r_getpid();
 	if (!status_dir[0])
 		return;
 	status_path(final, sizeof(final), ".status");

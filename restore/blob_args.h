@@ -5,6 +5,7 @@
 #define TCP_BLOB_ARGS_H
 
 #include <stdint.h>
+#include "../image/checksum.h"
 
 struct blob_region {
 	uint64_t start, end, offset;
@@ -16,6 +17,16 @@ struct blob_region {
 
 struct blob_extent {
 	uint64_t addr, len, file_off;
+};
+
+/* The checksum of one PAGES section, started by the hosted stage over what
+ * it read (head and run table) and finished by the blob over the pages once
+ * they are in place: the image is read once. */
+struct blob_pages_sum {
+	struct csum state;
+	uint64_t expect;
+	uint64_t sec_off;	/* for the message */
+	uint32_t first_extent, nextents;
 };
 
 struct blob_move {		/* a piece of the vdso block: [vvar], [vvar_vclock], [vdso] */
@@ -31,6 +42,15 @@ struct blob_prctl_mm_map {	/* the kernel's struct prctl_mm_map */
 	uint32_t exe_fd;
 };
 
+/* A thread other than the one the blob runs on: created with its own tid,
+ * thread pointer and resume context. */
+struct blob_thread {
+	int32_t tid;
+	uint32_t reserved0;
+	uint64_t fs_base;
+	uint64_t ctx[8];	/* rbx rbp r12 r13 r14 r15 rsp rip */
+};
+
 struct blob_unmap {
 	uint64_t start, end;
 };
@@ -42,8 +62,14 @@ struct blob_args {
 	uint64_t self_start, self_len;	/* the blob mapping: left alone, freed by libtcp */
 	int32_t image_fd;
 	int32_t close_from;		/* close every fd >= this one before jumping */
+	int32_t report_fd;		/* tcp-restore's own stderr, for fatal errors (>= close_from) */
+	int32_t reserved2;
 	uint32_t nregions, nextents, nmoves, nunmaps;
+	uint32_t nthreads, reserved0;		/* threads to create besides this one */
 	uint64_t regions_off, extents_off;	/* from the start of this struct */
+	uint64_t threads_off;
+	uint32_t nsums, reserved1;
+	uint64_t sums_off;
 	uint64_t env_off, env_len;		/* new job's variables, "NAME=value\0..." */
 	struct blob_unmap unmaps[BLOB_MAX_UNMAPS];
 	struct blob_move moves[BLOB_MAX_MOVES];
@@ -56,6 +82,7 @@ struct blob_args {
 	uint64_t fs_base;
 	uint64_t ctx[8];		/* rbx rbp r12 r13 r14 r15 rsp rip */
 	uint64_t resume_slot;		/* struct tcp_resume_slot in the app */
+	int64_t status_id;		/* for tcp_resume_slot.status_id */
 	char image_path[512];		/* for messages */
 };
 

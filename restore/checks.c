@@ -19,9 +19,9 @@
 
 int check_process(const struct tcp_image *img)
 {
-	if (img->nthreads != 1) {
-		say("image %s holds %zu threads; this tcp-restore restores single-threaded images only", img->path,
-		    img->nthreads);
+	if (img->nthreads > 1 && !main_thread_of(img)) {
+		say("image %s holds %zu threads but none is the main thread (tid %d); the image is inconsistent",
+		    img->path, img->nthreads, img->proc.pid);
 		return -1;
 	}
 	if (chdir(img->proc.cwd)) {
@@ -29,6 +29,18 @@ int check_process(const struct tcp_image *img)
 		return -1;
 	}
 	return 0;
+}
+
+/* The thread whose tid is the pid (the one the restored process starts
+ * as); for a single-threaded image, its only thread. */
+const struct tcp_thread *main_thread_of(const struct tcp_image *img)
+{
+	if (img->nthreads == 1)
+		return &img->threads[0];
+	for (size_t i = 0; i < img->nthreads; i++)
+		if (img->threads[i].tid == img->proc.pid)
+			return &img->threads[i];
+	return NULL;
 }
 
 int check_cpu(const struct tcp_image *img)

@@ -154,7 +154,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	uint64_t code = (tcp_blob_size + PAGE - 1) & ~(PAGE - 1);
 	enum { ENV_MAX = 64 << 10 };
 	uint64_t argsz = sizeof(struct blob_args) + nreg * sizeof(struct blob_region) +
-			 img->nextents * sizeof(struct blob_extent) + ENV_MAX;
+			 img->nextents * sizeof(struct blob_extent) + img->nthreads * sizeof(struct blob_thread) +
+			 img->ndeferred * sizeof(struct blob_pages_sum) + ENV_MAX;
 	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
 	uint64_t total = code + argsz + BLOB_STACK;
 
@@ -185,9 +186,16 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	a->self_len = total;
 	a->image_fd = image_fd;
 	a->close_from = floor;
+	/* Fatal errors of the blob go to tcp-restore's stderr, not to the
+	 * program's restored fd 2 (which may be a file of the program). */
+	a->report_fd = fcntl(2, F_DUPFD_CLOEXEC, floor);
+	if (a->report_fd < 0)
+		a->report_fd = 2;
 	a->regions_off = sizeof(*a);
 	a->extents_off = sizeof(*a) + nreg * sizeof(struct blob_region);
-	a->env_off = a->extents_off + img->nextents * sizeof(struct blob_extent);
+	a->threads_off = a->extents_off + img->nextents * sizeof(struct blob_extent);
+	a->sums_off = a->threads_off + img->nthreads * sizeof(struct blob_thread);
+	a->env_off = a->sums_off + img->ndeferred * sizeof(struct blob_pages_sum);
 	a->env_len = job_env_block((char *)a + a->env_off, ENV_MAX);
 	snprintf(a->image_path, sizeof(a->image_path), "%s", o->image);
 
@@ -226,6 +234,13 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	}
 	a->nextents = (uint32_t)img->nextents;
 	free(index_of);
+	struct blob_pages_sum *bs = (struct blob_pages_sum *)((char *)a + a->sums_off);
+	for (size_t i = 0; i < img->ndeferred; i++) {
+		const struct img_pages_sum *d = &img->deferred[i];
+		bs[i] = (struct blob_pages_sum){ d->state, d->expect, d->sec_off, (uint32_t)d->first_extent,
+						 (uint32_t)d->nextents };
+	}
+	a->nsums = (uint32_t)img->ndeferred;
 
 	vdso_moves(a, v, temp);
 	unmap_plan(a, v, read_mmap_min());
@@ -245,10 +260,28 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		if (high >= 0)
 			a->exe_fd = (uint32_t)high;
 	}
-	const struct tcp_thread *t = &img->threads[0];
+	/* The blob runs as the main thread (its tid is the pid); it creates
+	 * the others with their own tids, which are free in the new PID
+	 * namespace tcp-restore runs in. */
+	const struct tcp_thread *t = main_thread_of(img);
+	if (img->nthreads > 1 && getpid() != img->proc.pid) {
+		say("image %s holds %zu threads, which must get their thread ids back, but this process is pid %d, "
+		    "not %d (restore without --no-namespace)", o->image, img->nthreads, (int)getpid(), img->proc.pid);
+		return NULL;
+	}
 	a->fs_base = t->fs_base;
 	memcpy(a->ctx, t->ctx, sizeof(a->ctx));
+	struct blob_thread *bt = (struct blob_thread *)((char *)a + a->threads_off);
+	for (size_t i = 0; i < img->nthreads; i++) {
+		const struct tcp_thread *x = &img->threads[i];
+		if (x == t)
+			continue;
+		bt[a->nthreads] = (struct blob_thread){ .tid = x->tid, .fs_base = x->fs_base };
+		memcpy(bt[a->nthreads].ctx, x->ctx, sizeof(x->ctx));
+		a->nthreads++;
+	}
 	a->resume_slot = img->proc.resume_slot;
+	a->status_id = o->status_id;
 
 	struct launch *l = malloc(sizeof(*l));
 	l->args = a;

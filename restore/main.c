@@ -1,4 +1,5 @@
-/* tcp-restore IMAGE|DIR: resume a checkpointed program in this process. */
+/* tcp-restore IMAGE|DIR: resume a checkpointed program, as its own pid in a
+ * new PID namespace (pidns.c), or in this process (--no-namespace). */
 #include "restore.h"
 
 #include <errno.h>
@@ -15,8 +16,12 @@ static const char usage[] =
 	"usage: tcp-restore [options] IMAGE|DIR\n"
 	"\n"
 	"Resumes a program checkpointed by libtcp.so from IMAGE, or from the newest\n"
-	"complete image in DIR (DIR/latest). This process becomes the program: it\n"
-	"continues where it was checkpointed and exits with the program's status.\n"
+	"complete image in DIR (DIR/latest). The program continues where it was\n"
+	"checkpointed, with its own pid and thread ids, in a new PID namespace (and\n"
+	"user namespace when not run as root); this process stays, forwards the\n"
+	"signals sent to it to the program (kill -USR1 / -TERM this pid to\n"
+	"checkpoint), and exits with the program's status. Where namespaces are not\n"
+	"allowed, a single-threaded program is restored in this process instead.\n"
 	"\n"
 	"options:\n"
 	"  --allow-changed-inputs  restore even if a file the program had open for\n"
@@ -25,12 +30,14 @@ static const char usage[] =
 	"                          (it then runs with root's privileges)\n"
 	"  --check                 validate the image and everything it needs, then\n"
 	"                          exit 0 without restoring (nothing is changed)\n"
+	"  --no-namespace          restore in this very process, with a new pid (only\n"
+	"                          for single-threaded programs)\n"
 	"  -v, --verbose           say what is being restored\n"
 	"  -h, --help              this help\n"
 	"  --version               the version and the image format it reads\n"
 	"\n"
-	"exit status: the program's own, or 1 if the image cannot be restored\n"
-	"(nothing has run then), 2 for a usage error.\n";
+	"exit status: the program's own (128+N if signal N killed it), or 1 if the\n"
+	"image cannot be restored (nothing has run then), 2 for a usage error.\n";
 
 void say(const char *fmt, ...)
 {
@@ -56,6 +63,10 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 		say("%s can be restored here (open files are checked at restore time)", path);
 		return 0;
 	}
+	/* From here on, this is the program's process (its own pid back, in
+	 * a new PID namespace) or, with --no-namespace, this very process. */
+	if (enter_pid_namespace(img, o))
+		return 1;
 	int floor = lowest_free_fd_above_targets(img);
 	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);
 	if (moved < 0) {
@@ -94,7 +105,11 @@ static int restore(struct restore_opts *o)
 		close(image_fd);
 		return 1;
 	}
-	if (img_load_fd(image_fd, path, &img, err, sizeof(err))) {
+	/* A restore reads the page data once, straight into place, and checks
+	 * it there; --check reads and checks everything now. */
+	int (*load)(int, const char *, struct tcp_image *, char *, size_t) =
+		o->check_only ? img_load_fd : img_load_fd_deferred;
+	if (load(image_fd, path, &img, err, sizeof(err))) {
 		say("%s", err);
 		close(image_fd);
 		return 1;
@@ -124,6 +139,8 @@ int main(int argc, char **argv)
 			o.allow_other_owner = 1;
 		} else if (!strcmp(argv[i], "--check")) {
 			o.check_only = 1;
+		} else if (!strcmp(argv[i], "--no-namespace")) {
+			o.no_namespace = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "tcp-restore: unknown option %s\n%s", argv[i], usage);
 			return 2;

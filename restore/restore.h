@@ -14,6 +14,9 @@ struct restore_opts {
 	int allow_changed_inputs;
 	int allow_other_owner;
 	int check_only;
+	int no_namespace;	/* --no-namespace: restore in this process, new pid and tids */
+	long status_id;		/* pid whose status file the restored libtcp writes (the
+				 * tcp-restore process that users and tcp-ckpt signal) */
 };
 
 /* The vdso block of this process and of the image: same pieces, same sizes. */
@@ -43,10 +46,19 @@ int check_cpu_features(const struct tcp_image *img, uint64_t have);
 int check_address_space(const struct tcp_image *img, struct vdso_layout *v);
 int check_mapped_files(const struct tcp_image *img);
 int check_process(const struct tcp_image *img);
+const struct tcp_thread *main_thread_of(const struct tcp_image *img);
 
 /* fds.c: `floor` is the lowest fd the restorer may use for itself. */
 int restore_fds(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o);
 int lowest_free_fd_above_targets(const struct tcp_image *img);
+
+/* pidns.c: restore inside a new PID namespace (in a new user namespace when
+ * not root), as the image's pid. Returns 0 in the process that goes on with
+ * the restore: the program's (pid img->proc.pid), or this one (a new pid)
+ * with --no-namespace or when a one-thread image cannot have a namespace.
+ * Returns -1 after a message. The tcp-restore process itself stays behind,
+ * forwards signals and exits with the program's status. Sets o->status_id. */
+int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o);
 
 /* launch.c: builds the blob's mapping with everything the blob needs;
  * jump_to_blob() is the point of no return. */

@@ -19,6 +19,9 @@ tcp_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Criterion, python3 for the build's blob embedding and the tests,
 # libunwind-dev for backtraces, util-linux for setpriv (tests as a plain user).
 TCP_PACKAGES=(meson ninja-build gcc libc6-dev pkg-config python3 libcriterion-dev libunwind-dev util-linux)
+# TCP_EXTRA_PACKAGES: more, e.g. python3-torch for the 'apps' suite.
+read -ra _tcp_extra <<<"${TCP_EXTRA_PACKAGES:-}"
+TCP_PACKAGES+=("${_tcp_extra[@]}")
 
 tcp_missing_packages() {
 	local p

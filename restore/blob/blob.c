@@ -46,7 +46,7 @@ static __attribute__((noreturn)) void die(const struct blob_args *a, const char 
 	fb_puts(&b, ") while restoring ");
 	fb_puts(&b, a->image_path);
 	fb_puts(&b, "; the process cannot continue\n");
-	r_write(2, b.p, b.len);
+	r_write(a->report_fd, b.p, b.len);
 	r_exit_group(1);
 }
 
@@ -99,6 +99,11 @@ static void read_pages(const struct blob_args *a)
 	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
 	for (uint32_t i = 0; i < a->nextents; i++) {
 		uint64_t done = 0;
+		/* Fault the extent's memory in with one call: a read into fresh
+		 * memory that takes one page fault per page is several times
+		 * slower (4.0 s instead of 0.7 s for 1 GiB on the test VM).
+		 * Kernels before 5.14 say EINVAL, and the read faults instead. */
+		r_madvise((void *)ext[i].addr, ext[i].len, 23 /* MADV_POPULATE_WRITE */);
 		while (done < ext[i].len) {
 			uint64_t want = ext[i].len - done;
 			if (want > (1u << 30))
@@ -109,6 +114,34 @@ static void read_pages(const struct blob_args *a)
 			if (n <= 0)
 				die(a, "reading pages from the image", ext[i].addr + done, n < 0 ? n : -5);
 			done += (uint64_t)n;
+		}
+	}
+}
+
+/* The page data of each PAGES section, now in place, against the section's
+ * checksum. The address space is gone by now: a corrupted image ends the
+ * restore here, before a single instruction of the program runs. */
+static void verify_pages(const struct blob_args *a)
+{
+	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
+	const struct blob_pages_sum *sums = (const void *)((const char *)a + a->sums_off);
+	for (uint32_t i = 0; i < a->nsums; i++) {
+		struct csum c = sums[i].state;
+		for (uint32_t j = 0; j < sums[i].nextents; j++) {
+			const struct blob_extent *e = &ext[sums[i].first_extent + j];
+			csum_update(&c, (const void *)e->addr, e->len);
+		}
+		if (csum_final(&c) != sums[i].expect) {
+			char mem[768];
+			struct fbuf b;
+			fb_init(&b, mem, sizeof(mem));
+			fb_puts(&b, "tcp-restore: fatal: the page data of ");
+			fb_puts(&b, a->image_path);
+			fb_puts(&b, " is corrupted (checksum mismatch in the PAGES section at offset ");
+			fb_putu(&b, sums[i].sec_off, 10, 0);
+			fb_puts(&b, "); the program was not resumed. Restore from an older image\n");
+			r_write(a->report_fd, b.p, b.len);
+			r_exit_group(1);
 		}
 	}
 }
@@ -141,6 +174,45 @@ static void set_mm(struct blob_args *a)
 		die(a, "PR_SET_MM_MAP (brk, stack, arguments, auxv)", a->mm.start_brk, rc);
 }
 
+/* The kernel's struct clone_args (clone3). */
+struct clone_args_k {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+		cgroup;
+};
+
+#define CLONE_THREAD_FLAGS                                                                                      \
+	(0x100 /* VM */ | 0x200 /* FS */ | 0x400 /* FILES */ | 0x800 /* SIGHAND */ | 0x10000 /* THREAD */ |  \
+	 0x40000 /* SYSVSEM */ | 0x80000 /* SETTLS */)
+
+/* One more thread of the app, with its own tid and thread pointer. The new
+ * thread starts on this thread's stack pointer but touches no stack: it
+ * loads its resume context and jumps into libtcp (signals are blocked). */
+static void create_thread(const struct blob_args *a, const struct blob_thread *t)
+{
+	int64_t tid = t->tid;
+	struct clone_args_k ca = { .flags = CLONE_THREAD_FLAGS, .tls = t->fs_base, .set_tid = (uint64_t)&tid,
+				   .set_tid_size = 1 };
+	long ret;
+	__asm__ volatile("syscall\n\t"
+			 "testq %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "movq 0(%%rdx), %%rbx\n\t"
+			 "movq 8(%%rdx), %%rbp\n\t"
+			 "movq 16(%%rdx), %%r12\n\t"
+			 "movq 24(%%rdx), %%r13\n\t"
+			 "movq 32(%%rdx), %%r14\n\t"
+			 "movq 40(%%rdx), %%r15\n\t"
+			 "movq 48(%%rdx), %%rsp\n\t"
+			 "movl $1, %%eax\n\t"
+			 "jmpq *56(%%rdx)\n\t"
+			 "1:\n\t"
+			 : "=a"(ret)
+			 : "0"(435L /* clone3 */), "D"(&ca), "S"(sizeof(ca)), "d"(t->ctx)
+			 : "rcx", "r11", "memory");
+	if (ret < 0)
+		die(a, "creating a thread with its tid (clone3) for the resume context", t->ctx[7], ret);
+}
+
 __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct blob_args *a)
 {
 	for (uint32_t i = 0; i < a->nunmaps; i++)
@@ -148,11 +220,20 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	move_vdso(a);
 	map_regions(a);
 	read_pages(a);
+	verify_pages(a);
 	protect_regions(a);
 	set_mm(a);
 	for (int i = 0; i < 16; i++)
 		r_prlimit(0, i, &a->rlimits[i], 0);
-	rsys3(436 /* close_range */, a->close_from, ~0u, 0);
+	/* The restorer's own fds go, but for its stderr until the last
+	 * thread is made. */
+	if (a->report_fd < a->close_from) {
+		rsys3(436 /* close_range */, a->close_from, ~0u, 0);
+	} else {
+		if (a->report_fd > a->close_from)
+			rsys3(436 /* close_range */, a->close_from, a->report_fd - 1, 0);
+		rsys3(436 /* close_range */, a->report_fd + 1, ~0u, 0);
+	}
 	long rc = r_arch_prctl(ARCH_SET_FS, a->fs_base);
 	if (rc < 0)
 		die(a, "setting the thread pointer", a->fs_base, rc);
@@ -162,7 +243,16 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	slot->blob_len = a->self_len;
 	slot->env_addr = a->env_len ? (uint64_t)a + a->env_off : 0;
 	slot->env_len = a->env_len;
+	slot->status_id = a->status_id;
 	slot->restored = 1;
+
+	/* The slot is written before any thread runs: whichever thread took
+	 * the checkpoint reads it. */
+	const struct blob_thread *threads = (const void *)((const char *)a + a->threads_off);
+	for (uint32_t i = 0; i < a->nthreads; i++)
+		create_thread(a, &threads[i]);
+	if (a->report_fd >= a->close_from)
+		r_close(a->report_fd);
 
 	/* Into the app: callee-saved registers and stack as tcp_ctx_save() left
 	 * them, returning 1. */

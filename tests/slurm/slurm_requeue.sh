@@ -118,7 +118,8 @@ while :; do
 	[ "$now" != "$last" ] && say "job $job: $now"
 	last=$now
 	case "$state" in
-	PENDING | RUNNING | REQUEUED | COMPLETING | CONFIGURING | RESIZING | SUSPENDED) ;;
+	# SIGNALING: shown for a moment while SLURM sends the --signal one.
+	PENDING | RUNNING | REQUEUED | COMPLETING | CONFIGURING | RESIZING | SUSPENDED | SIGNALING) ;;
 	*) break ;;
 	esac
 	case "$(field Reason)" in
