@@ -88,7 +88,9 @@ static int park(ucontext_t *uc, int idx, int epoch)
 	struct tcp_thread *t = &tcp_threads.slots[idx];
 	volatile int restored = 0;
 	tcp_fill_thread(t, uc);
-	int rseq_paused = tcp_rseq_unregister(t);
+	/* Our own copy: once released, the slot may be the next checkpoint's. */
+	struct tcp_thread rs = { .rseq_addr = t->rseq_addr, .rseq_len = t->rseq_len, .rseq_sig = t->rseq_sig };
+	int rseq_paused = tcp_rseq_unregister(&rs);
 	if (tcp_ctx_save(t->ctx)) {
 		/* Restored: same tid (the restorer saw to it), new kernel thread. */
 		restored = 1;
@@ -107,7 +109,7 @@ static int park(ucontext_t *uc, int idx, int epoch)
 	}
 	/* A restored thread registered its rseq in tcp_thread_after_restore. */
 	if (rseq_paused && !restored)
-		tcp_rseq_register(&tcp_threads.slots[idx]);
+		tcp_rseq_register(&rs);
 	return restored;
 }
 
