@@ -73,13 +73,6 @@ static void image_name(char *buf, size_t cap, const char *prefix, long gen, cons
 	fb_puts(&b, suffix);
 }
 
-static uint64_t now_ms(void)
-{
-	struct { long sec, nsec; } ts;
-	r_clock_gettime(1 /* CLOCK_MONOTONIC */, &ts);
-	return (uint64_t)ts.sec * 1000 + (uint64_t)ts.nsec / 1000000;
-}
-
 static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, size_t final_cap)
 {
 	char tmp[512];

@@ -63,5 +63,6 @@ void dump_write_fds(struct dump_ctx *d, struct img_writer *w);
 /* Small helpers over raw syscalls. */
 long read_whole(const char *path, char *buf, uint64_t cap);
 int path_append_num(char *buf, size_t cap, const char *prefix, long n, const char *suffix);
+uint64_t now_ms(void);	/* CLOCK_MONOTONIC in ms */
 
 #endif

@@ -50,3 +50,10 @@ int path_append_num(char *buf, size_t cap, const char *prefix, long n, const cha
 	fb_puts(&b, suffix);
 	return b.full ? -1 : 0;
 }
+
+uint64_t now_ms(void)
+{
+	struct { long sec, nsec; } ts;
+	r_clock_gettime(1 /* CLOCK_MONOTONIC */, &ts);
+	return (uint64_t)ts.sec * 1000 + (uint64_t)ts.nsec / 1000000;
+}

@@ -29,13 +29,6 @@
 
 struct tcp_thread_table tcp_threads;
 
-static uint64_t mono_ms(void)
-{
-	struct { long sec, nsec; } ts;
-	r_clock_gettime(1 /* CLOCK_MONOTONIC */, &ts);
-	return (uint64_t)ts.sec * 1000 + (uint64_t)ts.nsec / 1000000;
-}
-
 static void futex_wait_ms(volatile int *w, int val, long ms)
 {
 	struct { long sec, nsec; } ts = { ms / 1000, (ms % 1000) * 1000000 };
@@ -277,7 +270,7 @@ int tcp_quiesce_others(struct dump_ctx *d)
 	tcp_threads.nresumed = 0;
 	tcp_threads.nslots = 1; /* slot 0 is the leader's */
 	__atomic_fetch_add(&tcp_threads.epoch, 1, __ATOMIC_SEQ_CST);
-	uint64_t deadline = mono_ms() + STOP_TIMEOUT_MS;
+	uint64_t deadline = now_ms() + STOP_TIMEOUT_MS;
 	for (;;) {
 		int added = signal_new_threads(d, &l, me, pid);
 		if (added < 0)
@@ -285,7 +278,7 @@ int tcp_quiesce_others(struct dump_ctx *d)
 		int example = 0;
 		int running;
 		while ((running = count_running(&l, pid, &example)) > 0) {
-			if (mono_ms() > deadline) {
+			if (now_ms() > deadline) {
 				fb_puts(&d->err, "thread ");
 				fb_puti(&d->err, example);
 				fb_puts(&d->err, " did not stop within 10 s (state ");
@@ -316,12 +309,12 @@ void tcp_quiesce_release(void)
  * (out of the restorer's code) before the restorer is unmapped. */
 int tcp_quiesce_wait_restored(int nthreads)
 {
-	uint64_t deadline = mono_ms() + STOP_TIMEOUT_MS;
+	uint64_t deadline = now_ms() + STOP_TIMEOUT_MS;
 	for (;;) {
 		int n = tcp_threads.nresumed;
 		if (n >= nthreads - 1)
 			return 0;
-		if (mono_ms() > deadline)
+		if (now_ms() > deadline)
 			return -1;
 		futex_wait_ms(&tcp_threads.nresumed, n, 2);
 	}
