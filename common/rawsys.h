@@ -122,6 +122,23 @@ static inline long r_clock_gettime(int clk, void *ts) { return rsys2(__NR_clock_
 static inline long r_uname(void *u) { return rsys1(__NR_uname, (long)u); }
 static inline long r_getuid(void) { return rsys0(__NR_getuid); }
 static inline long r_madvise(void *a, size_t n, int adv) { return rsys3(__NR_madvise, (long)a, (long)n, adv); }
+
+/* For the fd kinds (pipes, event fds, sockets, shared memory). */
+static inline long r_kcmp(int pid1, int pid2, int type, long a, long b) { return rsys5(__NR_kcmp, pid1, pid2, type, a, b); }
+static inline long r_ioctl(int fd, unsigned long req, long arg) { return rsys3(__NR_ioctl, fd, (long)req, arg); }
+static inline long r_tee(int in, int out, size_t len, unsigned flags) { return rsys4(__NR_tee, in, out, (long)len, flags); }
+static inline long r_pipe2(int *fds, int flags) { return rsys2(__NR_pipe2, (long)fds, flags); }
+static inline long r_socket(int dom, int type, int proto) { return rsys3(__NR_socket, dom, type, proto); }
+static inline long r_sendto(int fd, const void *b, size_t n, int fl, const void *a, int alen) { return rsys6(__NR_sendto, fd, (long)b, (long)n, fl, (long)a, alen); }
+static inline long r_recvfrom(int fd, void *b, size_t n, int fl, void *a, void *alen) { return rsys6(__NR_recvfrom, fd, (long)b, (long)n, fl, (long)a, (long)alen); }
+static inline long r_recvmsg(int fd, void *msg, int fl) { return rsys3(__NR_recvmsg, fd, (long)msg, fl); }
+static inline long r_getsockname(int fd, void *a, void *alen) { return rsys3(__NR_getsockname, fd, (long)a, (long)alen); }
+static inline long r_getpeername(int fd, void *a, void *alen) { return rsys3(__NR_getpeername, fd, (long)a, (long)alen); }
+static inline long r_getsockopt(int fd, int lvl, int opt, void *v, void *vlen) { return rsys5(__NR_getsockopt, fd, lvl, opt, (long)v, (long)vlen); }
+static inline long r_setsockopt(int fd, int lvl, int opt, const void *v, int vlen) { return rsys5(__NR_setsockopt, fd, lvl, opt, (long)v, vlen); }
+static inline long r_timerfd_gettime(int fd, void *cur) { return rsys2(__NR_timerfd_gettime, fd, (long)cur); }
+static inline long r_mincore(void *a, size_t n, unsigned char *vec) { return rsys3(__NR_mincore, (long)a, (long)n, (long)vec); }
+static inline long r_shmctl(int id, int cmd, void *buf) { return rsys3(__NR_shmctl, id, cmd, (long)buf); }
 static inline __attribute__((noreturn)) void r_exit_group(int code)
 {
 	for (;;)

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
-#define TCP_FORMAT_VERSION 2
+#define TCP_FORMAT_VERSION 3
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
 #define TCP_SECTION_MAGIC 0x53504354u /* "TCPS" */
@@ -174,6 +174,38 @@ enum tcp_fd_kind {
 	TCP_FD_INHERIT = 2,	/* fd 0-2 on a tty/pipe/socket: taken from the restorer */
 	TCP_FD_DEVICE = 3,	/* character device reopened by path (/dev/null, ...) */
 	TCP_FD_DELETED = 4,	/* deleted-but-open regular file: content in the image */
+	TCP_FD_DUP = 5,		/* shares the open file description of fd `same_as` (dup,
+				 * dup2, fork-less 2>&1): one offset, one set of flags */
+	TCP_FD_PIPE = 6,	/* a pipe or FIFO end whose other end is in the process too */
+	TCP_FD_EVENTFD = 7,
+	TCP_FD_TIMERFD = 8,
+	TCP_FD_SIGNALFD = 9,
+	TCP_FD_EPOLL = 10,
+	TCP_FD_INOTIFY = 11,
+	TCP_FD_SOCKET = 12,
+	TCP_FD_MEMFD = 13,	/* memfd_create() file: content in the image */
+	TCP_FD_KIND_MAX = 13,
+};
+
+/* Kind-specific state, in tcp_fd.u. Variable parts (pipe or socket queue
+ * data, epoll items, inotify watches, file content) follow the path as the
+ * record's content (content_len bytes). */
+
+/* ---- pipes and event fds (TCP_FD_PIPE .. TCP_FD_INOTIFY) ---- */
+struct tcp_fd_pipe {
+	uint64_t pipe_id;	/* pipefs inode: the two ends of one pipe share it */
+	uint32_t capacity;	/* F_GETPIPE_SZ */
+	uint32_t is_fifo;	/* a named FIFO: path is its name */
+	/* content: the bytes sitting in the pipe (stored with the read end) */
+};
+
+/* ---- sockets (TCP_FD_SOCKET) ---- */
+
+/* ---- shared memory (TCP_FD_MEMFD) ---- */
+
+union tcp_fd_state {
+	struct tcp_fd_pipe pipe;
+	uint8_t raw[512];	/* room for every kind; the size is part of the format */
 };
 
 struct tcp_fd {
@@ -187,8 +219,24 @@ struct tcp_fd {
 	uint32_t path_len;	/* path bytes that follow, no NUL */
 	uint64_t dev, inode;
 	int64_t mtime_sec, mtime_nsec;
-	uint64_t content_len;	/* DELETED: file bytes that follow the path */
+	uint64_t content_len;	/* bytes that follow the path (DELETED: the file) */
+	int32_t same_as;	/* DUP: the fd whose open file description this is */
+	uint32_t nlocks;	/* flock/fcntl locks held, in the content after the rest */
+	union tcp_fd_state u;
 };
+
+/* A lock held through an fd (from its fdinfo "lock:" lines), re-acquired at
+ * restore. Stored at the end of the fd's content. */
+struct tcp_fd_lock {
+	uint32_t type;		/* TCP_LOCK_* */
+	uint32_t write;		/* exclusive (flock LOCK_EX, fcntl F_WRLCK) */
+	uint64_t start, end;	/* byte range (fcntl); end = UINT64_MAX: to EOF */
+};
+
+enum tcp_lock_type { TCP_LOCK_FLOCK = 1, TCP_LOCK_POSIX = 2, TCP_LOCK_OFD = 3 };
+
+/* The kind's own part of a record's content (what precedes the locks). */
+#define TCP_FD_DATA_LEN(f) ((f)->content_len - (uint64_t)(f)->nlocks * sizeof(struct tcp_fd_lock))
 
 /* Not on disk, but part of the same contract: the restore blob writes this
  * into the restored address space (at tcp_process.resume_slot) so that the

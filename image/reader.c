@@ -224,12 +224,21 @@ static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uin
 	    f.content_len != len - sizeof(f) - f.path_len)
 		return fail(c, "lengths do not add up (path %u, content %llu, payload %llu)", f.path_len,
 			    (unsigned long long)f.content_len, (unsigned long long)len);
-	if (f.fd < 0 || f.kind < TCP_FD_REGULAR || f.kind > TCP_FD_DELETED)
+	if (f.fd < 0 || f.kind < TCP_FD_REGULAR || f.kind > TCP_FD_KIND_MAX)
 		return fail(c, "bad fd %d or kind %u", f.fd, f.kind);
-	if (f.kind != TCP_FD_INHERIT && check_path(c, payload + sizeof(f), f.path_len))
+	if (f.kind != TCP_FD_INHERIT && f.kind != TCP_FD_DUP && check_path(c, payload + sizeof(f), f.path_len))
 		return -1;
-	if (f.content_len && f.kind != TCP_FD_DELETED)
-		return fail(c, "content stored for fd %d that is not a deleted file", f.fd);
+	if (f.nlocks > (1u << 16) || (uint64_t)f.nlocks * sizeof(struct tcp_fd_lock) > f.content_len)
+		return fail(c, "fd %d: bad lock count %u", f.fd, f.nlocks);
+	uint64_t data = TCP_FD_DATA_LEN(&f);
+	if (data && (f.kind == TCP_FD_REGULAR || f.kind == TCP_FD_INHERIT || f.kind == TCP_FD_DEVICE ||
+		     f.kind == TCP_FD_DUP))
+		return fail(c, "content stored for fd %d, whose kind has none", f.fd);
+	if (f.kind == TCP_FD_DELETED && data != f.size)
+		return fail(c, "fd %d: %llu bytes stored for a deleted file of %llu bytes", f.fd,
+			    (unsigned long long)data, (unsigned long long)f.size);
+	if (f.kind == TCP_FD_DUP && (f.same_as < 0 || f.same_as == f.fd))
+		return fail(c, "fd %d: bad shared-file reference %d", f.fd, f.same_as);
 	for (size_t i = 0; i < img->nfds; i++)
 		if (img->fds[i].f.fd == f.fd)
 			return fail(c, "fd %d appears twice", f.fd);

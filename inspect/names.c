@@ -54,6 +54,15 @@ const char *fd_kind_name(uint32_t kind)
 	case TCP_FD_INHERIT: return "inherited";
 	case TCP_FD_DEVICE: return "device";
 	case TCP_FD_DELETED: return "deleted";
+	case TCP_FD_DUP: return "dup";
+	case TCP_FD_PIPE: return "pipe";
+	case TCP_FD_EVENTFD: return "eventfd";
+	case TCP_FD_TIMERFD: return "timerfd";
+	case TCP_FD_SIGNALFD: return "signalfd";
+	case TCP_FD_EPOLL: return "epoll";
+	case TCP_FD_INOTIFY: return "inotify";
+	case TCP_FD_SOCKET: return "socket";
+	case TCP_FD_MEMFD: return "memfd";
 	default: return "unknown";
 	}
 }

@@ -5,6 +5,7 @@
 #define TCP_DUMP_H
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include "internal.h"
 #include "../image/writer.h"
@@ -18,6 +19,22 @@ struct dump_region {
 struct dump_fd {
 	struct tcp_fd rec;
 	char path[TCP_PATH_MAX];
+	/* Kind data captured while the app is stopped (pipe or socket queue,
+	 * epoll items, ...), in the arena; written after the path. A DELETED or
+	 * MEMFD file's content is read from the file after it (file_len bytes),
+	 * then the locks. rec.content_len covers all three. */
+	const void *data;
+	uint64_t data_len;
+	uint64_t file_len;
+	struct tcp_fd_lock *locks;
+};
+
+/* What describe() learnt about an fd, handed to the per-kind functions. */
+struct fd_probe {
+	long fd;
+	const struct stat *st;
+	const char *fdinfo;	/* the /proc/self/fdinfo/N text */
+	long fdinfo_len;
 };
 
 struct dump_ctx {
@@ -59,6 +76,20 @@ int tcp_quiesce_others(struct dump_ctx *d);
 int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t generation);
 void dump_write_memory(struct dump_ctx *d, struct img_writer *w);
 void dump_write_fds(struct dump_ctx *d, struct img_writer *w);
+int dump_fd_refuse(struct dump_ctx *d, long fd, const char *what, const char *why);
+
+/* Per-kind fd functions (dump_fd_*.c): each fills out->rec.kind and out->rec.u
+ * (and out->data) or refuses with a message. The *_finish ones run once all
+ * fds are known, to check what needs every fd (both ends of a pipe present,
+ * epoll targets, socket peers). All return 0 or -1. */
+int dump_fd_pipe(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
+int dump_fd_pipes_finish(struct dump_ctx *d);
+int dump_fd_anon(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
+int dump_fd_anon_finish(struct dump_ctx *d);
+int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
+int dump_fd_sockets_finish(struct dump_ctx *d);
+int dump_fd_memfd(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
+int dump_fd_locks(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 
 /* Small helpers over raw syscalls. */
 long read_whole(const char *path, char *buf, uint64_t cap);

@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-static int refuse_fd(struct dump_ctx *d, long fd, const char *what, const char *why)
+int dump_fd_refuse(struct dump_ctx *d, long fd, const char *what, const char *why)
 {
 	fb_puts(&d->err, "cannot checkpoint fd ");
 	fb_puti(&d->err, fd);
@@ -20,6 +20,24 @@ static int refuse_fd(struct dump_ctx *d, long fd, const char *what, const char *
 	fb_puts(&d->err, why);
 	return -1;
 }
+#define refuse_fd dump_fd_refuse
+
+/* An earlier fd on the same open file description (dup, dup2, 2>&1), found
+ * with kcmp(KCMP_FILE) among the fds on the same inode; -1 if none. fds 0-2
+ * that are taken from the restorer stay its own, not copies of each other. */
+static int shared_description(struct dump_ctx *d, long fd, const struct stat *st)
+{
+	for (uint64_t i = 0; i < d->nfds; i++) {
+		const struct tcp_fd *o = &d->fds[i].rec;
+		if (o->kind == TCP_FD_DUP || o->dev != st->st_dev || o->inode != st->st_ino ||
+		    (o->kind == TCP_FD_INHERIT && fd <= 2))
+			continue;
+		long pid = r_getpid();
+		if (r_kcmp((int)pid, (int)pid, 0 /* KCMP_FILE */, fd, o->fd) == 0)
+			return o->fd;
+	}
+	return -1;
+}
 
 static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scratch)
 {
@@ -27,6 +45,10 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	struct stat st;
 	struct tcp_fd *r = &out->rec;
 
+	f_memset(r, 0, sizeof(*r));
+	out->data = 0;
+	out->data_len = out->file_len = 0;
+	out->locks = 0;
 	path_append_num(proc, sizeof(proc), "/proc/self/fd/", fd, "");
 	long n = r_readlinkat(R_AT_FDCWD, proc, out->path, sizeof(out->path) - 1);
 	if (n < 0)
@@ -40,7 +62,6 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	if (len < 0 || fdinfo_parse(scratch, (size_t)len, &info))
 		return refuse_fd(d, fd, out->path, "cannot parse its /proc/self/fdinfo entry");
 
-	f_memset(r, 0, sizeof(*r));
 	r->fd = (int32_t)fd;
 	r->flags = info.flags & ~(uint32_t)O_CLOEXEC;
 	r->cloexec = (r_fcntl((int)fd, F_GETFD, 0) & FD_CLOEXEC) ? 1 : 0;
@@ -52,21 +73,37 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	r->mtime_sec = st.st_mtim.tv_sec;
 	r->mtime_nsec = st.st_mtim.tv_nsec;
 	r->path_len = (uint32_t)f_strlen(out->path);
+	r->same_as = -1;
 
+	int same = shared_description(d, fd, &st);
+	if (same >= 0) {
+		r->kind = TCP_FD_DUP;
+		r->same_as = same;
+		return 0;
+	}
+	const struct fd_probe probe = { fd, &st, scratch, len };
+	int rc;
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
-		if (f_endswith(out->path, " (deleted)")) {
+		if (f_startswith(out->path, "/memfd:"))
+			rc = dump_fd_memfd(d, &probe, out);
+		else if (f_startswith(out->path, "anon_inode:"))
+			rc = dump_fd_anon(d, &probe, out);
+		else if (f_endswith(out->path, " (deleted)")) {
 			if (out->path[0] != '/')
-				return refuse_fd(d, fd, out->path, "an anonymous file (memfd) is not supported yet");
+				return refuse_fd(d, fd, out->path, "an anonymous file of this kind is not supported");
 			r->kind = TCP_FD_DELETED;
-			r->content_len = r->size;
+			out->file_len = r->size;
+			rc = 0;
 		} else {
 			r->kind = TCP_FD_REGULAR;
+			rc = 0;
 		}
-		return 0;
+		break;
 	case S_IFDIR:
 		r->kind = TCP_FD_REGULAR;
-		return 0;
+		rc = 0;
+		break;
 	case S_IFCHR:
 		if (fd <= 2 && (f_startswith(out->path, "/dev/pts/") || f_startswith(out->path, "/dev/tty") ||
 				f_streq(out->path, "/dev/console"))) {
@@ -76,21 +113,25 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 		if (!f_startswith(out->path, "/dev/"))
 			return refuse_fd(d, fd, out->path, "a character device outside /dev");
 		r->kind = TCP_FD_DEVICE;
-		return 0;
+		rc = 0;
+		break;
 	case S_IFIFO:
+		rc = dump_fd_pipe(d, &probe, out);
+		break;
 	case S_IFSOCK:
-		if (fd <= 2) {
-			r->kind = TCP_FD_INHERIT;
-			r->path_len = 0;
-			return 0;
-		}
-		return refuse_fd(d, fd, out->path,
-				 (st.st_mode & S_IFMT) == S_IFIFO
-					 ? "pipes and FIFOs other than the standard fds 0-2 are not supported yet"
-					 : "sockets other than the standard fds 0-2 are not supported yet");
+		rc = dump_fd_socket(d, &probe, out);
+		break;
 	default:
+		if (f_startswith(out->path, "anon_inode:")) {
+			rc = dump_fd_anon(d, &probe, out);
+			break;
+		}
 		return refuse_fd(d, fd, out->path, "this kind of file descriptor is not supported yet");
 	}
+	if (!rc)
+		rc = dump_fd_locks(d, &probe, out);
+	r->content_len = out->data_len + out->file_len + (uint64_t)r->nlocks * sizeof(struct tcp_fd_lock);
+	return rc;
 }
 
 int dump_scan_fds(struct dump_ctx *d)
@@ -135,12 +176,15 @@ int dump_scan_fds(struct dump_ctx *d)
 			break;
 	}
 	r_close((int)dir);
+	if (!rc)
+		rc = dump_fd_pipes_finish(d) || dump_fd_anon_finish(d) || dump_fd_sockets_finish(d) ? -1 : 0;
 	return rc;
 }
 
-static void write_content(struct dump_ctx *d, struct img_writer *w, const struct dump_fd *f)
+/* A file's content (DELETED, MEMFD). A write-only fd cannot be read: read the
+ * file through its /proc link. */
+static void write_file(struct dump_ctx *d, struct img_writer *w, const struct dump_fd *f)
 {
-	/* A write-only fd cannot be read: read the file through its /proc link. */
 	char proc[64];
 	path_append_num(proc, sizeof(proc), "/proc/self/fd/", f->rec.fd, "");
 	long rfd = r_open(proc, O_RDONLY | O_CLOEXEC, 0);
@@ -148,8 +192,8 @@ static void write_content(struct dump_ctx *d, struct img_writer *w, const struct
 		w->err = (int)rfd;
 		return;
 	}
-	for (uint64_t off = 0; off < f->rec.content_len && !w->err;) {
-		uint64_t want = f->rec.content_len - off;
+	for (uint64_t off = 0; off < f->file_len && !w->err;) {
+		uint64_t want = f->file_len - off;
 		if (want > BOUNCE_LEN)
 			want = BOUNCE_LEN;
 		long n = r_pread((int)rfd, d->bounce, want, (long)off);
@@ -170,7 +214,12 @@ void dump_write_fds(struct dump_ctx *d, struct img_writer *w)
 		iw_open(w, TCP_SEC_FD);
 		iw_data(w, &f->rec, sizeof(f->rec));
 		iw_data(w, f->path, f->rec.path_len);
-		write_content(d, w, f);
+		if (f->data_len)
+			iw_data(w, f->data, f->data_len);
+		if (f->file_len)
+			write_file(d, w, f);
+		if (f->rec.nlocks)
+			iw_data(w, f->locks, f->rec.nlocks * sizeof(struct tcp_fd_lock));
 		iw_close(w);
 	}
 }

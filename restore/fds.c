@@ -94,8 +94,8 @@ static int open_deleted(const struct img_fd *d, int image_fd)
 		return -1;
 	}
 	char *buf = malloc(1 << 20);
-	for (uint64_t off = 0; buf && off < f->content_len;) {
-		size_t want = f->content_len - off > (1 << 20) ? (1 << 20) : (size_t)(f->content_len - off);
+	for (uint64_t off = 0; buf && off < TCP_FD_DATA_LEN(f);) {
+		size_t want = TCP_FD_DATA_LEN(f) - off > (1 << 20) ? (1 << 20) : (size_t)(TCP_FD_DATA_LEN(f) - off);
 		ssize_t n = pread(image_fd, buf, want, (off_t)(d->content_off + off));
 		if (n <= 0 || write(tmp, buf, (size_t)n) != n) {
 			say("fd %d: cannot copy the content of deleted file %s: %s", f->fd, d->path,
@@ -138,9 +138,47 @@ static int open_one(const struct img_fd *d, int image_fd, const struct restore_o
 		if (fcntl(f->fd, F_GETFD) >= 0)
 			return dup(f->fd);
 		return open("/dev/null", (int)(f->flags & O_ACCMODE) | O_CLOEXEC);
+	case TCP_FD_PIPE:
+		return open_fd_pipe(d, image_fd, o);
+	case TCP_FD_EVENTFD:
+	case TCP_FD_TIMERFD:
+	case TCP_FD_SIGNALFD:
+	case TCP_FD_EPOLL:
+	case TCP_FD_INOTIFY:
+		return open_fd_anon(d, image_fd, o);
+	case TCP_FD_SOCKET:
+		return open_fd_socket(d, image_fd, o);
+	case TCP_FD_MEMFD:
+		return open_fd_memfd(d, image_fd, o);
 	}
 	say("fd %d: unknown kind %u", f->fd, f->kind);
 	return -1;
+}
+
+/* The index of the record of fd `fd`, or -1. */
+static long record_of(const struct tcp_image *img, int fd)
+{
+	for (size_t i = 0; i < img->nfds; i++)
+		if (img->fds[i].f.fd == fd)
+			return (long)i;
+	return -1;
+}
+
+/* DUP records: the same open file description as an earlier record. */
+static int open_dup(const struct tcp_image *img, size_t i, const int *opened, int floor)
+{
+	const struct tcp_fd *f = &img->fds[i].f;
+	long j = record_of(img, f->same_as);
+	if (j < 0 || (size_t)j >= i || img->fds[j].f.kind == TCP_FD_DUP) {
+		say("fd %d: it shares its file with fd %d, which the image does not hold before it; the image is "
+		    "inconsistent (written by another version of libtcp?)",
+		    f->fd, f->same_as);
+		return -1;
+	}
+	int fd = fcntl(opened[j], F_DUPFD_CLOEXEC, floor);
+	if (fd < 0)
+		say("fd %d: cannot duplicate fd %d: %s", f->fd, f->same_as, strerror(errno));
+	return fd;
 }
 
 int restore_fds(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o)
@@ -149,13 +187,18 @@ int restore_fds(const struct tcp_image *img, int image_fd, int floor, const stru
 	if (!opened)
 		return -1;
 	for (size_t i = 0; i < img->nfds; i++) {
-		int fd = open_one(&img->fds[i], image_fd, o);
-		int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, floor) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (high < 0) {
+		int high;
+		if (img->fds[i].f.kind == TCP_FD_DUP) {
+			high = open_dup(img, i, opened, floor);
+		} else {
+			int fd = open_one(&img->fds[i], image_fd, o);
+			high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, floor) : -1;
 			if (fd >= 0)
+				close(fd);
+			if (high < 0 && fd >= 0)
 				say("fd %d: cannot place it: %s", img->fds[i].f.fd, strerror(errno));
+		}
+		if (high < 0) {
 			for (size_t j = 0; j < i; j++)
 				close(opened[j]);
 			free(opened);
@@ -165,13 +208,9 @@ int restore_fds(const struct tcp_image *img, int image_fd, int floor, const stru
 	}
 	/* Point of no return for the fd table: close what the program did not
 	 * have, then move every fd into place. Our own fds are >= floor. */
-	for (int fd = 0; fd < floor; fd++) {
-		int keep = 0;
-		for (size_t i = 0; i < img->nfds && !keep; i++)
-			keep = img->fds[i].f.fd == fd;
-		if (!keep)
+	for (int fd = 0; fd < floor; fd++)
+		if (record_of(img, fd) < 0)
 			close(fd);
-	}
 	for (size_t i = 0; i < img->nfds; i++) {
 		const struct tcp_fd *f = &img->fds[i].f;
 		dup2(opened[i], f->fd); /* dup2 clears FD_CLOEXEC */
@@ -180,5 +219,11 @@ int restore_fds(const struct tcp_image *img, int image_fd, int floor, const stru
 		close(opened[i]);
 	}
 	free(opened);
+	/* What needs every fd at its number: epoll registrations, locks. */
+	if (finish_fds_anon(img, image_fd) || finish_fds_sockets(img, image_fd))
+		return -1;
+	for (size_t i = 0; i < img->nfds; i++)
+		if (img->fds[i].f.nlocks && restore_fd_locks(&img->fds[i], image_fd))
+			return -1;
 	return 0;
 }

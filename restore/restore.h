@@ -52,6 +52,18 @@ const struct tcp_thread *main_thread_of(const struct tcp_image *img);
 int restore_fds(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o);
 int lowest_free_fd_above_targets(const struct tcp_image *img);
 
+/* Per-kind fds (fd_*.c): open_* returns an fd for the record (any number,
+ * O_CLOEXEC; restore_fds moves it into place) or -1 after a message. The
+ * finish_* ones run once every fd is at its number (epoll registrations,
+ * ...); restore_fd_locks re-acquires the locks of one placed fd. */
+int open_fd_pipe(const struct img_fd *d, int image_fd, const struct restore_opts *o);
+int open_fd_anon(const struct img_fd *d, int image_fd, const struct restore_opts *o);
+int finish_fds_anon(const struct tcp_image *img, int image_fd);
+int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_opts *o);
+int finish_fds_sockets(const struct tcp_image *img, int image_fd);
+int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opts *o);
+int restore_fd_locks(const struct img_fd *d, int image_fd);
+
 /* pidns.c: restore inside a new PID namespace (in a new user namespace when
  * not root), as the image's pid. Returns 0 in the process that goes on with
  * the restore: the program's (pid img->proc.pid), or this one (a new pid)

@@ -127,7 +127,7 @@ static void check_accepted(const struct tcp_image *img, size_t size)
 		CHECK(d->f.fd >= 0 && d->f.kind >= TCP_FD_REGULAR && d->f.kind <= TCP_FD_DELETED);
 		if (d->f.kind != TCP_FD_INHERIT)
 			CHECK(d->f.path_len > 0 && strlen(d->path) == d->f.path_len && d->f.path_len < TCP_PATH_MAX);
-		CHECK(d->f.kind == TCP_FD_DELETED || d->f.content_len == 0);
+		CHECK(d->f.kind != TCP_FD_REGULAR || TCP_FD_DATA_LEN(&d->f) == 0);
 		CHECK(d->content_off <= size && d->f.content_len <= size - d->content_off);
 		for (size_t j = 0; j < i; j++)
 			CHECK(img->fds[j].f.fd != d->f.fd);
