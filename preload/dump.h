@@ -88,6 +88,7 @@ int dump_fd_anon(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *o
 int dump_fd_anon_finish(struct dump_ctx *d);
 int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_sockets_finish(struct dump_ctx *d);
+int dump_fd_inotify(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_memfd(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_locks(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 

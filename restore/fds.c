@@ -144,8 +144,9 @@ static int open_one(const struct img_fd *d, int image_fd, const struct restore_o
 	case TCP_FD_TIMERFD:
 	case TCP_FD_SIGNALFD:
 	case TCP_FD_EPOLL:
-	case TCP_FD_INOTIFY:
 		return open_fd_anon(d, image_fd, o);
+	case TCP_FD_INOTIFY:
+		return open_fd_inotify(d, image_fd, o);
 	case TCP_FD_SOCKET:
 		return open_fd_socket(d, image_fd, o);
 	case TCP_FD_MEMFD:

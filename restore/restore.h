@@ -59,6 +59,7 @@ int lowest_free_fd_above_targets(const struct tcp_image *img);
 int open_fd_pipe(const struct img_fd *d, int image_fd, const struct restore_opts *o);
 int open_fd_anon(const struct img_fd *d, int image_fd, const struct restore_opts *o);
 int finish_fds_anon(const struct tcp_image *img, int image_fd);
+int open_fd_inotify(const struct img_fd *d, int image_fd, const struct restore_opts *o);
 int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_opts *o);
 int finish_fds_sockets(const struct tcp_image *img, int image_fd);
 int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opts *o);
