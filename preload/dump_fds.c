@@ -3,6 +3,7 @@
  * restorer; character devices are reopened by path; deleted-but-open files
  * have their content stored. Anything else refuses the checkpoint, naming
  * the fd and what it is. */
+#define _GNU_SOURCE
 #include "dump.h"
 #include "../common/fdinfo_parse.h"
 #include "../common/rawsys.h"
@@ -83,6 +84,12 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	}
 	const struct fd_probe probe = { fd, &st, scratch, len };
 	int rc;
+	if (info.flags & O_PATH) {
+		/* Only a place in the tree (openat, fstat, fchdir): reopened by
+		 * path, whatever it names. */
+		r->kind = TCP_FD_REGULAR;
+		return 0;
+	}
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
 		if (f_startswith(out->path, "/memfd:"))

@@ -40,7 +40,9 @@ static int open_regular(const struct img_fd *d, const struct restore_opts *o)
 		    f->fd, d->path, strerror(errno));
 		return -1;
 	}
-	if (S_ISREG(st.st_mode) && writable(f->flags)) {
+	if (f->flags & O_PATH) {
+		/* Names a place, reads nothing: no rollback, no change check. */
+	} else if (S_ISREG(st.st_mode) && writable(f->flags)) {
 		if ((uint64_t)st.st_size < f->size) {
 			say("fd %d: output file %s is now %lld bytes, shorter than the %llu bytes it had at checkpoint "
 			    "time (truncated or replaced?); restoring would leave a hole in it. Restore from a copy "
@@ -61,6 +63,8 @@ static int open_regular(const struct img_fd *d, const struct restore_opts *o)
 		say("fd %d: cannot open %s: %s", f->fd, d->path, strerror(errno));
 		return -1;
 	}
+	if (f->flags & O_PATH)
+		return fd;
 	if (S_ISREG(st.st_mode) && writable(f->flags) && ftruncate(fd, (off_t)f->size)) {
 		say("fd %d: cannot roll %s back to its size at checkpoint time: %s", f->fd, d->path, strerror(errno));
 		close(fd);
@@ -184,6 +188,9 @@ static int open_dup(const struct tcp_image *img, size_t i, const int *opened, in
 
 int restore_fds(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o)
 {
+	for (size_t i = 0; i < img->nfds; i++)
+		if (img->fds[i].f.nlocks && check_fd_locks(img, &img->fds[i], image_fd))
+			return -1;
 	int *opened = calloc(img->nfds + 1, sizeof(int));
 	if (!opened)
 		return -1;
@@ -208,7 +215,11 @@ int restore_fds(const struct tcp_image *img, int image_fd, int floor, const stru
 		opened[i] = high;
 	}
 	/* Point of no return for the fd table: close what the program did not
-	 * have, then move every fd into place. Our own fds are >= floor. */
+	 * have, then move every fd into place. Our own fds are >= floor; our
+	 * messages keep going to our own stderr, never into the program's. */
+	int own_stderr = fcntl(2, F_DUPFD_CLOEXEC, floor);
+	if (own_stderr >= 0)
+		say_fd = own_stderr;
 	for (int fd = 0; fd < floor; fd++)
 		if (record_of(img, fd) < 0)
 			close(fd);
@@ -224,7 +235,7 @@ int restore_fds(const struct tcp_image *img, int image_fd, int floor, const stru
 	if (finish_fds_anon(img, image_fd) || finish_fds_sockets(img, image_fd))
 		return -1;
 	for (size_t i = 0; i < img->nfds; i++)
-		if (img->fds[i].f.nlocks && restore_fd_locks(&img->fds[i], image_fd))
+		if (img->fds[i].f.nlocks && restore_fd_locks(img, &img->fds[i], image_fd))
 			return -1;
 	return 0;
 }

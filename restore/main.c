@@ -39,14 +39,18 @@ static const char usage[] =
 	"exit status: the program's own (128+N if signal N killed it), or 1 if the\n"
 	"image cannot be restored (nothing has run then), 2 for a usage error.\n";
 
+int say_fd = 2;
+
 void say(const char *fmt, ...)
 {
+	char msg[4096];
 	va_list ap;
-	fputs("tcp-restore: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	dprintf(say_fd, "tcp-restore: %s\n", msg);
 }
 
 static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_opts *o)

@@ -30,6 +30,9 @@ struct vdso_layout {
 };
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Where say() writes: tcp-restore's own stderr, also once fd 2 is the
+ * program's (restore_fds moves it out of the way first). */
+extern int say_fd;
 
 /* job_env.c: "NAME=value\0..." for the variables of the new job; returns
  * the bytes used (0: none). */
@@ -63,7 +66,8 @@ int open_fd_inotify(const struct img_fd *d, int image_fd, const struct restore_o
 int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_opts *o);
 int finish_fds_sockets(const struct tcp_image *img, int image_fd);
 int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opts *o);
-int restore_fd_locks(const struct img_fd *d, int image_fd);
+int check_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
+int restore_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
 
 /* pidns.c: restore inside a new PID namespace (in a new user namespace when
  * not root), as the image's pid. Returns 0 in the process that goes on with
