@@ -235,6 +235,15 @@ struct tcp_fd_lock {
 
 enum tcp_lock_type { TCP_LOCK_FLOCK = 1, TCP_LOCK_POSIX = 2, TCP_LOCK_OFD = 3 };
 
+/* inotify (TCP_FD_INOTIFY): the content is its watches, each this head
+ * followed by its path (path_len bytes, no NUL), padded to 8 bytes. */
+struct tcp_inotify_watch {
+	int32_t wd;		/* watch descriptor the program knows it by */
+	uint32_t mask;		/* as inotify_add_watch() got it (events, IN_ONESHOT, ...) */
+	uint32_t path_len;
+	uint32_t reserved0;
+};
+
 /* The kind's own part of a record's content (what precedes the locks). */
 #define TCP_FD_DATA_LEN(f) ((f)->content_len - (uint64_t)(f)->nlocks * sizeof(struct tcp_fd_lock))
 

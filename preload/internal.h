@@ -77,6 +77,10 @@ int tcp_apply_job_env(const char *block, uint64_t len);
 
 /* sigwrap.c */
 int tcp_install_handlers(void);
+
+/* inotify_paths.c: the path of each watch the app added (by wd), for the dump. */
+void tcp_inotify_note(int wd, const char *path);
+const char *tcp_inotify_path(int wd, uint64_t ino, uint64_t dev);
 void tcp_chain_app_handler(int sig, siginfo_t *si, ucontext_t *uc);
 int tcp_is_trigger(int sig);
 
