@@ -58,6 +58,7 @@ __attribute__((constructor)) static void tcp_init(void)
 	tcp_backtrace_init();
 	tcp_tid_offset = tcp_find_tid_offset();
 	tcp_active = 1;
+	tcp_finish_track();
 	if (tcp_install_handlers()) {
 		tcp_active = 0;
 		fprintf(stderr, "tcp: cannot install the signal handlers; checkpointing is disabled for this run\n");

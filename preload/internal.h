@@ -78,6 +78,10 @@ int tcp_apply_job_env(const char *block, uint64_t len);
 /* sigwrap.c */
 int tcp_install_handlers(void);
 
+/* finish.c: the process whose normal end marks DIR/finished (set at
+ * start-up and after a restore, which may give it another pid). */
+void tcp_finish_track(void);
+
 /* inotify_paths.c: the path of each watch the app added (by wd), for the dump. */
 void tcp_inotify_note(int wd, const char *path);
 const char *tcp_inotify_path(int wd, uint64_t ino, uint64_t dev);

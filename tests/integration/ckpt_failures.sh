@@ -41,7 +41,10 @@ run_case() {
 }
 
 run_case missing-dir TERM "checkpoint failed: cannot open the image directory $WORK/nope.*create it" "$WORK/nope" plain
-run_case pipe-fd USR1 "checkpoint failed: cannot checkpoint fd [0-9]+ \\(pipe:" "$WORK" pipe
+# A pipe whose other end is another process (here on fd 3, to cat).
+exec 3> >(cat >/dev/null)
+run_case pipe-fd USR1 "checkpoint failed: cannot checkpoint fd 3 \\(pipe:" "$WORK" pipe
+exec 3>&-
 run_case child TERM "checkpoint failed: .*child process" "$WORK" child
 mkdir -p "$WORK/ro"
 chmod 555 "$WORK/ro"

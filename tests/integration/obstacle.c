@@ -1,6 +1,7 @@
 /* Test program for ckpt_failures.sh: computes for a few seconds while
  * holding something tcp must refuse or that makes a checkpoint fail:
- *   obstacle pipe      a pipe on fds >= 3
+ *   obstacle pipe      fd 3 is a pipe to another process (the caller opens it:
+ *                      obstacle pipe 3> >(cat >/dev/null))
  *   obstacle child     a live child process
  *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
  *                      to make checkpoints long), computing STEPS steps
@@ -10,17 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
-	int fds[2];
+	struct stat st;
 	pid_t child = -1;
 	if (argc < 2)
 		return 2;
-	if (!strcmp(argv[1], "pipe") && pipe(fds))
+	if (!strcmp(argv[1], "pipe") && (fstat(3, &st) || !S_ISFIFO(st.st_mode))) {
+		fprintf(stderr, "obstacle pipe: fd 3 must be a pipe to another process\n");
 		return 1;
+	}
 	if (!strcmp(argv[1], "child")) {
 		child = fork();
 		if (child == 0) {

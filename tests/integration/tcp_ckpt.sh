@@ -33,8 +33,21 @@ rc=$?
 cmp -s ref.txt out.txt || die "the resumed run's output differs from the uninterrupted run"
 echo "ok: tcp-run resumed the run to the uninterrupted output"
 
+# That run has finished: the same line starts the program anew instead of
+# resuming (and rolling out.txt back to) an image of a run that is over.
+[ -f ckpt/finished ] || die "no ckpt/finished after the run ended"
+"$SCRIPTS/tcp-run" --dir ckpt --log 0 -- "$PROG" plain >again.txt 2>again.err
+rc=$?
+[ "$rc" = 0 ] && cmp -s ref.txt again.txt && grep -q "has finished.*starting the program anew" again.err ||
+	die "after a finished run, tcp-run did not start afresh: status $rc, $(cat again.err)"
+cmp -s ref.txt out.txt || die "starting afresh changed the earlier run's output"
+echo "ok: a finished run is started afresh: $(cat again.err)"
+
+# A pipe to another process on fd 3 (cat, the script's child, not the program's).
+exec 3> >(cat >/dev/null)
 LD_PRELOAD=$BUILD/libtcp.so TCP_LOG=0 "$PROG" pipe >/dev/null 2>&1 &
 pid=$!
+exec 3>&-
 sleep 0.5
 msg=$("$SCRIPTS/tcp-ckpt" --timeout 30 "$pid" 2>&1)
 rc=$?
