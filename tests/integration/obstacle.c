@@ -1,6 +1,7 @@
 /* Test program for ckpt_failures.sh: computes for a few seconds while
  * holding something tcp must refuse or that makes a checkpoint fail:
- *   obstacle pipe      a pipe on fds >= 3
+ *   obstacle pipe      a pipe on fd >= 3 whose write end another process
+ *                      holds (a grandchild, so that it is no child of ours)
  *   obstacle child     a live child process
  *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
  *                      to make checkpoints long), computing STEPS steps
@@ -19,8 +20,23 @@ int main(int argc, char **argv)
 	pid_t child = -1;
 	if (argc < 2)
 		return 2;
-	if (!strcmp(argv[1], "pipe") && pipe(fds))
-		return 1;
+	if (!strcmp(argv[1], "pipe")) {
+		if (pipe(fds))
+			return 1;
+		pid_t self = getpid(), mid = fork();
+		if (mid == 0) {
+			if (fork() == 0) { /* holds the write end while we live */
+				close(fds[0]);
+				for (int fd = 0; fd < 3; fd++)
+					close(fd);
+				while (kill(self, 0) == 0)
+					sleep(1);
+			}
+			_exit(0);
+		}
+		waitpid(mid, NULL, 0);
+		close(fds[1]);
+	}
 	if (!strcmp(argv[1], "child")) {
 		child = fork();
 		if (child == 0) {
