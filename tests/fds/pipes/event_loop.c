@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TICKS 60
@@ -50,13 +51,14 @@ int main(void)
 	int tick = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
 	int oneshot = timerfd_create(CLOCK_BOOTTIME, 0);
 	int longt = timerfd_create(CLOCK_MONOTONIC, 0);
+	int wall = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
 	sigset_t usr2;
 	sigemptyset(&usr2);
 	sigaddset(&usr2, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &usr2, NULL);
 	int sig = signalfd(-1, &usr2, SFD_NONBLOCK | SFD_CLOEXEC);
 	int ep = epoll_create1(0), inner = epoll_create1(EPOLL_CLOEXEC);
-	if (count < 0 || sem < 0 || tick < 0 || oneshot < 0 || longt < 0 || sig < 0 || ep < 0 || inner < 0)
+	if (count < 0 || sem < 0 || tick < 0 || oneshot < 0 || longt < 0 || wall < 0 || sig < 0 || ep < 0 || inner < 0)
 		die("create");
 	add(ep, work[0], EPOLLIN | EPOLLONESHOT, EV_PIPE);
 	add(ep, count, EPOLLIN | EPOLLET, EV_COUNT);
@@ -72,6 +74,12 @@ int main(void)
 	if (timerfd_settime(tick, 0, &t, NULL) || timerfd_settime(oneshot, 0, &once, NULL) ||
 	    timerfd_settime(longt, 0, &lng, NULL))
 		die("timerfd_settime");
+	/* A wall-clock deadline 100 s from now, cancelled if the clock is set. */
+	struct itimerspec date = { { 0, 0 }, { 0, 0 } };
+	clock_gettime(CLOCK_REALTIME, &date.it_value);
+	date.it_value.tv_sec += 100;
+	if (timerfd_settime(wall, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &date, NULL))
+		die("timerfd_settime abstime");
 
 	uint64_t ticks = 0, items = 0, item_sum = 0, counted = 0, sem_units = 0, signals = 0, rearms = 0;
 	uint64_t inner_data = 0;
@@ -171,6 +179,11 @@ int main(void)
 	timerfd_gettime(longt, &cur);
 	printf("long timer: %s, interval %ld.%09ld\n", cur.it_value.tv_sec > 900 ? "armed" : "NOT armed",
 	       (long)cur.it_interval.tv_sec, cur.it_interval.tv_nsec);
+	/* Still due at the same date (the run takes seconds, not 5). */
+	struct itimerspec left_date;
+	timerfd_gettime(wall, &left_date);
+	printf("wall-clock timer: %s\n",
+	       left_date.it_value.tv_sec >= 90 && left_date.it_value.tv_sec < 100 ? "due at its date" : "WRONG");
 	printf("flags: count %o sem %o sig %o ep %o\n", fcntl(count, F_GETFL) & 07777, fcntl(sem, F_GETFL) & 07777,
 	       fcntl(sig, F_GETFL) & 07777, fcntl(ep, F_GETFL) & 07777);
 	printf("cloexec: sig %d inner %d ep %d\n", fcntl(sig, F_GETFD), fcntl(inner, F_GETFD), fcntl(ep, F_GETFD));
