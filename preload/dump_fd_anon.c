@@ -22,15 +22,37 @@ static int field(const struct fd_probe *p, const char *key, int base, uint64_t *
 	return fdinfo_field(p->fdinfo, (size_t)p->fdinfo_len, key, base, v);
 }
 
+/* Kernels before 6.3 do not show EFD_SEMAPHORE in fdinfo: ask the eventfd
+ * itself. With 2 added, a semaphore read takes 1 and a plain read all, so
+ * the answer tells; then the counter is put back as it was. Nothing blocks:
+ * the counter is never 0 when read, nor near its maximum when added to. The
+ * only trace is a wakeup of whoever polls it (an EPOLLET waiter may see one
+ * spurious event after the checkpoint). */
+static int probe_semaphore(long fd, uint64_t count, uint64_t *sem)
+{
+	uint64_t two = 2, got = 0, one;
+	if (count > UINT64_MAX - 3 || r_write((int)fd, &two, 8) != 8)
+		return -1;
+	if (r_read((int)fd, &got, 8) != 8)
+		return -1;
+	*sem = got == 1;
+	if (got == 1)	/* count + 1 left: take the other unit back */
+		return r_read((int)fd, &one, 8) == 8 ? 0 : -1;
+	/* plain: it is 0 now */
+	return count && r_write((int)fd, &count, 8) != 8 ? -1 : 0;
+}
+
 static int dump_eventfd(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out)
 {
 	uint64_t count, sem;
 	if (field(p, "eventfd-count:", 16, &count))
 		return dump_fd_refuse(d, p->fd, out->path, "its fdinfo has no eventfd-count line");
-	if (field(p, "eventfd-semaphore:", 10, &sem) || sem > 1)
+	if (field(p, "eventfd-semaphore:", 10, &sem) && probe_semaphore(p->fd, count, &sem))
 		return dump_fd_refuse(d, p->fd, out->path,
-				      "this kernel does not tell whether it is an EFD_SEMAPHORE eventfd (fdinfo "
-				      "eventfd-semaphore, Linux 6.3 and newer); run on a newer kernel");
+				      "cannot tell whether it is an EFD_SEMAPHORE eventfd (no eventfd-semaphore line in "
+				      "its fdinfo before Linux 6.3, and reading it failed); run on a newer kernel");
+	if (sem > 1)
+		return dump_fd_refuse(d, p->fd, out->path, "its fdinfo has a strange eventfd-semaphore value");
 	out->rec.kind = TCP_FD_EVENTFD;
 	out->rec.u.eventfd.count = count;
 	out->rec.u.eventfd.semaphore = (uint32_t)sem;
