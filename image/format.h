@@ -202,7 +202,10 @@ struct tcp_fd_pipe {
 				 * (one readable end of each pipe does) */
 	uint32_t no_reader;	/* every read end was closed (writes get EPIPE) */
 	uint32_t no_writer;	/* every write end was closed (reads reach EOF) */
-	/* content: the bytes sitting in the pipe (with has_data) */
+	uint32_t npackets;	/* packet mode (O_DIRECT writers): the bytes are this
+				 * many packets, each read whole by one read() */
+	/* content (with has_data): the bytes sitting in the pipe, then with
+	 * npackets that many uint32_t packet lengths */
 };
 
 struct tcp_fd_eventfd {

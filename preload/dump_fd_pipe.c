@@ -54,7 +54,9 @@ static int poll_now(long fd)
 
 /* The bytes in the pipe of readable fd `fd`, copied without consuming them:
  * tee(2) duplicates its buffers into a scratch pipe of the same capacity
- * (so that every buffer finds a slot), which is then read. */
+ * (so that every buffer finds a slot), which is then read. A read stops at
+ * the end of a packet (a buffer written in O_DIRECT mode): a short read with
+ * bytes left means packets, whose lengths are kept after the bytes. */
 static int capture_content(struct dump_ctx *d, struct dump_fd *f)
 {
 	int fd = f->rec.fd;
@@ -64,10 +66,12 @@ static int capture_content(struct dump_ctx *d, struct dump_fd *f)
 	f->rec.u.pipe.has_data = 1;
 	if (!have)
 		return 0;
-	char *buf = arena_alloc(d, (uint64_t)have);
+	uint32_t maxpackets = f->rec.u.pipe.capacity / 4096 + 1;
+	char *buf = arena_alloc(d, (uint64_t)have + maxpackets * sizeof(uint32_t));
 	if (!buf)
 		return dump_fd_refuse(d, fd, f->path, "out of scratch memory for the bytes in the pipe");
-	int sp[2];
+	uint32_t *lens = (uint32_t *)(buf + have), nreads = 0;
+	int sp[2], short_read = 0;
 	if (r_pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
 		return dump_fd_refuse(d, fd, f->path, "cannot create a scratch pipe to copy its content (out of fds?)");
 	long got = -1;
@@ -75,11 +79,13 @@ static int capture_content(struct dump_ctx *d, struct dump_fd *f)
 		got = r_tee(fd, sp[1], (size_t)have, K_SPLICE_F_NONBLOCK);
 	for (long off = 0; got == have && off < have;) {
 		long n = r_read(sp[0], buf + off, (size_t)(have - off));
-		if (n <= 0) {
+		if (n <= 0 || nreads == maxpackets) {
 			got = -1;
 			break;
 		}
+		lens[nreads++] = (uint32_t)n;
 		off += n;
+		short_read |= off < have;
 	}
 	r_close(sp[0]);
 	r_close(sp[1]);
@@ -88,8 +94,9 @@ static int capture_content(struct dump_ctx *d, struct dump_fd *f)
 				      "cannot copy the bytes sitting in the pipe (tee into a scratch pipe of its capacity "
 				      "failed; the per-user pipe buffer limit, /proc/sys/fs/pipe-user-pages-soft, may be "
 				      "reached: raise it or let the program drain the pipe first)");
+	f->rec.u.pipe.npackets = short_read ? nreads : 0;
 	f->data = buf;
-	f->data_len = (uint64_t)have;
+	f->data_len = (uint64_t)have + f->rec.u.pipe.npackets * sizeof(uint32_t);
 	f->rec.content_len += f->data_len; /* describe() counted the rest */
 	return 0;
 }

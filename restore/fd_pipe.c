@@ -56,7 +56,10 @@ static int check_record(const struct img_fd *d)
 		bad = "number of ends";
 	else if ((f->flags & O_ACCMODE) == O_ACCMODE)
 		bad = "access mode";
-	else if (TCP_FD_DATA_LEN(f) > (p->has_data ? p->capacity : 0))
+	else if (p->npackets > p->capacity / 4096 + 1 || (p->npackets && !p->has_data))
+		bad = "number of packets";
+	else if (TCP_FD_DATA_LEN(f) > (p->has_data ? p->capacity + (uint64_t)p->npackets * sizeof(uint32_t) : 0) ||
+		 TCP_FD_DATA_LEN(f) < (uint64_t)p->npackets * sizeof(uint32_t))
 		bad = "content length";
 	else if (p->is_fifo && d->path[0] != '/')
 		bad = "FIFO path";
@@ -149,21 +152,75 @@ static int open_end(const struct img_fd *d, struct live_pipe *l)
 	return open(d->f.u.pipe.is_fifo ? d->path : self, acc | O_NONBLOCK | O_CLOEXEC);
 }
 
-static int write_content(const struct img_fd *d, int image_fd, struct live_pipe *l)
+/* Through a description of its own, so that the program's flags (O_DIRECT
+ * makes packets) do not shape the data: packets each by one write in
+ * O_DIRECT mode, a byte stream at once. */
+static int refill(const struct img_fd *d, struct live_pipe *l, const char *bytes, uint64_t len, const uint32_t *lens)
 {
-	uint64_t len = TCP_FD_DATA_LEN(&d->f);
-	char *buf = len ? malloc(len) : NULL;
-	if (len && !buf)
-		return -1;
-	ssize_t got = len ? pread(image_fd, buf, len, (off_t)d->content_off) : 0;
-	ssize_t put = got == (ssize_t)len && len ? write(l->wk, buf, len) : got;
-	free(buf);
-	if (got != (ssize_t)len || put != (ssize_t)len) {
-		say("fd %d: cannot put the %llu bytes that sat in the pipe back into it: %s", d->f.fd,
-		    (unsigned long long)len, got < 0 || put < 0 ? strerror(errno) : "short read or write");
+	uint32_t n = d->f.u.pipe.npackets;
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < n; i++)
+		sum += lens[i] >= 1 && lens[i] <= 4096 ? lens[i] : (uint64_t)1 << 40;
+	if (n && sum != len) {
+		say("fd %d: the image's pipe packets do not add up to its content; the image is damaged. Restore "
+		    "from another image",
+		    d->f.fd);
 		return -1;
 	}
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", l->rk);
+	/* open() refuses O_DIRECT on a pipe; fcntl takes it. */
+	int w = open(d->f.u.pipe.is_fifo ? d->path : self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (w >= 0 && n && fcntl(w, F_SETFL, O_NONBLOCK | O_DIRECT)) {
+		close(w);
+		w = -1;
+	}
+	if (w < 0) {
+		say("fd %d: cannot open the pipe to put its content back: %s", d->f.fd, strerror(errno));
+		return -1;
+	}
+	uint32_t i = 0;
+	for (uint64_t off = 0; off < len; i++) {
+		size_t chunk = n ? lens[i] : len;
+		if (write(w, bytes + off, chunk) != (ssize_t)chunk) {
+			say("fd %d: cannot put the %llu bytes that sat in the pipe back into it: %s", d->f.fd,
+			    (unsigned long long)len, errno ? strerror(errno) : "short write");
+			close(w);
+			return -1;
+		}
+		off += chunk;
+	}
+	close(w);
 	return 0;
+}
+
+/* The bytes that sat in the pipe (then, in packet mode, the packet lengths). */
+static int write_content(const struct img_fd *d, int image_fd, struct live_pipe *l)
+{
+	uint64_t all = TCP_FD_DATA_LEN(&d->f);
+	uint64_t len = all - (uint64_t)d->f.u.pipe.npackets * sizeof(uint32_t);
+	if (!all)
+		return 0;
+	char *buf = malloc(all + sizeof(uint32_t));
+	if (!buf)
+		return -1;
+	ssize_t got = pread(image_fd, buf, all, (off_t)d->content_off);
+	if (got != (ssize_t)all) {
+		say("fd %d: cannot read the bytes that sat in the pipe from the image: %s", d->f.fd,
+		    got < 0 ? strerror(errno) : "short read");
+		free(buf);
+		return -1;
+	}
+	uint32_t *lens = malloc(d->f.u.pipe.npackets * sizeof(uint32_t) + 1);
+	int rc = -1;
+	if (lens) {
+		memcpy(lens, buf + len, d->f.u.pipe.npackets * sizeof(uint32_t));
+		errno = 0;
+		rc = refill(d, l, buf, len, lens);
+	}
+	free(lens);
+	free(buf);
+	return rc;
 }
 
 int open_fd_pipe(const struct img_fd *d, int image_fd, const struct restore_opts *o)

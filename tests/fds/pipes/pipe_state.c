@@ -3,7 +3,7 @@
  * non-blocking end and written through two fds (dup), a FIFO opened three
  * times (two separate read descriptions, one of them non-blocking), and a
  * pipe whose write end was closed early (its reader must reach EOF after
- * the data). Prints hashes of what it reads and, at the end, every end's
+ * the data), and a packet-mode pipe (O_DIRECT: one read, one packet). Prints hashes of what it reads and, at the end, every end's
  * capacity and flags: all of it must survive a checkpoint and restore. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +31,8 @@ static void die(const char *what)
 
 int main(void)
 {
-	int a[2], b[2];
-	if (pipe2(a, 0) || pipe2(b, 0))
+	int a[2], b[2], c[2];
+	if (pipe2(a, 0) || pipe2(b, 0) || pipe2(c, O_DIRECT | O_NONBLOCK))
 		die("pipe");
 	if (fcntl(a[1], F_SETPIPE_SZ, 256 * 1024) < 0)
 		die("F_SETPIPE_SZ");
@@ -55,8 +55,8 @@ int main(void)
 		die("write b");
 	close(b[1]);
 
-	unsigned long ha = 14695981039346656037ul, hf = ha, hb = ha;
-	long got_a = 0, got_f = 0, got_b = 0;
+	unsigned long ha = 14695981039346656037ul, hf = ha, hb = ha, hc = ha;
+	long got_a = 0, got_f = 0, got_b = 0, got_c = 0;
 	for (int step = 0; step < STEPS; step++) {
 		/* a: records of varying length; read back only every third step,
 		 * so that kilobytes pile up. */
@@ -83,6 +83,18 @@ int main(void)
 				hf = hash(hf, buf, n);
 				got_f += n;
 			}
+		}
+		/* c: a packet in, a packet out, ten always queued. */
+		for (int k = step ? 0 : -10; k < 1; k++) {
+			int plen = 1 + (step * 97 + k * 1013 + 10130) % 3000;
+			memset(buf, 'A' + (step + k + 26) % 26, (size_t)plen);
+			if (write(c[1], buf, (size_t)plen) != plen)
+				die("write c");
+		}
+		long pn = read(c[0], buf, sizeof(buf));
+		if (pn > 0) {
+			hc = hash(hc, (char *)&pn, sizeof(pn));
+			got_c++;
 		}
 		long n = read(b[0], buf, 300);
 		if (n > 0) {
@@ -114,6 +126,12 @@ int main(void)
 		got_b += n;
 	}
 	printf("b drained: %ld bytes %016lx, then %s\n", got_b, hb, n == 0 ? "EOF" : "??");
+	while ((n = read(c[0], buf, sizeof(buf))) > 0) {
+		hc = hash(hc, (char *)&n, sizeof(n));
+		hc = hash(hc, buf, n);
+		got_c++;
+	}
+	printf("c drained: %ld packets %016lx\n", got_c, hc);
 	printf("capacity a %d, b %d, fifo %d\n", fcntl(a[0], F_GETPIPE_SZ), fcntl(b[0], F_GETPIPE_SZ),
 	       fcntl(f_rd2, F_GETPIPE_SZ));
 	printf("flags a %o %o %o, fifo %o %o, b %o\n", fcntl(a[0], F_GETFL) & 07777777,
