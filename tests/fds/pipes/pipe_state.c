@@ -3,11 +3,13 @@
  * non-blocking end and written through two fds (dup), a FIFO opened three
  * times (two separate read descriptions, one of them non-blocking), and a
  * pipe whose write end was closed early (its reader must reach EOF after
- * the data), and a packet-mode pipe (O_DIRECT: one read, one packet). Prints hashes of what it reads and, at the end, every end's
+ * the data), one whose read end was closed (writes fail with EPIPE), and a
+ * packet-mode pipe (O_DIRECT: one read, one packet). Prints hashes of what it reads and, at the end, every end's
  * capacity and flags: all of it must survive a checkpoint and restore. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +33,8 @@ static void die(const char *what)
 
 int main(void)
 {
-	int a[2], b[2], c[2];
-	if (pipe2(a, 0) || pipe2(b, 0) || pipe2(c, O_DIRECT | O_NONBLOCK))
+	int a[2], b[2], c[2], e[2];
+	if (pipe2(a, 0) || pipe2(b, 0) || pipe2(c, O_DIRECT | O_NONBLOCK) || pipe2(e, 0))
 		die("pipe");
 	if (fcntl(a[1], F_SETPIPE_SZ, 256 * 1024) < 0)
 		die("F_SETPIPE_SZ");
@@ -54,6 +56,8 @@ int main(void)
 	if (write(b[1], buf, 20000) != 20000)
 		die("write b");
 	close(b[1]);
+	close(e[0]); /* e: a write end nobody reads */
+	signal(SIGPIPE, SIG_IGN);
 
 	unsigned long ha = 14695981039346656037ul, hf = ha, hb = ha, hc = ha;
 	long got_a = 0, got_f = 0, got_b = 0, got_c = 0;
@@ -132,6 +136,7 @@ int main(void)
 		got_c++;
 	}
 	printf("c drained: %ld packets %016lx\n", got_c, hc);
+	printf("e: write %s\n", write(e[1], "x", 1) < 0 && errno == EPIPE ? "EPIPE" : "??");
 	printf("capacity a %d, b %d, fifo %d\n", fcntl(a[0], F_GETPIPE_SZ), fcntl(b[0], F_GETPIPE_SZ),
 	       fcntl(f_rd2, F_GETPIPE_SZ));
 	printf("flags a %o %o %o, fifo %o %o, b %o\n", fcntl(a[0], F_GETFL) & 07777777,
