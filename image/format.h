@@ -196,7 +196,52 @@ struct tcp_fd_pipe {
 	uint64_t pipe_id;	/* pipefs inode: the two ends of one pipe share it */
 	uint32_t capacity;	/* F_GETPIPE_SZ */
 	uint32_t is_fifo;	/* a named FIFO: path is its name */
-	/* content: the bytes sitting in the pipe (stored with the read end) */
+	uint32_t nends;		/* records (DUPs aside) on this pipe: the restorer
+				 * hands out that many ends, then drops its own */
+	uint32_t has_data;	/* this record carries the pipe's bytes as content
+				 * (one readable end of each pipe does) */
+	uint32_t no_reader;	/* every read end was closed (writes get EPIPE) */
+	uint32_t no_writer;	/* every write end was closed (reads reach EOF) */
+	uint32_t npackets;	/* packet mode (O_DIRECT writers): the bytes are this
+				 * many packets, each read whole by one read() */
+	/* content (with has_data): the bytes sitting in the pipe, then with
+	 * npackets that many uint32_t packet lengths */
+};
+
+struct tcp_fd_eventfd {
+	uint64_t count;
+	uint32_t semaphore;	/* EFD_SEMAPHORE */
+	uint32_t reserved0;
+};
+
+#define TCP_TFD_ABSTIME 1u		/* TFD_TIMER_ABSTIME */
+#define TCP_TFD_CANCEL_ON_SET 2u	/* TFD_TIMER_CANCEL_ON_SET */
+
+struct tcp_fd_timerfd {
+	int32_t clockid;
+	uint32_t settime_flags;	/* TCP_TFD_*, as last given to timerfd_settime */
+	uint64_t ticks;		/* expirations not read yet */
+	/* Remaining time (relative, as timerfd_gettime) and interval. For a
+	 * CLOCK_REALTIME ABSTIME timer, value is the absolute expiry instead. */
+	int64_t value_sec, value_nsec;
+	int64_t interval_sec, interval_nsec;
+	uint32_t armed;
+	uint32_t reserved0;
+};
+
+struct tcp_fd_signalfd {
+	uint64_t sigmask;	/* bit sig-1 */
+};
+
+struct tcp_fd_epoll {
+	uint32_t nitems;	/* struct tcp_fd_epoll_item in the content */
+	uint32_t reserved0;
+};
+
+struct tcp_fd_epoll_item {
+	int32_t tfd;		/* registered fd number (restored before the items) */
+	uint32_t events;	/* EPOLLIN..., EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE, EPOLLWAKEUP */
+	uint64_t data;
 };
 
 /* ---- sockets (TCP_FD_SOCKET) ---- */
@@ -205,6 +250,10 @@ struct tcp_fd_pipe {
 
 union tcp_fd_state {
 	struct tcp_fd_pipe pipe;
+	struct tcp_fd_eventfd eventfd;
+	struct tcp_fd_timerfd timerfd;
+	struct tcp_fd_signalfd signalfd;
+	struct tcp_fd_epoll epoll;
 	uint8_t raw[512];	/* room for every kind; the size is part of the format */
 };
 

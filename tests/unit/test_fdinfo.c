@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -133,4 +134,122 @@ Test(fdinfo, real_eventfd)
 	cr_assert_gt(n, 0);
 	cr_assert_eq(fdinfo_parse(buf, (size_t)n, &fi), 0, "%.*s", (int)n, buf);
 	cr_assert_eq(fi.flags, (uint32_t)(O_RDWR | O_CLOEXEC | O_NONBLOCK));
+}
+
+/* ---- fdinfo_field() and fdinfo_epoll_next(): the kind-specific lines ---- */
+
+static const char eventfd_info[] = "pos:\t0\nflags:\t04002\nmnt_id:\t17\nino:\t26\n"
+				   "eventfd-count:                5\neventfd-id: 1\neventfd-semaphore: 1\n";
+static const char timerfd_info[] = "pos:\t0\nflags:\t02004002\nmnt_id:\t17\nino:\t26\nclockid: 1\nticks: 12\n"
+				   "settime flags: 03\nit_value: (0, 9876)\nit_interval: (0, 100000000)\n";
+
+static int get(const char *info, const char *key, int base, uint64_t *v)
+{
+	*v = 0xdeadbeef;
+	return fdinfo_field(info, strlen(info), key, base, v);
+}
+
+Test(fdinfo_field, eventfd_lines)
+{
+	uint64_t v;
+	cr_assert_eq(get(eventfd_info, "eventfd-count:", 16, &v), 0);
+	cr_assert_eq(v, 5);
+	cr_assert_eq(get(eventfd_info, "eventfd-semaphore:", 10, &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(get("eventfd-count: fffffffffffffffe\n", "eventfd-count:", 16, &v), 0);
+	cr_assert_eq(v, 0xfffffffffffffffeull);
+	/* An old kernel without the semaphore line: missing, not 0. */
+	cr_assert_eq(get("pos:\t0\neventfd-count:  0\n", "eventfd-semaphore:", 10, &v), -1);
+}
+
+Test(fdinfo_field, timerfd_lines)
+{
+	uint64_t v;
+	cr_assert_eq(get(timerfd_info, "clockid:", 10, &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(get(timerfd_info, "ticks:", 10, &v), 0);
+	cr_assert_eq(v, 12);
+	cr_assert_eq(get(timerfd_info, "settime flags:", 8, &v), 0);
+	cr_assert_eq(v, 3);
+	/* "it_value: (...)" is not one number. */
+	cr_assert_eq(get(timerfd_info, "it_value:", 10, &v), -1);
+}
+
+Test(fdinfo_field, signalfd_mask_and_bad_values)
+{
+	uint64_t v;
+	cr_assert_eq(get("pos:\t0\nsigmask:\t0000000000000802\n", "sigmask:", 16, &v), 0);
+	cr_assert_eq(v, 0x802);
+	cr_assert_eq(get("sigmask:\t00000000000008g2\n", "sigmask:", 16, &v), -1);
+	cr_assert_eq(get("sigmask:\t\n", "sigmask:", 16, &v), -1);
+	cr_assert_eq(get("sigmask:\t1ffffffffffffffff\n", "sigmask:", 16, &v), -1); /* overflow */
+	cr_assert_eq(get("ticks: 9\n", "ticks:", 8, &v), -1);	/* not octal */
+	cr_assert_eq(get("sigmask:\t0802", "sigmask:", 16, &v), 0);	/* no final newline */
+	cr_assert_eq(v, 0x802);
+	cr_assert_eq(get("", "sigmask:", 16, &v), -1);
+	/* A key must start its line. */
+	cr_assert_eq(get("xticks: 4\n", "ticks:", 10, &v), -1);
+}
+
+Test(fdinfo_epoll, items)
+{
+	const char info[] = "pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t26\n"
+			    "tfd:        4 events: 40000000 data:             1234  pos:0 ino:1a sdev:10\n"
+			    "tfd:      123 events: 80000019 data: ffffffffffffffff  pos:0 ino:fea3e sdev:f\n";
+	struct fdinfo_epoll_item it;
+	size_t pos = 0;
+	cr_assert_eq(fdinfo_epoll_next(info, strlen(info), &pos, &it), 1);
+	cr_assert_eq(it.tfd, 4);
+	cr_assert_eq(it.events, 0x40000000u);
+	cr_assert_eq(it.data, 0x1234);
+	cr_assert_eq(it.ino, 0x1a);
+	cr_assert_eq(fdinfo_epoll_next(info, strlen(info), &pos, &it), 1);
+	cr_assert_eq(it.tfd, 123);
+	cr_assert_eq(it.events, 0x80000019u);
+	cr_assert_eq(it.data, UINT64_MAX);
+	cr_assert_eq(it.ino, 0xfea3e);
+	cr_assert_eq(fdinfo_epoll_next(info, strlen(info), &pos, &it), 0);
+	pos = 0;
+	cr_assert_eq(fdinfo_epoll_next("pos:\t0\n", 7, &pos, &it), 0);
+}
+
+Test(fdinfo_epoll, malformed_lines)
+{
+	const char *bad[] = {
+		"tfd: -4 events: 1 data: 0 pos:0 ino:1 sdev:1\n",
+		"tfd: 4 events: 1ffffffff data: 0 pos:0 ino:1 sdev:1\n",
+		"tfd: 4 events: 1 data: 0 ino:1 sdev:1\n",
+		"tfd: 4 events: 1 data: zz pos:0 ino:1 sdev:1\n",
+		"tfd: 99999999999 events: 1 data: 0 pos:0 ino:1 sdev:1\n",
+		"tfd:\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fdinfo_epoll_item it;
+		size_t pos = 0;
+		cr_expect_eq(fdinfo_epoll_next(bad[i], strlen(bad[i]), &pos, &it), -1, "accepted \"%s\"", bad[i]);
+	}
+}
+
+Test(fdinfo_epoll, real_epoll)
+{
+	/* What the running kernel prints for an epoll fd we made ourselves. */
+	int ep = epoll_create1(EPOLL_CLOEXEC), ev = eventfd(0, EFD_CLOEXEC);
+	cr_assert(ep >= 0 && ev >= 0);
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET, .data.u64 = 0x1122334455667788ull };
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e), 0);
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
+	int in = open(path, O_RDONLY);
+	ssize_t n = read(in, buf, sizeof(buf));
+	close(in);
+	cr_assert_gt(n, 0);
+	struct fdinfo_epoll_item it;
+	size_t pos = 0;
+	cr_assert_eq(fdinfo_epoll_next(buf, (size_t)n, &pos, &it), 1, "%.*s", (int)n, buf);
+	cr_assert_eq(it.tfd, ev);
+	cr_assert_eq(it.events & (EPOLLIN | EPOLLET), (uint32_t)(EPOLLIN | EPOLLET));
+	cr_assert_eq(it.data, 0x1122334455667788ull);
+	cr_assert_eq(fdinfo_epoll_next(buf, (size_t)n, &pos, &it), 0);
+	close(ep);
+	close(ev);
 }
