@@ -37,7 +37,6 @@ struct dump_shm {
 	char name[256 + 16];	/* memfd name or /dev/shm path */
 	long fd;		/* an fd of the app on it, or -1 */
 	long nmaps;		/* mappings (vmas) of it in maps */
-	int private_only;	/* mapped, but never MAP_SHARED */
 };
 
 /* What describe() learnt about an fd, handed to the per-kind functions. */

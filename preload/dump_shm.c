@@ -67,7 +67,6 @@ static struct dump_shm *add_object(struct dump_ctx *d, int type, uint32_t major,
 	if (type == TCP_SHM_POSIX && deleted)
 		s->rec.flags |= TCP_SHMF_DELETED;
 	s->fd = -1;
-	s->private_only = 1;
 	d->nshms++;
 	return s;
 }
@@ -110,9 +109,6 @@ static int finish_object(struct dump_ctx *d, struct dump_shm *s)
 		return finish_sysv(d, s, what);
 	long fd = open_source(s);
 	if (fd < 0) {
-		if (s->private_only)
-			return refuse_shm(d, what, "it is mapped MAP_PRIVATE only and no fd of it is open, so the pages "
-						   "the program never wrote cannot be read back; keep an fd of it open");
 		s->rec.mode = 0600;
 		return 0; /* read through its mappings; size from them */
 	}
@@ -174,8 +170,6 @@ int dump_scan_shm(struct dump_ctx *d)
 		if (!s)
 			return -1;
 		s->nmaps++;
-		if (e->shared)
-			s->private_only = 0;
 		if (e->offset + (e->end - e->start) > s->rec.size)
 			s->rec.size = e->offset + (e->end - e->start);
 	}
@@ -244,28 +238,45 @@ static void file_extents(int fd, uint64_t size, struct extents *x)
 	}
 }
 
+#define PM_PRESENT (1ull << 63)
+#define PM_FILE (1ull << 61)
+
 /* Without an fd: the pages of the object resident in memory (mincore
  * reports the object's pages, also those this process never touched), read
- * through its shared mappings; where[page] = an address of it, 0 if none.
- * Pages swapped out are not seen. */
-static void mapped_pages(struct dump_ctx *d, uint64_t index, uint64_t *where, uint64_t npages_obj)
+ * through its mappings; where[page] = an address of it, 0 if none. Shared
+ * mappings first; a private one shows the object where it has not copied
+ * the page (pagemap: not present, or present as the file's page). Pages
+ * swapped out are not seen. */
+static void mapped_pages(struct dump_ctx *d, uint64_t index, uint64_t *where, uint64_t npages_obj, int pagemap_fd)
 {
-	unsigned char *vec = (unsigned char *)d->pagemap;
+	const uint64_t batch = PAGEMAP_BATCH / 2;
+	uint64_t *pm = d->pagemap;
+	unsigned char *vec = (unsigned char *)(d->pagemap + batch);
 	f_memset(where, 0, npages_obj * sizeof(*where));
-	for (uint64_t i = 0; i < d->nregions; i++) {
-		const struct tcp_region *r = &d->regions[i].rec;
-		if (r->kind != TCP_REG_SHM || r->shm_index != index || (r->flags & TCP_REGF_PRIVATE))
-			continue;
-		for (uint64_t addr = r->start; addr < r->end;) {
-			uint64_t npages = (r->end - addr) / TCP_PAGE_SIZE;
-			if (npages > PAGEMAP_BATCH * 8)
-				npages = PAGEMAP_BATCH * 8;
-			if (r_mincore((void *)addr, npages * TCP_PAGE_SIZE, vec) < 0)
-				f_memset(vec, 1, npages); /* read it all rather than lose it */
-			for (uint64_t k = 0; k < npages; k++, addr += TCP_PAGE_SIZE) {
-				uint64_t page = (r->offset + (addr - r->start)) / TCP_PAGE_SIZE;
-				if ((vec[k] & 1) && page < npages_obj)
+	for (int private = 0; private < 2; private++) {
+		for (uint64_t i = 0; i < d->nregions; i++) {
+			const struct tcp_region *r = &d->regions[i].rec;
+			if (r->kind != TCP_REG_SHM || r->shm_index != index || !(r->flags & TCP_REGF_PRIVATE) != !private)
+				continue;
+			for (uint64_t addr = r->start; addr < r->end;) {
+				uint64_t npages = (r->end - addr) / TCP_PAGE_SIZE;
+				if (npages > batch)
+					npages = batch;
+				if (r_mincore((void *)addr, npages * TCP_PAGE_SIZE, vec) < 0)
+					f_memset(vec, 1, npages); /* read it all rather than lose it */
+				if (private && (pagemap_fd < 0 || r_pread(pagemap_fd, pm, npages * 8,
+									  (long)(addr / TCP_PAGE_SIZE * 8)) != (long)(npages * 8)))
+					f_memset(pm, 0xff, npages * 8); /* unknown: skip */
+				for (uint64_t k = 0; k < npages; k++, addr += TCP_PAGE_SIZE) {
+					uint64_t page = (r->offset + (addr - r->start)) / TCP_PAGE_SIZE;
+					if (!(vec[k] & 1) || page >= npages_obj || where[page])
+						continue;
+					if (private && (pm[k] & PM_PRESENT) && !(pm[k] & PM_FILE))
+						continue; /* the mapping's own copy */
+					if (private && pm[k] == ~0ull)
+						continue;
 					where[page] = addr;
+				}
 			}
 		}
 	}
@@ -285,8 +296,7 @@ static void make_readable(struct dump_ctx *d, uint64_t index, int restore)
 {
 	for (uint64_t i = 0; i < d->nregions; i++) {
 		const struct tcp_region *r = &d->regions[i].rec;
-		if (r->kind == TCP_REG_SHM && r->shm_index == index && !(r->flags & TCP_REGF_PRIVATE) &&
-		    !(r->prot & PROT_READ))
+		if (r->kind == TCP_REG_SHM && r->shm_index == index && !(r->prot & PROT_READ))
 			r_mprotect((void *)r->start, r->end - r->start, restore ? (int)r->prot : PROT_READ);
 	}
 }
@@ -304,7 +314,10 @@ static void write_object(struct dump_ctx *d, struct img_writer *w, uint64_t inde
 	uint64_t npages_obj = (s->rec.size + TCP_PAGE_SIZE - 1) / TCP_PAGE_SIZE;
 	uint64_t *where = fd < 0 ? arena_alloc(d, npages_obj * sizeof(*where) + 8) : 0;
 	if (fd < 0 && where) {
-		mapped_pages(d, index, where, npages_obj);
+		long pagemap = r_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+		mapped_pages(d, index, where, npages_obj, (int)pagemap);
+		if (pagemap >= 0)
+			r_close((int)pagemap);
 		mapped_extents(where, npages_obj, s->rec.size, &x);
 	} else if (fd >= 0) {
 		file_extents((int)fd, s->rec.size, &x);

@@ -22,7 +22,8 @@ int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opt
 	}
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", object);
-	int fd = open(self, (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_CLOEXEC);
+	/* O_NOFOLLOW (shm_open sets it) would refuse the /proc link itself. */
+	int fd = open(self, (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_NOFOLLOW)) | O_CLOEXEC);
 	if (fd < 0 || lseek(fd, (off_t)f->pos, SEEK_SET) < 0) {
 		say("fd %d: cannot reopen the recreated shared memory %s: %s (is /proc mounted?)", f->fd, d->path,
 		    strerror(errno));

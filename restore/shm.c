@@ -140,10 +140,37 @@ static int create_file_object(const struct img_shm *o, int image_fd, const struc
 	return fd;
 }
 
-static int create_sysv(const struct img_shm *o, int image_fd, const char *what)
+static int set_shm_next_id(int id)
+{
+	int fd = open("/proc/sys/kernel/shm_next_id", O_WRONLY | O_CLOEXEC);
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%d", id);
+	int ok = fd >= 0 && write(fd, text, (size_t)len) == len;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* The segment gets its old id back where this IPC namespace lets us choose
+ * (pidns.c makes a new one for images with System V segments), so that the
+ * program's shmctl(id, ...) still reaches it; else a new id. */
+static int shmget_as(const struct img_shm *o, int flags)
+{
+	int chosen = set_shm_next_id(o->s.sysv_id);
+	int id = shmget(o->s.sysv_key, (size_t)o->s.size, flags);
+	if (chosen)
+		set_shm_next_id(-1);
+	if (id < 0 && chosen && errno != EEXIST)
+		id = shmget(o->s.sysv_key, (size_t)o->s.size, flags);
+	return id;
+}
+
+static int create_sysv(const struct img_shm *o, int image_fd, const struct restore_opts *opts, const char *what)
 {
 	key_t key = o->s.sysv_key;
-	int id = shmget(key, (size_t)o->s.size, IPC_CREAT | IPC_EXCL | (int)(o->s.mode & 0777));
+	int id = shmget_as(o, IPC_CREAT | IPC_EXCL | (int)(o->s.mode & 0777));
+	if (id >= 0 && id != o->s.sysv_id && opts->verbose)
+		say("%s comes back as segment %d: calls with its old id will fail", what, id);
 	if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
 		say("cannot create %s again: a segment of key %#x exists here already (the killed program's, or "
 		    "another's); remove it (ipcrm -M %#x) if it is a leftover, then restore again",
@@ -182,7 +209,7 @@ int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, con
 		object_fd[i] = object_shmid[i] = -1;
 		nobjects = i + 1;
 		if (s->s.type == TCP_SHM_SYSV) {
-			object_shmid[i] = create_sysv(s, image_fd, what);
+			object_shmid[i] = create_sysv(s, image_fd, o, what);
 			if (object_shmid[i] < 0)
 				return -1;
 			continue;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static uint64_t fnv(const void *p, size_t n)
+static inline uint64_t fnv(const void *p, size_t n)
 {
 	const unsigned char *c = p;
 	uint64_t h = 1469598103934665603ull;
@@ -17,7 +17,7 @@ static uint64_t fnv(const void *p, size_t n)
 }
 
 /* ~ms milliseconds; an interrupted sleep (restore) just ends early. */
-static void pause_ms(long ms)
+static inline void pause_ms(long ms)
 {
 	struct timespec t = { ms / 1000, (ms % 1000) * 1000000 };
 	nanosleep(&t, NULL);
