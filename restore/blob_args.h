@@ -17,6 +17,8 @@ struct blob_region {
 				 * start - offset (the parts no region covers are unmapped) */
 	uint32_t shm_flags;	/* shmat flags (SHM_RDONLY, SHM_EXEC) */
 	uint32_t shm_rmid;	/* mark the segment IPC_RMID once attached */
+	uint32_t late_seals;	/* F_ADD_SEALS on fd once every region is mapped */
+	uint32_t reserved0;
 };
 
 struct blob_extent {

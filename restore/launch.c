@@ -110,6 +110,7 @@ static int shm_region(const struct img_region *ir, struct blob_region *b)
 {
 	b->fd = shm_object_fd(ir->r.shm_index);
 	b->shmid = shm_object_shmid(ir->r.shm_index);
+	b->late_seals = shm_object_late_seals(ir->r.shm_index);
 	if (b->fd < 0 && b->shmid < 0) {
 		say("the mapping %#llx-%#llx (%s) names shared memory object %u, which was not recreated; the image "
 		    "is inconsistent",

@@ -71,6 +71,9 @@ int restore_fd_locks(const struct img_fd *d, int image_fd);
 int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o);
 int shm_object_fd(uint32_t index);
 int shm_object_shmid(uint32_t index);
+/* Seals the blob adds once the object is mapped (F_SEAL_FUTURE_WRITE with a
+ * writable mapping); given out once, for the first region of the object. */
+uint32_t shm_object_late_seals(uint32_t index);
 
 /* pidns.c: restore inside a new PID namespace (in a new user namespace when
  * not root), as the image's pid. Returns 0 in the process that goes on with

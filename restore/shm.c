@@ -20,12 +20,21 @@
 #include <unistd.h>
 
 static int *object_fd;		/* per SHM section; -1 for SysV */
+static uint32_t *object_late_seals; /* added by the blob once it has mapped the object */
 static int *object_shmid;	/* SysV: the new segment's id */
 static size_t nobjects;
 
 int shm_object_fd(uint32_t index)
 {
 	return index < nobjects ? object_fd[index] : -1;
+}
+
+uint32_t shm_object_late_seals(uint32_t index)
+{
+	uint32_t s = index < nobjects ? object_late_seals[index] : 0;
+	if (index < nobjects)
+		object_late_seals[index] = 0; /* for one region only */
+	return s;
 }
 
 int shm_object_shmid(uint32_t index)
@@ -81,8 +90,20 @@ static int safe_shm_path(const char *p)
 	return !strncmp(p, "/dev/shm/", 9) && p[9] && !strstr(p, "/../") && strcmp(p + strlen(p) - 3, "/..");
 }
 
+/* Does the program map object `index` shared and writable? */
+static int mapped_writable(const struct tcp_image *img, size_t index)
+{
+	for (size_t i = 0; i < img->nregions; i++) {
+		const struct tcp_region *r = &img->regions[i].r;
+		if (r->kind == TCP_REG_SHM && r->shm_index == index && !(r->flags & TCP_REGF_PRIVATE) &&
+		    (r->prot & PROT_WRITE))
+			return 1;
+	}
+	return 0;
+}
+
 static int create_file_object(const struct img_shm *o, int image_fd, const struct restore_opts *opts,
-			      const char *what)
+			      const char *what, uint32_t *late)
 {
 	int fd;
 	mode_t mode = (mode_t)(o->s.mode & 0777);
@@ -132,6 +153,10 @@ static int create_file_object(const struct img_shm *o, int image_fd, const struc
 	uint32_t seals = o->s.seals & ~(uint32_t)F_SEAL_SEAL;
 	if (o->s.flags & TCP_SHMF_SEALABLE)
 		seals = o->s.seals;
+	/* A writable shared mapping made before F_SEAL_FUTURE_WRITE stays
+	 * writable; a new one would be refused: the blob seals after mapping. */
+	*late = seals & F_SEAL_FUTURE_WRITE ? seals & (F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) : 0;
+	seals &= ~*late;
 	if (seals && fcntl(fd, F_ADD_SEALS, (int)seals)) {
 		say("cannot seal %s again with seals %#x: %s", what, seals, strerror(errno));
 		close(fd);
@@ -200,7 +225,8 @@ int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, con
 {
 	object_fd = malloc((img->nshms + 1) * sizeof(int));
 	object_shmid = malloc((img->nshms + 1) * sizeof(int));
-	if (!object_fd || !object_shmid)
+	object_late_seals = calloc(img->nshms + 1, sizeof(uint32_t));
+	if (!object_fd || !object_shmid || !object_late_seals)
 		return -1;
 	for (size_t i = 0; i < img->nshms; i++) {
 		const struct img_shm *s = &img->shms[i];
@@ -214,7 +240,15 @@ int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, con
 				return -1;
 			continue;
 		}
-		int fd = create_file_object(s, image_fd, o, what);
+		uint32_t late = 0;
+		int fd = create_file_object(s, image_fd, o, what, &late);
+		if (late && mapped_writable(img, i))
+			object_late_seals[i] = late;
+		else if (late && fd >= 0 && fcntl(fd, F_ADD_SEALS, (int)late)) {
+			say("cannot seal %s again with seals %#x: %s", what, late, strerror(errno));
+			close(fd);
+			return -1;
+		}
 		if (fd < 0)
 			return -1;
 		object_fd[i] = fcntl(fd, F_DUPFD_CLOEXEC, floor);

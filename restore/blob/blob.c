@@ -137,6 +137,19 @@ static void map_regions(const struct blob_args *a)
 	}
 }
 
+/* Seals that would have refused the mappings just made (restore/shm.c). */
+static void seal_late(const struct blob_args *a)
+{
+	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		if (!regs[i].late_seals)
+			continue;
+		long rc = r_fcntl(regs[i].fd, 1033 /* F_ADD_SEALS */, regs[i].late_seals);
+		if (rc < 0)
+			die(a, "sealing a memfd mapped", regs[i].start, rc);
+	}
+}
+
 static void read_pages(const struct blob_args *a)
 {
 	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
@@ -263,6 +276,7 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	move_vdso(a);
 	attach_sysv(a);
 	map_regions(a);
+	seal_late(a);
 	read_pages(a);
 	verify_pages(a);
 	protect_regions(a);
