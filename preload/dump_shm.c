@@ -105,8 +105,14 @@ static int finish_sysv(struct dump_ctx *d, struct dump_shm *s, const char *what)
 static int finish_object(struct dump_ctx *d, struct dump_shm *s)
 {
 	const char *what = s->name[0] ? s->name : s->rec.type == TCP_SHM_ANON ? "(MAP_SHARED|MAP_ANONYMOUS)" : "segment";
-	if (s->rec.type == TCP_SHM_SYSV)
-		return finish_sysv(d, s, what);
+	if (s->rec.type == TCP_SHM_SYSV) {
+		char id[48];
+		struct fbuf b;
+		fb_init(&b, id, sizeof(id));
+		fb_puts(&b, "System V segment ");
+		fb_putu(&b, s->rec.inode, 10, 0);
+		return finish_sysv(d, s, id);
+	}
 	long fd = open_source(s);
 	if (fd < 0) {
 		s->rec.mode = 0600;
