@@ -221,6 +221,16 @@ static int create_sysv(const struct img_shm *o, int image_fd, const struct resto
 	return id;
 }
 
+/* A restore that fails before the blob runs (the process exits) leaves no
+ * System V segment behind; a resumed program owns them (the blob never
+ * returns to exit()). /dev/shm files keep the checkpoint's content. */
+static void remove_segments(void)
+{
+	for (size_t i = 0; i < nobjects; i++)
+		if (object_shmid[i] >= 0)
+			shmctl(object_shmid[i], IPC_RMID, NULL);
+}
+
 int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o)
 {
 	object_fd = malloc((img->nshms + 1) * sizeof(int));
@@ -235,6 +245,9 @@ int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, con
 		object_fd[i] = object_shmid[i] = -1;
 		nobjects = i + 1;
 		if (s->s.type == TCP_SHM_SYSV) {
+			static int registered;
+			if (!registered++)
+				atexit(remove_segments);
 			object_shmid[i] = create_sysv(s, image_fd, o, what);
 			if (object_shmid[i] < 0)
 				return -1;
