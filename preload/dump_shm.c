@@ -115,8 +115,7 @@ static int finish_object(struct dump_ctx *d, struct dump_shm *s)
 	}
 	long fd = open_source(s);
 	if (fd < 0) {
-		s->rec.mode = 0600;
-		return 0; /* read through its mappings; size from them */
+		return 0; /* read through its mappings; size from them; mode unknown */
 	}
 	struct stat st;
 	long rc = r_fstat((int)fd, &st);
@@ -244,6 +243,28 @@ static void file_extents(int fd, uint64_t size, struct extents *x)
 	}
 }
 
+/* Is swap in use? mincore does not see a shared memory page that was
+ * swapped out: then every page is read (holes read as zero pages). */
+static int swap_in_use(void)
+{
+	char buf[512];
+	long n = read_whole("/proc/swaps", buf, sizeof(buf));
+	if (n < 0)
+		return n == -27;
+	int lines = 0;
+	for (long i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	return lines > 1; /* a header line, then one per swap area */
+}
+
+static int page_all_zero(const uint64_t *p)
+{
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < TCP_PAGE_SIZE / 8; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
 #define PM_PRESENT (1ull << 63)
 #define PM_FILE (1ull << 61)
 
@@ -259,6 +280,7 @@ static void mapped_pages(struct dump_ctx *d, uint64_t index, uint64_t *where, ui
 	uint64_t *pm = d->pagemap;
 	unsigned char *vec = (unsigned char *)(d->pagemap + batch);
 	f_memset(where, 0, npages_obj * sizeof(*where));
+	int swap = swap_in_use();
 	for (int private = 0; private < 2; private++) {
 		for (uint64_t i = 0; i < d->nregions; i++) {
 			const struct tcp_region *r = &d->regions[i].rec;
@@ -268,7 +290,7 @@ static void mapped_pages(struct dump_ctx *d, uint64_t index, uint64_t *where, ui
 				uint64_t npages = (r->end - addr) / TCP_PAGE_SIZE;
 				if (npages > batch)
 					npages = batch;
-				if (r_mincore((void *)addr, npages * TCP_PAGE_SIZE, vec) < 0)
+				if (swap || r_mincore((void *)addr, npages * TCP_PAGE_SIZE, vec) < 0)
 					f_memset(vec, 1, npages); /* read it all rather than lose it */
 				if (private && (pagemap_fd < 0 || r_pread(pagemap_fd, pm, npages * 8,
 									  (long)(addr / TCP_PAGE_SIZE * 8)) != (long)(npages * 8)))
@@ -280,6 +302,8 @@ static void mapped_pages(struct dump_ctx *d, uint64_t index, uint64_t *where, ui
 					if (private && (pm[k] & PM_PRESENT) && !(pm[k] & PM_FILE))
 						continue; /* the mapping's own copy */
 					if (private && pm[k] == ~0ull)
+						continue;
+					if (swap && page_all_zero((const uint64_t *)addr))
 						continue;
 					where[page] = addr;
 				}
@@ -319,6 +343,8 @@ static void write_object(struct dump_ctx *d, struct img_writer *w, uint64_t inde
 	uint64_t mark = d->used;
 	uint64_t npages_obj = (s->rec.size + TCP_PAGE_SIZE - 1) / TCP_PAGE_SIZE;
 	uint64_t *where = fd < 0 ? arena_alloc(d, npages_obj * sizeof(*where) + 8) : 0;
+	if (fd < 0)
+		make_readable(d, index, 0);
 	if (fd < 0 && where) {
 		long pagemap = r_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
 		mapped_pages(d, index, where, npages_obj, (int)pagemap);
@@ -344,8 +370,6 @@ static void write_object(struct dump_ctx *d, struct img_writer *w, uint64_t inde
 		iw_data(w, &s->rec, sizeof(s->rec));
 		iw_data(w, s->name, s->rec.name_len);
 		iw_data(w, x.ext, x.n * sizeof(*x.ext));
-		if (fd < 0)
-			make_readable(d, index, 0);
 		for (uint64_t i = 0; i < x.n && !w->err; i++) {
 			if (fd < 0) {
 				iw_data(w, (const void *)x.addr[i], x.ext[i].len);
@@ -362,13 +386,13 @@ static void write_object(struct dump_ctx *d, struct img_writer *w, uint64_t inde
 				done += (uint64_t)got;
 			}
 		}
-		if (fd < 0)
-			make_readable(d, index, 1);
 		iw_close(w);
 	}
 	d->used = mark;
 	if (fd >= 0)
 		r_close((int)fd);
+	else
+		make_readable(d, index, 1);
 }
 
 void dump_write_shm(struct dump_ctx *d, struct img_writer *w)

@@ -37,6 +37,13 @@ int main(void)
 	unsigned *an2 = mremap(an, 0, 6 * PAGE, MREMAP_MAYMOVE);
 	CHECK(an2 != MAP_FAILED && an2 != an, "mremap alias");
 
+	/* shared memory behind PROT_NONE still holds its data */
+	char *pn = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(pn != MAP_FAILED, "mmap pn");
+	pn[0] = 'n';
+	pn[PAGE + 1] = 'N';
+	CHECK(mprotect(pn, 2 * PAGE, PROT_NONE) == 0, "mprotect");
+
 	int m = memfd_create("tcp-test-private", 0);
 	CHECK(m >= 0 && ftruncate(m, 4 * PAGE) == 0, "memfd");
 	char init[4 * PAGE];
@@ -85,6 +92,8 @@ int main(void)
 	printf("gone: %s, tail %d\n", access(path, F_OK) ? "still unlinked" : "exists", p2[4 * PAGE + 29]);
 	an[7] = 777;
 	printf("anon: two mappings %s\n", an2[7] == 777 ? "alias" : "differ");
+	CHECK(mprotect(pn, 2 * PAGE, PROT_READ) == 0, "mprotect back");
+	printf("behind PROT_NONE: %c%c\n", pn[0], pn[PAGE + 1]);
 	printf("private: %c %c %c %c\n", pv[0], pv[1], pv[PAGE + 1], pv[2 * PAGE]);
 	shm_unlink(name1);
 	shm_unlink(name3);
