@@ -123,6 +123,11 @@ static int add_region(struct ctx *c, struct tcp_image *img, const char *payload,
 	if (r.kind == TCP_REG_SHM && r.shm_index >= img->nshms)
 		return fail(c, "region %llx-%llx maps shared memory object %u, but only %zu precede it",
 			    (unsigned long long)r.start, (unsigned long long)r.end, r.shm_index, img->nshms);
+	if (r.kind == TCP_REG_SHM && img->shms[r.shm_index].s.type == TCP_SHM_SYSV &&
+	    ((r.flags & TCP_REGF_PRIVATE) || r.offset > r.start || r.end - r.start > img->shms[r.shm_index].s.size + 4095 ||
+	     r.offset > img->shms[r.shm_index].s.size))
+		return fail(c, "region %llx-%llx: not a possible mapping of System V segment %d", (unsigned long long)r.start,
+			    (unsigned long long)r.end, img->shms[r.shm_index].s.sysv_id);
 	if (r.kind != TCP_REG_SHM && (r.flags & TCP_REGF_PRIVATE))
 		return fail(c, "region %llx-%llx: the private-object flag on a region of kind %u",
 			    (unsigned long long)r.start, (unsigned long long)r.end, r.kind);

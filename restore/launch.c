@@ -58,7 +58,7 @@ static uint64_t find_hole(struct span *s, size_t n, uint64_t len)
 /* Spans of the image's regions and of this process's current mappings. */
 static struct span *busy_spans(const struct tcp_image *img, size_t *n, size_t extra)
 {
-	size_t cap = img->nregions + 256 + extra, k = 0;
+	size_t cap = 2 * img->nregions + 256 + extra, k = 0;
 	struct span *s = malloc(cap * sizeof(*s));
 	struct maps_entry *e = malloc(sizeof(*e));
 	FILE *f = fopen("/proc/self/maps", "re");
@@ -72,6 +72,15 @@ static struct span *busy_spans(const struct tcp_image *img, size_t *n, size_t ex
 	}
 	for (size_t i = 0; i < img->nregions; i++)
 		s[k++] = (struct span){ img->regions[i].r.start, img->regions[i].r.end };
+	/* shmat maps a System V segment whole before the parts the program
+	 * had not mapped are removed: the blob must not be there either. */
+	for (size_t i = 0; i < img->nregions; i++) {
+		const struct tcp_region *r = &img->regions[i].r;
+		if (r->kind != TCP_REG_SHM || img->shms[r->shm_index].s.type != TCP_SHM_SYSV)
+			continue;
+		uint64_t base = r->start - r->offset;
+		s[k++] = (struct span){ base, base + ((img->shms[r->shm_index].s.size + PAGE - 1) & ~(PAGE - 1)) };
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (k + extra >= cap) {
 			cap *= 2;
