@@ -37,6 +37,7 @@ enum tcp_section_type {
 	TCP_SEC_PAGES = 3,
 	TCP_SEC_THREAD = 4,
 	TCP_SEC_FD = 5,
+	TCP_SEC_SHM = 6,	/* a shared memory object with its content (before the REGIONs) */
 	TCP_SEC_END = 99,
 };
 
@@ -105,9 +106,11 @@ enum tcp_region_kind {
 	TCP_REG_STACK = 5,	/* main thread stack, grows down */
 	TCP_REG_VDSO = 6,	/* [vdso]: not stored, moved at restore */
 	TCP_REG_VVAR = 7,	/* [vvar], [vvar_vclock]: likewise */
+	TCP_REG_SHM = 8,	/* mapping of a shared memory object: SHM section `shm_index` */
 };
 
 #define TCP_REGF_GROWSDOWN 1u
+#define TCP_REGF_PRIVATE 2u	/* TCP_REG_SHM mapped MAP_PRIVATE: its written pages are stored */
 
 struct tcp_region {
 	uint64_t start, end;
@@ -123,7 +126,7 @@ struct tcp_region {
 	uint8_t build_id[32];
 	uint64_t stored_pages;
 	uint32_t path_len;	/* bytes of path that follow, no NUL */
-	uint32_t reserved0;
+	uint32_t shm_index;	/* TCP_REG_SHM: which SHM section (0 = the first) */
 };
 
 /* PAGES payload: this head, then nruns runs, then zero padding up to
@@ -246,7 +249,50 @@ struct tcp_fd_epoll_item {
 
 /* ---- sockets (TCP_FD_SOCKET) ---- */
 
-/* ---- shared memory (TCP_FD_MEMFD) ---- */
+/* ---- shared memory (TCP_FD_MEMFD, TCP_SEC_SHM, TCP_REG_SHM) ---- */
+
+/* A shared memory object the process maps or holds an fd of, stored once
+ * (SHM section): this head, the name (name_len bytes, no NUL), nextents
+ * tcp_shm_extent, then the bytes of every extent in order. Holes of the
+ * object are not stored. Regions (TCP_REG_SHM) and fds (TCP_FD_MEMFD) name
+ * it by its index among the SHM sections. */
+enum tcp_shm_type {
+	TCP_SHM_MEMFD = 1,	/* memfd_create(); name = the memfd's name */
+	TCP_SHM_POSIX = 2,	/* a file under /dev/shm (shm_open); name = its path */
+	TCP_SHM_ANON = 3,	/* MAP_SHARED|MAP_ANONYMOUS ("/dev/zero (deleted)") */
+	TCP_SHM_SYSV = 4,	/* System V segment (shmget); identity inode = shmid */
+	TCP_SHM_TYPE_MAX = 4,
+};
+
+#define TCP_SHMF_DELETED 1u	/* POSIX: unlinked at checkpoint time */
+#define TCP_SHMF_SEALABLE 2u	/* MEMFD: created with MFD_ALLOW_SEALING */
+#define TCP_SHMF_RMID 4u	/* SYSV: marked IPC_RMID (destroyed at the last detach) */
+
+struct tcp_shm {
+	uint32_t type;		/* TCP_SHM_* */
+	uint32_t flags;		/* TCP_SHMF_* */
+	uint32_t dev_major, dev_minor;	/* identity at checkpoint time, as in maps */
+	uint64_t inode;
+	uint64_t size;		/* object size (st_size, shm_segsz) */
+	uint32_t seals;		/* MEMFD: F_GET_SEALS */
+	uint32_t mode;		/* permission bits */
+	int32_t sysv_key, sysv_id;
+	uint32_t name_len;
+	uint32_t nextents;
+	uint64_t data_len;	/* sum of the extents' lengths */
+	uint64_t reserved[4];
+};
+
+struct tcp_shm_extent {
+	uint64_t offset, len;	/* bytes of the object, page aligned but for the last */
+};
+
+/* TCP_FD_MEMFD: an fd of a memfd or of a /dev/shm file: reopened on the
+ * object with the fd's flags and offset. */
+struct tcp_fd_memfd {
+	uint32_t shm_index;	/* its SHM section */
+	uint32_t reserved0;
+};
 
 union tcp_fd_state {
 	struct tcp_fd_pipe pipe;
@@ -254,6 +300,7 @@ union tcp_fd_state {
 	struct tcp_fd_timerfd timerfd;
 	struct tcp_fd_signalfd signalfd;
 	struct tcp_fd_epoll epoll;
+	struct tcp_fd_memfd memfd;
 	uint8_t raw[512];	/* room for every kind; the size is part of the format */
 };
 

@@ -18,6 +18,7 @@ const char *img_section_name(uint32_t type)
 	case TCP_SEC_PAGES: return "PAGES";
 	case TCP_SEC_THREAD: return "THREAD";
 	case TCP_SEC_FD: return "FD";
+	case TCP_SEC_SHM: return "SHM";
 	case TCP_SEC_END: return "END";
 	default: return "unknown";
 	}
@@ -117,8 +118,19 @@ static int add_region(struct ctx *c, struct tcp_image *img, const char *payload,
 		return -1;
 	if (r.start >= r.end || r.start % TCP_PAGE_SIZE || r.end % TCP_PAGE_SIZE)
 		return fail(c, "bad address range %llx-%llx", (unsigned long long)r.start, (unsigned long long)r.end);
-	if (r.kind < TCP_REG_ANON || r.kind > TCP_REG_VVAR)
+	if (r.kind < TCP_REG_ANON || r.kind > TCP_REG_SHM)
 		return fail(c, "unknown region kind %u", r.kind);
+	if (r.kind == TCP_REG_SHM && r.shm_index >= img->nshms)
+		return fail(c, "region %llx-%llx maps shared memory object %u, but only %zu precede it",
+			    (unsigned long long)r.start, (unsigned long long)r.end, r.shm_index, img->nshms);
+	if (r.kind == TCP_REG_SHM && img->shms[r.shm_index].s.type == TCP_SHM_SYSV &&
+	    ((r.flags & TCP_REGF_PRIVATE) || r.offset > r.start || r.end - r.start > img->shms[r.shm_index].s.size + 4095 ||
+	     r.offset > img->shms[r.shm_index].s.size))
+		return fail(c, "region %llx-%llx: not a possible mapping of System V segment %d", (unsigned long long)r.start,
+			    (unsigned long long)r.end, img->shms[r.shm_index].s.sysv_id);
+	if (r.kind != TCP_REG_SHM && (r.flags & TCP_REGF_PRIVATE))
+		return fail(c, "region %llx-%llx: the private-object flag on a region of kind %u",
+			    (unsigned long long)r.start, (unsigned long long)r.end, r.kind);
 	if (r.prot & ~7u)
 		return fail(c, "bad protection bits %x", r.prot);
 	if (r.build_id_len > sizeof(r.build_id))
@@ -165,7 +177,8 @@ static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, 
 	    (payload_off + h.data_offset) % TCP_PAGE_SIZE)
 		return fail(c, "bad data offset %llu", (unsigned long long)h.data_offset);
 	const struct img_region *reg = &img->regions[h.region_index];
-	if (reg->r.kind == TCP_REG_VDSO || reg->r.kind == TCP_REG_VVAR || reg->r.kind == TCP_REG_FILE_SHARED)
+	if (reg->r.kind == TCP_REG_VDSO || reg->r.kind == TCP_REG_VVAR || reg->r.kind == TCP_REG_FILE_SHARED ||
+	    (reg->r.kind == TCP_REG_SHM && !(reg->r.flags & TCP_REGF_PRIVATE)))
 		return fail(c, "pages stored for a region that cannot hold them (%s)", reg->path);
 	uint64_t data = h.data_offset, prev_end = reg->r.start;
 	for (uint64_t i = 0; i < h.nruns; i++) {
@@ -237,6 +250,9 @@ static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uin
 	if (f.kind == TCP_FD_DELETED && data != f.size)
 		return fail(c, "fd %d: %llu bytes stored for a deleted file of %llu bytes", f.fd,
 			    (unsigned long long)data, (unsigned long long)f.size);
+	if (f.kind == TCP_FD_MEMFD && (data || f.u.memfd.shm_index >= img->nshms))
+		return fail(c, "fd %d: names shared memory object %u of %zu (or holds content)", f.fd,
+			    f.u.memfd.shm_index, img->nshms);
 	if (f.kind == TCP_FD_DUP && (f.same_as < 0 || f.same_as == f.fd))
 		return fail(c, "fd %d: bad shared-file reference %d", f.fd, f.same_as);
 	for (size_t i = 0; i < img->nfds; i++)
@@ -253,6 +269,67 @@ static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uin
 	if (!d->path)
 		return fail(c, "out of memory");
 	img->nfds++;
+	return 0;
+}
+
+/* SHM: head, name, extent table (in memory), then the data (left in the
+ * file, already checksummed with the section). */
+static int add_shm(struct ctx *c, struct tcp_image *img, const char *p, uint64_t avail, uint64_t len,
+		   uint64_t payload_off)
+{
+	struct tcp_shm s;
+	if (len < sizeof(s) || avail < sizeof(s))
+		return fail(c, "payload too short");
+	memcpy(&s, p, sizeof(s));
+	if (s.type < TCP_SHM_MEMFD || s.type > TCP_SHM_TYPE_MAX)
+		return fail(c, "unknown shared memory type %u", s.type);
+	uint64_t table = (uint64_t)s.nextents * sizeof(struct tcp_shm_extent);
+	uint64_t meta = sizeof(s) + (uint64_t)s.name_len + table;
+	if (s.name_len >= TCP_PATH_MAX || meta > avail || meta > len || s.data_len != len - meta)
+		return fail(c, "lengths do not add up (name %u, %u extents, data %llu, payload %llu)", s.name_len,
+			    s.nextents, (unsigned long long)s.data_len, (unsigned long long)len);
+	if (memchr(p + sizeof(s), 0, s.name_len))
+		return fail(c, "shared memory name contains a NUL byte");
+	if ((s.type == TCP_SHM_MEMFD || s.type == TCP_SHM_POSIX) && !s.name_len)
+		return fail(c, "shared memory object of type %u without a name", s.type);
+	if (s.size > (1ull << 46))
+		return fail(c, "shared memory object of %llu bytes", (unsigned long long)s.size);
+	struct tcp_shm_extent *ext = malloc(table ? table : 1);
+	if (!ext)
+		return fail(c, "out of memory");
+	memcpy(ext, p + sizeof(s) + s.name_len, table);
+	uint64_t sum = 0, end = 0;
+	for (uint32_t i = 0; i < s.nextents; i++) {
+		if (ext[i].len == 0 || ext[i].offset < end || ext[i].len > s.size || ext[i].offset > s.size - ext[i].len) {
+			free(ext);
+			return fail(c, "extent %u (%llu+%llu) is empty, out of order or outside the object of %llu bytes",
+				    i, (unsigned long long)ext[i].offset, (unsigned long long)ext[i].len,
+				    (unsigned long long)s.size);
+		}
+		end = ext[i].offset + ext[i].len;
+		sum += ext[i].len;
+	}
+	if (sum != s.data_len) {
+		free(ext);
+		return fail(c, "extents hold %llu bytes, the section %llu", (unsigned long long)sum,
+			    (unsigned long long)s.data_len);
+	}
+	void *n = grow(img->shms, img->nshms, sizeof(*img->shms));
+	if (!n) {
+		free(ext);
+		return fail(c, "out of memory");
+	}
+	img->shms = n;
+	struct img_shm *d = &img->shms[img->nshms];
+	d->s = s;
+	d->ext = ext;
+	d->data_off = payload_off + meta;
+	d->name = strndup(p + sizeof(s), s.name_len);
+	if (!d->name) {
+		free(ext);
+		return fail(c, "out of memory");
+	}
+	img->nshms++;
 	return 0;
 }
 
@@ -274,6 +351,13 @@ static int small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t paylo
 		if (read_at(c, &f, sizeof(f), payload_off))
 			return -1;
 		uint64_t want = sizeof(f) + (uint64_t)f.path_len;
+		if (want < len)
+			*small = want;
+	} else if (type == TCP_SEC_SHM && len >= sizeof(struct tcp_shm)) {
+		struct tcp_shm h;
+		if (read_at(c, &h, sizeof(h), payload_off))
+			return -1;
+		uint64_t want = sizeof(h) + (uint64_t)h.name_len + (uint64_t)h.nextents * sizeof(struct tcp_shm_extent);
 		if (want < len)
 			*small = want;
 	}
@@ -384,6 +468,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 			}
 			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
 			case TCP_SEC_FD: rc = add_fd(&c, img, p, small, sh.length, poff); break;
+			case TCP_SEC_SHM: rc = add_shm(&c, img, p, small, sh.length, poff); break;
 			case TCP_SEC_END: {
 				struct tcp_end e;
 				if (sh.length != sizeof(e)) {
@@ -494,6 +579,11 @@ void img_free(struct tcp_image *img)
 		free(img->regions[i].path);
 	for (size_t i = 0; i < img->nfds; i++)
 		free(img->fds[i].path);
+	for (size_t i = 0; i < img->nshms; i++) {
+		free(img->shms[i].name);
+		free(img->shms[i].ext);
+	}
+	free(img->shms);
 	free(img->regions);
 	free(img->extents);
 	free(img->threads);

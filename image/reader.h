@@ -27,6 +27,15 @@ struct img_fd {
 	uint64_t content_off;	/* DELETED: where the content starts in the file */
 };
 
+/* A shared memory object (SHM section): its content is read from the image
+ * at restore (extent i at data_off + the lengths of extents before it). */
+struct img_shm {
+	struct tcp_shm s;
+	char *name;			/* NUL-terminated copy */
+	struct tcp_shm_extent *ext;	/* s.nextents, checked: inside the object, in order */
+	uint64_t data_off;		/* file offset of the first extent's bytes */
+};
+
 /* A PAGES section whose page data was not read (img_load_fd_deferred): its
  * checksum over the head and run table so far, to be continued over the
  * extents [first_extent, first_extent + nextents) once they are in memory. */
@@ -50,6 +59,8 @@ struct tcp_image {
 	size_t nthreads;
 	struct img_fd *fds;
 	size_t nfds;
+	struct img_shm *shms;
+	size_t nshms;
 	uint64_t page_bytes;
 	struct img_pages_sum *deferred;	/* only after img_load_fd_deferred */
 	size_t ndeferred;

@@ -17,6 +17,7 @@ const char *region_kind_name(uint32_t kind)
 	case TCP_REG_STACK: return "stack";
 	case TCP_REG_VDSO: return "vdso";
 	case TCP_REG_VVAR: return "vvar";
+	case TCP_REG_SHM: return "shm";
 	default: return "unknown";
 	}
 }
@@ -43,7 +44,7 @@ void region_perms(const struct tcp_region *r, char out[5])
 	out[0] = (r->prot & 1) ? 'r' : '-';	/* PROT_READ */
 	out[1] = (r->prot & 2) ? 'w' : '-';	/* PROT_WRITE */
 	out[2] = (r->prot & 4) ? 'x' : '-';	/* PROT_EXEC */
-	out[3] = r->kind == TCP_REG_FILE_SHARED ? 's' : 'p';
+	out[3] = r->kind == TCP_REG_FILE_SHARED || (r->kind == TCP_REG_SHM && !(r->flags & TCP_REGF_PRIVATE)) ? 's' : 'p';
 	out[4] = 0;
 }
 

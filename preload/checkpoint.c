@@ -201,7 +201,7 @@ static int prepare(struct dump_ctx *d)
 		fb_puts(&d->err, "glibc's thread descriptor layout was not recognised at start-up");
 		return -1;
 	}
-	if (dump_check_process(d) || dump_scan_fds(d) || dump_fill_process(d, d->proc, 0))
+	if (dump_check_process(d) || dump_scan_fds(d) || dump_scan_shm(d) || dump_fill_process(d, d->proc, 0))
 		return -1;
 	resume_info.thread = d->threads[0];
 	resume_info.nthreads = d->nthreads;
@@ -317,7 +317,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		rc = prepare(&d);
 	if (rc)
 		report(&d, rc, 0, "", t0);
-	else if (tcp_cfg.fork) {
+	else if (tcp_cfg.fork && !d.nshms) { /* shared memory is not copied on write: see dump_shm.c */
 		/* A copy-on-write child writes the image while the app runs on;
 		 * for the stop signal the app waits for it, then exits. */
 		long pid = rsys5(__NR_clone, 0 /* no exit signal */, 0, 0, 0, 0);

@@ -29,6 +29,16 @@ struct dump_fd {
 	struct tcp_fd_lock *locks;
 };
 
+/* A shared memory object (memfd, /dev/shm file, shared anonymous memory,
+ * SysV segment) found in the maps or among the fds: stored once, as an SHM
+ * section, by dump_write_shm. */
+struct dump_shm {
+	struct tcp_shm rec;
+	char name[256 + 16];	/* memfd name or /dev/shm path */
+	long fd;		/* an fd of the app on it, or -1 */
+	long nmaps;		/* mappings (vmas) of it in maps */
+};
+
 /* What describe() learnt about an fd, handed to the per-kind functions. */
 struct fd_probe {
 	long fd;
@@ -47,6 +57,8 @@ struct dump_ctx {
 	uint64_t nregions;
 	struct dump_fd *fds;
 	uint64_t nfds;
+	struct dump_shm *shms;	/* dump_scan_shm */
+	uint64_t nshms;
 	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
 	struct tcp_run *runs;	/* RUNS_PER_SECTION */
 	char *bounce;		/* BOUNCE_LEN */
@@ -76,6 +88,13 @@ int tcp_quiesce_others(struct dump_ctx *d);
 int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t generation);
 void dump_write_memory(struct dump_ctx *d, struct img_writer *w);
 void dump_write_fds(struct dump_ctx *d, struct img_writer *w);
+/* Shared memory (dump_shm.c). dump_scan_shm runs during the pause, after
+ * dump_scan_fds: it finds every object. Their content is not copied on
+ * write by a fork, so with any object the image is written by the paused
+ * process itself. dump_shm_index finds a mapping's object (-1: none). */
+int dump_scan_shm(struct dump_ctx *d);
+long dump_shm_index(struct dump_ctx *d, int type, uint32_t major, uint32_t minor, uint64_t inode);
+void dump_write_shm(struct dump_ctx *d, struct img_writer *w);
 int dump_fd_refuse(struct dump_ctx *d, long fd, const char *what, const char *why);
 
 /* Per-kind fd functions (dump_fd_*.c): each fills out->rec.kind and out->rec.u

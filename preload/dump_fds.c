@@ -92,7 +92,7 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	}
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
-		if (f_startswith(out->path, "/memfd:"))
+		if (f_startswith(out->path, "/memfd:") || f_startswith(out->path, "/dev/shm/"))
 			rc = dump_fd_memfd(d, &probe, out);
 		else if (f_startswith(out->path, "anon_inode:"))
 			rc = dump_fd_anon(d, &probe, out);

@@ -1,11 +1,13 @@
 /* Memory: one REGION section per mapping of /proc/self/maps, followed by
  * PAGES sections with the pages that cannot be rebuilt from files: touched
  * anonymous pages that are not all zero, and the copied-on-write pages of
- * private file mappings (DESIGN §3). */
+ * private file mappings (DESIGN §3). Shared memory objects come first, as
+ * SHM sections (dump_shm.c). */
 #include "dump.h"
 #include "../common/elf_buildid.h"
 #include "../common/maps_parse.h"
 #include "../common/rawsys.h"
+#include "dump_shm_names.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -67,6 +69,21 @@ static int classify(struct dump_ctx *d, const struct maps_entry *e, struct dump_
 	}
 	if (p[0] != '/')
 		return refuse_region(d, e, "special kernel mappings of this kind are not supported");
+	int shm = shm_type_of(p, e->shared);
+	if (shm) {
+		/* The object's content is its SHM section (dump_shm.c); a private
+		 * mapping of it also stores the pages it wrote. */
+		long index = dump_shm_index(d, shm, e->dev_major, e->dev_minor, e->inode);
+		if (index < 0)
+			return refuse_region(d, e, "this shared memory appeared during the checkpoint");
+		r->rec.kind = TCP_REG_SHM;
+		r->rec.shm_index = (uint32_t)index;
+		if (!e->shared) {
+			r->rec.flags |= TCP_REGF_PRIVATE;
+			r->store = 1;
+		}
+		return 0;
+	}
 	if (f_endswith(p, " (deleted)"))
 		return refuse_region(d, e, "it maps a file that was deleted (memfd, shared memory or a removed "
 					  "file); not supported yet");
@@ -214,7 +231,7 @@ static void add_page(struct run_acc *a, uint64_t addr)
 static void write_pages(struct dump_ctx *d, struct img_writer *w, uint64_t index, int pagemap_fd)
 {
 	struct dump_region *r = &d->regions[index];
-	int file_backed = r->rec.kind == TCP_REG_FILE;
+	int file_backed = r->rec.kind == TCP_REG_FILE || r->rec.kind == TCP_REG_SHM;
 	int unreadable = !(r->rec.prot & PROT_READ);
 	struct run_acc a = { d, w, index, 0, 0 };
 	if (r->rec.start < d->stack_hi && r->rec.end > d->stack_lo)
@@ -258,6 +275,7 @@ void dump_write_memory(struct dump_ctx *d, struct img_writer *w)
 		w->err = (int)pm;
 		return;
 	}
+	dump_write_shm(d, w); /* the objects first: regions name them */
 	for (uint64_t i = 0; i < d->nregions && !w->err; i++) {
 		struct dump_region *r = &d->regions[i];
 		iw_section(w, TCP_SEC_REGION, &r->rec, sizeof(r->rec), r->path, r->rec.path_len);

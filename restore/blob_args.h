@@ -12,6 +12,12 @@ struct blob_region {
 	uint32_t prot, kind, flags;
 	int32_t fd;		/* backing file, opened by the hosted stage; -1 if anonymous */
 	uint32_t needs_write;	/* pages will be read in: map writable, then mprotect */
+	int32_t shmid;		/* TCP_REG_SHM of a System V segment: attach this one, else -1 */
+	uint64_t shm_len;	/* first region of a SysV attachment: the bytes shmat maps at
+				 * start - offset (the parts no region covers are unmapped) */
+	uint32_t shm_flags;	/* shmat flags (SHM_RDONLY, SHM_EXEC) */
+	uint32_t shm_rmid;	/* mark the segment IPC_RMID once attached */
+	uint32_t late_seals;	/* F_ADD_SEALS on fd once every region is mapped */
 	uint32_t reserved0;
 };
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -57,7 +58,7 @@ static uint64_t find_hole(struct span *s, size_t n, uint64_t len)
 /* Spans of the image's regions and of this process's current mappings. */
 static struct span *busy_spans(const struct tcp_image *img, size_t *n, size_t extra)
 {
-	size_t cap = img->nregions + 256 + extra, k = 0;
+	size_t cap = 2 * img->nregions + 256 + extra, k = 0;
 	struct span *s = malloc(cap * sizeof(*s));
 	struct maps_entry *e = malloc(sizeof(*e));
 	FILE *f = fopen("/proc/self/maps", "re");
@@ -71,6 +72,15 @@ static struct span *busy_spans(const struct tcp_image *img, size_t *n, size_t ex
 	}
 	for (size_t i = 0; i < img->nregions; i++)
 		s[k++] = (struct span){ img->regions[i].r.start, img->regions[i].r.end };
+	/* shmat maps a System V segment whole before the parts the program
+	 * had not mapped are removed: the blob must not be there either. */
+	for (size_t i = 0; i < img->nregions; i++) {
+		const struct tcp_region *r = &img->regions[i].r;
+		if (r->kind != TCP_REG_SHM || img->shms[r->shm_index].s.type != TCP_SHM_SYSV)
+			continue;
+		uint64_t base = r->start - r->offset;
+		s[k++] = (struct span){ base, base + ((img->shms[r->shm_index].s.size + PAGE - 1) & ~(PAGE - 1)) };
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (k + extra >= cap) {
 			cap *= 2;
@@ -101,6 +111,53 @@ static int open_backing(const struct img_region *ir, int floor)
 	if (high < 0)
 		say("cannot keep %s open: %s (raise the open-files limit, ulimit -n)", ir->path, strerror(errno));
 	return high;
+}
+
+/* A mapping of a shared memory object: from the object's fd (shm.c), or a
+ * System V segment attached with shmat by the blob. */
+static int shm_region(const struct img_region *ir, struct blob_region *b)
+{
+	b->fd = shm_object_fd(ir->r.shm_index);
+	b->shmid = shm_object_shmid(ir->r.shm_index);
+	b->late_seals = shm_object_late_seals(ir->r.shm_index);
+	if (b->fd < 0 && b->shmid < 0) {
+		say("the mapping %#llx-%#llx (%s) names shared memory object %u, which was not recreated; the image "
+		    "is inconsistent",
+		    (unsigned long long)ir->r.start, (unsigned long long)ir->r.end, ir->path, ir->r.shm_index);
+		return -1;
+	}
+	return 0;
+}
+
+/* System V mappings: the blob attaches each segment once (shmat maps all
+ * of it) at the address of offset 0 and removes the parts the program had
+ * not mapped; each region then gets its own protection. */
+static void sysv_attachments(const struct tcp_image *img, struct blob_region *br, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (br[i].shmid < 0)
+			continue;
+		uint64_t base = br[i].start - br[i].offset;
+		int first = 1;
+		for (uint32_t j = 0; j < i && first; j++)
+			first = !(br[j].shmid == br[i].shmid && br[j].start - br[j].offset == base);
+		if (!first)
+			continue;
+		const struct tcp_shm *s = NULL;
+		for (size_t k = 0; k < img->nregions; k++)
+			if (img->regions[k].r.start == br[i].start)
+				s = &img->shms[img->regions[k].r.shm_index].s;
+		int writable = 0, exec = 0;
+		for (uint32_t j = i; j < n; j++) {
+			if (br[j].shmid != br[i].shmid || br[j].start - br[j].offset != base)
+				continue;
+			writable |= (br[j].prot & PROT_WRITE) != 0;
+			exec |= (br[j].prot & PROT_EXEC) != 0;
+		}
+		br[i].shm_len = s ? (s->size + PAGE - 1) & ~(PAGE - 1) : 0;
+		br[i].shm_flags = (writable ? 0 : SHM_RDONLY) | (exec ? SHM_EXEC : 0);
+		br[i].shm_rmid = s && (s->flags & TCP_SHMF_RMID);
+	}
 }
 
 static void vdso_moves(struct blob_args *a, const struct vdso_layout *v, uint64_t temp)
@@ -148,6 +205,9 @@ static uint64_t read_mmap_min(void)
 struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_layout *v, int image_fd, int floor,
 			      const struct restore_opts *o)
 {
+	/* Shared memory objects first: regions and fds use them. */
+	if (shm_create_objects(img, image_fd, floor, o))
+		return NULL;
 	size_t nreg = 0;
 	for (size_t i = 0; i < img->nregions; i++)
 		nreg += img->regions[i].r.kind != TCP_REG_VDSO && img->regions[i].r.kind != TCP_REG_VVAR;
@@ -213,7 +273,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		struct blob_region *b = &br[a->nregions];
 		index_of[i] = a->nregions++;
 		*b = (struct blob_region){ .start = ir->r.start, .end = ir->r.end, .offset = ir->r.offset,
-					   .prot = ir->r.prot, .kind = ir->r.kind, .flags = ir->r.flags, .fd = -1 };
+					   .prot = ir->r.prot, .kind = ir->r.kind, .flags = ir->r.flags, .fd = -1,
+					   .shmid = -1 };
 		if (ir->r.kind == TCP_REG_FILE || ir->r.kind == TCP_REG_FILE_SHARED) {
 			if (!last_path || strcmp(last_path, ir->path) || ir->r.kind == TCP_REG_FILE_SHARED) {
 				last_fd = open_backing(ir, floor);
@@ -225,7 +286,12 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 			}
 			b->fd = last_fd;
 		}
+		if (ir->r.kind == TCP_REG_SHM && shm_region(ir, b)) {
+			free(index_of);
+			return NULL;
+		}
 	}
+	sysv_attachments(img, br, a->nregions);
 	struct blob_extent *be = (struct blob_extent *)((char *)a + a->extents_off);
 	for (size_t i = 0; i < img->nextents; i++) {
 		const struct img_extent *x = &img->extents[i];

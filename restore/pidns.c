@@ -353,7 +353,12 @@ int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o)
 	int q_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	/* A raw clone, like fork() (glibc's fork takes no namespace flags):
 	 * glibc's thread descriptor in C keeps our tid, which C never uses. */
-	long c = syscall(SYS_clone, (long)(CLONE_NEWPID | (userns ? CLONE_NEWUSER : 0) | SIGCHLD), 0L, 0L, 0L, 0L);
+	/* System V segments get their ids back in a new IPC namespace (shm.c). */
+	int ipcns = 0;
+	for (size_t i = 0; i < img->nshms; i++)
+		ipcns |= img->shms[i].s.type == TCP_SHM_SYSV;
+	long c = syscall(SYS_clone, (long)(CLONE_NEWPID | (userns ? CLONE_NEWUSER : 0) | (ipcns ? CLONE_NEWIPC : 0) | SIGCHLD),
+			 0L, 0L, 0L, 0L);
 	if (c == 0) {
 		close(go[1]);
 		close(report[0]);

@@ -69,6 +69,16 @@ int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opt
 int check_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
 int restore_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
 
+/* shm.c: creates every shared memory object of the image (fds >= floor,
+ * closed by the blob); then the object of SHM section `index`: its fd, or
+ * for a System V segment its new shmid (-1 if none). */
+int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o);
+int shm_object_fd(uint32_t index);
+int shm_object_shmid(uint32_t index);
+/* Seals the blob adds once the object is mapped (F_SEAL_FUTURE_WRITE with a
+ * writable mapping); given out once, for the first region of the object. */
+uint32_t shm_object_late_seals(uint32_t index);
+
 /* pidns.c: restore inside a new PID namespace (in a new user namespace when
  * not root), as the image's pid. Returns 0 in the process that goes on with
  * the restore: the program's (pid img->proc.pid), or this one (a new pid)

@@ -70,16 +70,59 @@ static void move_vdso(const struct blob_args *a)
 	}
 }
 
+#define SHM_REMAP_ 040000
+#define IPC_RMID_ 0
+
+/* System V segments first (see sysv_attachments in launch.c): shmat maps
+ * the whole segment, so the parts the program had not mapped are removed
+ * before the other regions are mapped over them. */
+static void attach_sysv(const struct blob_args *a)
+{
+	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		const struct blob_region *r = &regs[i];
+		if (r->shmid < 0 || !r->shm_len)
+			continue;
+		uint64_t base = r->start - r->offset;
+		long p = rsys3(__NR_shmat, r->shmid, (long)base, (long)(r->shm_flags | SHM_REMAP_));
+		if (is_err(p) || (uint64_t)p != base)
+			die(a, "attaching a System V shared memory segment", base, is_err(p) ? p : -17);
+		uint64_t cursor = base;
+		for (uint32_t j = i; j < a->nregions; j++) {
+			const struct blob_region *q = &regs[j];
+			if (q->shmid != r->shmid || q->start - q->offset != base)
+				continue;
+			if (q->start > cursor)
+				r_munmap((void *)cursor, q->start - cursor);
+			cursor = q->end;
+		}
+		if (cursor < base + r->shm_len)
+			r_munmap((void *)cursor, base + r->shm_len - cursor);
+		if (r->shm_rmid)
+			r_shmctl(r->shmid, IPC_RMID_, 0);
+	}
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		const struct blob_region *r = &regs[i];
+		if (r->shmid >= 0) {
+			long rc = r_mprotect((void *)r->start, r->end - r->start, (int)r->prot);
+			if (rc < 0)
+				die(a, "setting the protection of a System V mapping", r->start, rc);
+		}
+	}
+}
+
 static void map_regions(const struct blob_args *a)
 {
 	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
 	for (uint32_t i = 0; i < a->nregions; i++) {
 		const struct blob_region *r = &regs[i];
+		if (r->shmid >= 0)
+			continue; /* attach_sysv */
 		int prot = (int)r->prot;
 		if (r->needs_write)
 			prot |= PROT_READ | PROT_WRITE;
 		int flags = MAP_FIXED;
-		if (r->kind == TCP_REG_FILE_SHARED)
+		if (r->kind == TCP_REG_FILE_SHARED || (r->kind == TCP_REG_SHM && !(r->flags & TCP_REGF_PRIVATE)))
 			flags |= MAP_SHARED;
 		else
 			flags |= MAP_PRIVATE;
@@ -91,6 +134,19 @@ static void map_regions(const struct blob_args *a)
 				 r->fd < 0 ? 0 : (long)r->offset);
 		if (is_err((long)p) || (uint64_t)p != r->start)
 			die(a, "mapping a region", r->start, is_err((long)p) ? (long)p : -17);
+	}
+}
+
+/* Seals that would have refused the mappings just made (restore/shm.c). */
+static void seal_late(const struct blob_args *a)
+{
+	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		if (!regs[i].late_seals)
+			continue;
+		long rc = r_fcntl(regs[i].fd, 1033 /* F_ADD_SEALS */, regs[i].late_seals);
+		if (rc < 0)
+			die(a, "sealing a memfd mapped", regs[i].start, rc);
 	}
 }
 
@@ -218,7 +274,9 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	for (uint32_t i = 0; i < a->nunmaps; i++)
 		r_munmap((void *)a->unmaps[i].start, a->unmaps[i].end - a->unmaps[i].start);
 	move_vdso(a);
+	attach_sysv(a);
 	map_regions(a);
+	seal_late(a);
 	read_pages(a);
 	verify_pages(a);
 	protect_regions(a);

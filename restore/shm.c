@@ -1,0 +1,278 @@
+/* Shared memory objects at restore (issue 7): each SHM section of the image
+ * becomes one object again, created once, before the fds and the mappings
+ * that use it: a memfd with its name, size, content and seals; the file
+ * under /dev/shm (rewritten with the checkpoint's content if it exists, as
+ * an output file is rolled back); a memfd for shared anonymous memory; a
+ * System V segment. The objects stay open at fds >= `floor`, which the
+ * blob closes before the program resumes (the program's own fds of them
+ * are reopened by fd_memfd.c). */
+#define _GNU_SOURCE
+#include "restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int *object_fd;		/* per SHM section; -1 for SysV */
+static uint32_t *object_late_seals; /* added by the blob once it has mapped the object */
+static int *object_shmid;	/* SysV: the new segment's id */
+static size_t nobjects;
+
+int shm_object_fd(uint32_t index)
+{
+	return index < nobjects ? object_fd[index] : -1;
+}
+
+uint32_t shm_object_late_seals(uint32_t index)
+{
+	uint32_t s = index < nobjects ? object_late_seals[index] : 0;
+	if (index < nobjects)
+		object_late_seals[index] = 0; /* for one region only */
+	return s;
+}
+
+int shm_object_shmid(uint32_t index)
+{
+	return index < nobjects ? object_shmid[index] : -1;
+}
+
+static const char *describe(const struct img_shm *o, char *buf, size_t cap)
+{
+	switch (o->s.type) {
+	case TCP_SHM_MEMFD: snprintf(buf, cap, "memfd \"%s\"", o->name); break;
+	case TCP_SHM_POSIX: snprintf(buf, cap, "%s", o->name); break;
+	case TCP_SHM_ANON: snprintf(buf, cap, "shared anonymous memory of %llu bytes", (unsigned long long)o->s.size); break;
+	default: snprintf(buf, cap, "System V segment %d (key %#x)", o->s.sysv_id, (unsigned)o->s.sysv_key);
+	}
+	return buf;
+}
+
+/* Copies the stored extents from the image into the object: through `fd`,
+ * or into memory at `mem` (SysV). */
+static int fill(const struct img_shm *o, int image_fd, int fd, char *mem, const char *what)
+{
+	enum { CHUNK = 1 << 20 };
+	char *buf = mem ? NULL : malloc(CHUNK);
+	if (!mem && !buf)
+		return -1;
+	uint64_t src = o->data_off;
+	for (uint32_t i = 0; i < o->s.nextents; i++) {
+		for (uint64_t done = 0; done < o->ext[i].len;) {
+			uint64_t left = o->ext[i].len - done;
+			size_t want = left > CHUNK ? CHUNK : (size_t)left;
+			char *dst = mem ? mem + o->ext[i].offset + done : buf;
+			ssize_t n = pread(image_fd, dst, want, (off_t)src);
+			if (n > 0 && !mem && pwrite(fd, buf, (size_t)n, (off_t)(o->ext[i].offset + done)) != n)
+				n = -1;
+			if (n <= 0) {
+				say("cannot copy the content of %s from the image: %s", what,
+				    n < 0 ? strerror(errno) : "short read");
+				free(buf);
+				return -1;
+			}
+			done += (uint64_t)n;
+			src += (uint64_t)n;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/* A /dev/shm path the image may name: no way out of /dev/shm. */
+static int safe_shm_path(const char *p)
+{
+	return !strncmp(p, "/dev/shm/", 9) && p[9] && !strstr(p, "/../") && strcmp(p + strlen(p) - 3, "/..");
+}
+
+/* Does the program map object `index` shared and writable? */
+static int mapped_writable(const struct tcp_image *img, size_t index)
+{
+	for (size_t i = 0; i < img->nregions; i++) {
+		const struct tcp_region *r = &img->regions[i].r;
+		if (r->kind == TCP_REG_SHM && r->shm_index == index && !(r->flags & TCP_REGF_PRIVATE) &&
+		    (r->prot & PROT_WRITE))
+			return 1;
+	}
+	return 0;
+}
+
+static int create_file_object(const struct img_shm *o, int image_fd, const struct restore_opts *opts,
+			      const char *what, uint32_t *late)
+{
+	int fd;
+	mode_t mode = (mode_t)(o->s.mode & 0777);
+	if (o->s.type == TCP_SHM_POSIX && !(o->s.flags & TCP_SHMF_DELETED)) {
+		if (!safe_shm_path(o->name)) {
+			say("the image names shared memory %s, which is not a file under /dev/shm; the image is damaged",
+			    o->name);
+			return -1;
+		}
+		fd = open(o->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode ? mode : 0600);
+		struct stat st;
+		if (fd >= 0 && opts->verbose && !fstat(fd, &st) && st.st_size)
+			say("%s exists: its content is replaced by the one at checkpoint time", o->name);
+		/* The image is the truth, as for an output file rolled back:
+		 * drop what was written after the checkpoint. */
+		if (fd >= 0 && ftruncate(fd, 0)) {
+			close(fd);
+			fd = -1;
+		}
+	} else if (o->s.type == TCP_SHM_POSIX) {
+		fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, mode ? mode : 0600);
+	} else {
+		int sealable = o->s.type == TCP_SHM_MEMFD && (o->s.flags & TCP_SHMF_SEALABLE);
+		const char *name = o->s.type == TCP_SHM_MEMFD ? o->name : "tcp-shared-anonymous";
+		if (strlen(name) > 249) {
+			say("%s: the name is too long for memfd_create; the image is damaged", what);
+			return -1;
+		}
+		fd = memfd_create(name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+		if (fd >= 0 && o->s.type == TCP_SHM_MEMFD && mode && fchmod(fd, mode)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0 || ftruncate(fd, (off_t)o->s.size)) {
+		say("cannot create %s again (%s); free some memory in /dev/shm or check its permissions", what,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fill(o, image_fd, fd, NULL, what)) {
+		close(fd);
+		return -1;
+	}
+	/* Seals last: F_SEAL_WRITE forbids the writes above. */
+	uint32_t seals = o->s.seals & ~(uint32_t)F_SEAL_SEAL;
+	if (o->s.flags & TCP_SHMF_SEALABLE)
+		seals = o->s.seals;
+	/* A writable shared mapping made before F_SEAL_FUTURE_WRITE stays
+	 * writable; a new one would be refused: the blob seals after mapping. */
+	*late = seals & F_SEAL_FUTURE_WRITE ? seals & (F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) : 0;
+	seals &= ~*late;
+	if (seals && fcntl(fd, F_ADD_SEALS, (int)seals)) {
+		say("cannot seal %s again with seals %#x: %s", what, seals, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int set_shm_next_id(int id)
+{
+	int fd = open("/proc/sys/kernel/shm_next_id", O_WRONLY | O_CLOEXEC);
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%d", id);
+	int ok = fd >= 0 && write(fd, text, (size_t)len) == len;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* The segment gets its old id back where this IPC namespace lets us choose
+ * (pidns.c makes a new one for images with System V segments), so that the
+ * program's shmctl(id, ...) still reaches it; else a new id. */
+static int shmget_as(const struct img_shm *o, int flags)
+{
+	int chosen = set_shm_next_id(o->s.sysv_id);
+	int id = shmget(o->s.sysv_key, (size_t)o->s.size, flags);
+	if (chosen)
+		set_shm_next_id(-1);
+	if (id < 0 && chosen && errno != EEXIST)
+		id = shmget(o->s.sysv_key, (size_t)o->s.size, flags);
+	return id;
+}
+
+static int create_sysv(const struct img_shm *o, int image_fd, const struct restore_opts *opts, const char *what)
+{
+	key_t key = o->s.sysv_key;
+	int id = shmget_as(o, IPC_CREAT | IPC_EXCL | (int)(o->s.mode & 0777));
+	if (id >= 0 && id != o->s.sysv_id && opts->verbose)
+		say("%s comes back as segment %d: calls with its old id will fail", what, id);
+	if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
+		say("cannot create %s again: a segment of key %#x exists here already (the killed program's, or "
+		    "another's); remove it (ipcrm -M %#x) if it is a leftover, then restore again",
+		    what, (unsigned)key, (unsigned)key);
+		return -1;
+	}
+	if (id < 0) {
+		say("cannot create %s again: %s (see kernel.shmmax, shmall, shmmni)", what, strerror(errno));
+		return -1;
+	}
+	char *mem = shmat(id, NULL, 0);
+	if (mem == (void *)-1) {
+		say("cannot attach the new copy of %s: %s", what, strerror(errno));
+		shmctl(id, IPC_RMID, NULL);
+		return -1;
+	}
+	int rc = fill(o, image_fd, -1, mem, what);
+	shmdt(mem);
+	if (rc) {
+		shmctl(id, IPC_RMID, NULL);
+		return -1;
+	}
+	return id;
+}
+
+/* A restore that fails before the blob runs (the process exits) leaves no
+ * System V segment behind; a resumed program owns them (the blob never
+ * returns to exit()). /dev/shm files keep the checkpoint's content. */
+static void remove_segments(void)
+{
+	for (size_t i = 0; i < nobjects; i++)
+		if (object_shmid[i] >= 0)
+			shmctl(object_shmid[i], IPC_RMID, NULL);
+}
+
+int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o)
+{
+	object_fd = malloc((img->nshms + 1) * sizeof(int));
+	object_shmid = malloc((img->nshms + 1) * sizeof(int));
+	object_late_seals = calloc(img->nshms + 1, sizeof(uint32_t));
+	if (!object_fd || !object_shmid || !object_late_seals)
+		return -1;
+	for (size_t i = 0; i < img->nshms; i++) {
+		const struct img_shm *s = &img->shms[i];
+		char what[4200];
+		describe(s, what, sizeof(what));
+		object_fd[i] = object_shmid[i] = -1;
+		nobjects = i + 1;
+		if (s->s.type == TCP_SHM_SYSV) {
+			static int registered;
+			if (!registered++)
+				atexit(remove_segments);
+			object_shmid[i] = create_sysv(s, image_fd, o, what);
+			if (object_shmid[i] < 0)
+				return -1;
+			continue;
+		}
+		uint32_t late = 0;
+		int fd = create_file_object(s, image_fd, o, what, &late);
+		if (late && mapped_writable(img, i))
+			object_late_seals[i] = late;
+		else if (late && fd >= 0 && fcntl(fd, F_ADD_SEALS, (int)late)) {
+			say("cannot seal %s again with seals %#x: %s", what, late, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (fd < 0)
+			return -1;
+		object_fd[i] = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+		close(fd);
+		if (object_fd[i] < 0) {
+			say("cannot keep %s open: %s (raise the open-files limit, ulimit -n)", what, strerror(errno));
+			return -1;
+		}
+		if (o->verbose)
+			say("recreated %s (%llu bytes, %llu stored)", what, (unsigned long long)s->s.size,
+			    (unsigned long long)s->s.data_len);
+	}
+	return 0;
+}
