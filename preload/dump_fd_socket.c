@@ -24,7 +24,6 @@
 
 static uint16_t port_of(uint16_t net) { return (uint16_t)(net >> 8 | net << 8); }
 
-#define STATE_ESTABLISHED 1	/* the kernel's TCP_ESTABLISHED, also used by UNIX sockets */
 
 static int get_int(int fd, int level, int opt, int *v)
 {
@@ -139,7 +138,9 @@ static int dump_unix(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 			warn_dropped(p->fd, info.rqueue);
 		return 0;
 	}
-	if (info.state != STATE_ESTABLISHED && !info.peer_ino) {
+	/* Connected or not: whether it has a peer (datagram sockets report
+	 * TCP_ESTABLISHED either way). A peer that was closed shows inode 0. */
+	if (!info.have_peer) {
 		s->role = TCP_SOCK_PLAIN;
 		/* A bound datagram socket receives from anyone: whose messages
 		 * these are (their sender's address) cannot be kept. */

@@ -156,6 +156,14 @@ static int bind_listen(int fd, const struct tcp_fd *f)
 		if (s->family != AF_UNIX)
 			set_flag(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 		if (bind(fd, (const struct sockaddr *)s->addr, s->addr_len)) {
+			if (errno == EADDRINUSE && s->family != AF_UNIX && s->type == SOCK_STREAM &&
+			    !(s->opts & TCP_SOCKO_REUSEADDR)) {
+				say("fd %d: cannot bind the socket to %s again: the port is in use, probably by "
+				    "connections in TIME_WAIT from before the checkpoint, and the program did not set "
+				    "SO_REUSEADDR on it. Wait a minute (net.ipv4.tcp_fin_timeout) and restore again",
+				    f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)));
+				return -1;
+			}
 			say("fd %d: cannot bind the socket to %s again: %s. Stop whatever uses that address now, "
 			    "then restore again",
 			    f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)), strerror(errno));
