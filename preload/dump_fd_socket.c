@@ -187,9 +187,17 @@ static int dump_inet(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 			warn_dropped(p->fd, ti.tcpi_unacked);
 		return 0;
 	}
-	if (s->type == SOCK_STREAM && s->peer_len) {
-		s->role = TCP_SOCK_GONE; /* refused in the finish step unless TCP_SOCKETS=close */
-		return 0;
+	if (s->type == SOCK_STREAM) {
+		/* Connected, or on the way there (SYN_SENT has no peer name yet):
+		 * refused in the finish step unless TCP_SOCKETS=close. */
+		struct tcp_info ti;
+		unsigned int len = sizeof(ti);
+		f_memset(&ti, 0, sizeof(ti));
+		int state = r_getsockopt((int)p->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ? TCP_CLOSE : ti.tcpi_state;
+		if (s->peer_len || state != TCP_CLOSE) {
+			s->role = TCP_SOCK_GONE;
+			return 0;
+		}
 	}
 	s->role = TCP_SOCK_PLAIN;
 	int queued = 0;

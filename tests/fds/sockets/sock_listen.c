@@ -157,6 +157,17 @@ int main(void)
 	if (connect(udp, (struct sockaddr *)&s[4].addr, s[4].len) || connect(ud, (struct sockaddr *)&s[5].addr, s[5].len))
 		die("connect datagram");
 
+	/* A connection through the UNIX listener that stays open across the
+	 * checkpoint, with data waiting in both directions. */
+	int held_c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (held_c < 0 || connect(held_c, (struct sockaddr *)&s[2].addr, s[2].len))
+		die("connect held");
+	int held_a = accept(s[2].fd, NULL, NULL);
+	if (held_a < 0)
+		die("accept held");
+	send(held_c, "to the server", 13, 0);
+	send(held_a, "to the client", 13, 0);
+
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < 4; i++)
 			if (i != 1 || have6)
@@ -182,6 +193,11 @@ int main(void)
 			       get(s[i].fd, SOL_SOCKET, SO_REUSEPORT));
 		printf("\n");
 	}
+	char got[64];
+	ssize_t n = recv(held_a, got, sizeof(got), MSG_DONTWAIT);
+	printf("held connection, server side: \"%.*s\"\n", (int)(n > 0 ? n : 0), got);
+	n = recv(held_c, got, sizeof(got), MSG_DONTWAIT);
+	printf("held connection, client side: \"%.*s\"\n", (int)(n > 0 ? n : 0), got);
 	unlink(path.sun_path);
 	unlink(dpath.sun_path);
 	printf("done\n");
