@@ -61,7 +61,7 @@ static void drain(const char *name, int fd, int type)
 {
 	for (int i = 0; i < 64; i++) {
 		int r = take(name, fd, type == SOCK_STREAM ? 7 : 64);
-		if (r == 0 || (r == 2 && type == SOCK_STREAM))
+		if (r == 0 || (r == 2 && type != SOCK_DGRAM))
 			return;
 	}
 }
@@ -108,6 +108,12 @@ int main(void)
 		die("socketpair");
 	put(half[0], "before shutdown");
 	shutdown(half[0], SHUT_WR);
+	int noread[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, noread))
+		die("socketpair");
+	put(noread[0], "first packet");
+	put(noread[0], "second packet");
+	shutdown(noread[1], SHUT_RD);
 
 	for (int i = 0; i < 30; i++) {
 		nap_ms(100);
@@ -138,6 +144,8 @@ int main(void)
 	printf("half write: %s\n", send(half[0], "x", 1, MSG_NOSIGNAL) < 0 ? strerror(errno) : "accepted");
 	printf("half back: %s\n", send(half[1], "y", 1, MSG_NOSIGNAL) == 1 ? "accepted" : strerror(errno));
 	drain("half other way", half[0], SOCK_STREAM);
+	drain("no-read end", noread[1], SOCK_SEQPACKET);
+	printf("no-read end's peer sends: %s\n", send(noread[0], "x", 1, MSG_NOSIGNAL) < 0 ? strerror(errno) : "accepted");
 
 	int v;
 	socklen_t len = sizeof(v);
