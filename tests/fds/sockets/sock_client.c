@@ -3,8 +3,9 @@
  * connection is lost it reconnects and asks again, saying so on stderr
  * only, so that stdout is the same with or without a lost connection. A
  * restored connection (TCP_SOCKETS=close) must report the loss the way a
- * real one does: ECONNRESET, EPIPE or the end of the stream; anything else
- * is printed on stdout and makes the comparison fail. */
+ * real one does: ECONNRESET, EPIPE or the end of the stream, to a read
+ * (each round starts with one) as to a write; anything else is printed on
+ * stdout and makes the comparison fail. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,8 +73,16 @@ int main(int argc, char **argv)
 	int fd = dial();
 	for (int i = 0; i < 30; i++) {
 		char req[64], line[256];
+		/* Is the connection still there? Nothing is due from the server
+		 * now: a live connection says EAGAIN, a lost one reports how. */
+		ssize_t n = recv(fd, line, sizeof(line), MSG_DONTWAIT);
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
+			fd = redial(fd, n < 0 ? errno : 0);
+			i--;
+			continue;
+		}
 		int len = snprintf(req, sizeof(req), "request %d\n", i);
-		ssize_t n = send(fd, req, (size_t)len, MSG_NOSIGNAL);
+		n = send(fd, req, (size_t)len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			n = send(fd, req, (size_t)len, MSG_NOSIGNAL);
 		if (n != len) {
