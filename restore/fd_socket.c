@@ -415,14 +415,18 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 	for (size_t i = 0; i < img->nfds; i++) {
 		const struct img_fd *d = &img->fds[i];
 		const struct tcp_fd_socket *s = &d->f.u.sock;
-		if (d->f.kind != TCP_FD_SOCKET || s->role != TCP_SOCK_PAIR || s->peer_fd < 0 || !TCP_FD_DATA_LEN(&d->f))
+		if (d->f.kind != TCP_FD_SOCKET || s->role != TCP_SOCK_PAIR || s->peer_fd < 0)
 			continue;
 		const struct img_fd *peer = socket_record(img, s->peer_fd);
-		if (!peer || peer->f.u.sock.peer_fd != d->f.fd || peer->f.u.sock.ino != s->peer_ino) {
+		if (!peer || peer->f.u.sock.role != TCP_SOCK_PAIR || peer->f.u.sock.peer_fd != d->f.fd ||
+		    peer->f.u.sock.ino != s->peer_ino || peer->f.u.sock.peer_ino != s->ino ||
+		    peer->f.u.sock.type != s->type) {
 			say("fd %d: its socket pair's other end, fd %d, is not in the image as such; the image is damaged",
 			    d->f.fd, s->peer_fd);
 			return -1;
 		}
+		if (!TCP_FD_DATA_LEN(&d->f))
+			continue;
 		char *buf;
 		uint64_t len;
 		if (load_queue(d, image_fd, &buf, &len))

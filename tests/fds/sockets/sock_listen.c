@@ -152,6 +152,8 @@ int main(void)
 	make(&s[5], "unix-dgram", AF_UNIX, SOCK_DGRAM, &dpath, sizeof(dpath), 0);
 	if (have6)
 		fcntl(s[1].fd, F_SETFL, O_NONBLOCK);
+	/* For sock_restore_refusals.sh, which takes the port at restore. */
+	fprintf(stderr, "tcp4 port %d\n", ntohs(((struct sockaddr_in *)&s[0].addr)->sin_port));
 	/* Datagram sockets connected to the bound ones. */
 	int udp = socket(AF_INET, SOCK_DGRAM, 0), ud = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (connect(udp, (struct sockaddr *)&s[4].addr, s[4].len) || connect(ud, (struct sockaddr *)&s[5].addr, s[5].len))
