@@ -6,7 +6,7 @@
  *   scm-rights         a socketpair with an fd in flight (SCM_RIGHTS)
  *   udp-queue          a bound UDP socket with a datagram waiting
  *   netlink            a netlink socket
- * Prints "ready", waits 3 s, prints "done". */
+ * Prints "ready", waits 2 s, prints "done". */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
-	for (int i = 0; i < 30; i++)
+	for (int i = 0; i < 20; i++)
 		nap_ms(100);
 	printf("done\n");
 	return 0;
