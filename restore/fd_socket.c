@@ -370,29 +370,24 @@ int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_op
 	return fd;
 }
 
-/* Buffer sizes the program set: what getsockopt reported at checkpoint time
- * (the kernel doubles what setsockopt is given), where it differs from a new
- * socket's. */
+/* Buffer sizes as getsockopt reported them at checkpoint time (the kernel
+ * doubles what setsockopt is given), where the socket's differ now: sizes
+ * the program set, and send buffers widened to refill a queue. */
 static void set_buffers(const struct tcp_fd *f)
 {
 	const struct tcp_fd_socket *s = &f->u.sock;
-	int fresh = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, 0);
-	const int opts[2] = { SO_SNDBUF, SO_RCVBUF };
+	const int opts[2] = { SO_SNDBUF, SO_RCVBUF }, force[2] = { SO_SNDBUFFORCE, SO_RCVBUFFORCE };
 	const int32_t want[2] = { s->sndbuf, s->rcvbuf };
 	for (int i = 0; i < 2; i++) {
-		int def = 0;
-		socklen_t len = sizeof(def);
-		if (fresh >= 0)
-			getsockopt(fresh, SOL_SOCKET, opts[i], &def, &len);
-		if (want[i] > 0 && want[i] != def) {
+		int now = 0;
+		socklen_t len = sizeof(now);
+		getsockopt(f->fd, SOL_SOCKET, opts[i], &now, &len);
+		if (want[i] > 0 && want[i] != now) {
 			int v = want[i] / 2;
-			if (setsockopt(f->fd, SOL_SOCKET, opts[i] == SO_SNDBUF ? SO_SNDBUFFORCE : SO_RCVBUFFORCE, &v,
-				       sizeof(v)))
+			if (setsockopt(f->fd, SOL_SOCKET, force[i], &v, sizeof(v)))
 				setsockopt(f->fd, SOL_SOCKET, opts[i], &v, sizeof(v));
 		}
 	}
-	if (fresh >= 0)
-		close(fresh);
 }
 
 static const struct img_fd *socket_record(const struct tcp_image *img, int fd)

@@ -153,6 +153,14 @@ int main(void)
 	printf("sndbuf %d\n", v);
 	getsockopt(sv[0][1], SOL_SOCKET, SO_RCVBUF, &v, &len);
 	printf("rcvbuf %d\n", v);
+	for (int t = 0; t < 3; t++) {
+		int snd[2], rcv[2];
+		for (int e = 0; e < 2; e++) {
+			getsockopt(sv[t][e], SOL_SOCKET, SO_SNDBUF, &snd[e], &len);
+			getsockopt(sv[t][e], SOL_SOCKET, SO_RCVBUF, &rcv[e], &len);
+		}
+		printf("%s buffers: a %d/%d, b %d/%d\n", names[t], snd[0], rcv[0], snd[1], rcv[1]);
+	}
 	getsockopt(sv[2][1], SOL_SOCKET, SO_PASSCRED, &v, &len);
 	printf("passcred %d\n", v);
 	getsockopt(sv[0][1], SOL_SOCKET, SO_PEEK_OFF, &v, &len);
