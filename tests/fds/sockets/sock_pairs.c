@@ -115,6 +115,14 @@ int main(void)
 	put(noread[0], "second packet");
 	shutdown(noread[1], SHUT_RD);
 
+	/* A large stream queue: 150000 bytes of a pattern. */
+	static char bulk[150000];
+	int large[2];
+	for (size_t k = 0; k < sizeof(bulk); k++)
+		bulk[k] = (char)(k * 7 + k / 251);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, large) || send(large[0], bulk, sizeof(bulk), 0) != (ssize_t)sizeof(bulk))
+		die("large queue");
+
 	for (int i = 0; i < 30; i++) {
 		nap_ms(100);
 		for (int t = 0; t < 3; t++) {
@@ -139,6 +147,17 @@ int main(void)
 		snprintf(msg, sizeof(msg), "rest %s a", names[t]);
 		drain(msg, sv[t][0], types[t]);
 	}
+	unsigned long total = 0, sum = 0;
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = recv(large[1], chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		for (ssize_t k = 0; k < n; k++)
+			sum = sum * 31 + (unsigned char)chunk[k];
+		total += (unsigned long)n;
+	}
+	printf("large queue: %lu bytes, checksum %lx\n", total, sum);
 	drain("orphan", orphan[1], SOCK_STREAM);
 	drain("half read", half[1], SOCK_STREAM);
 	printf("half write: %s\n", send(half[0], "x", 1, MSG_NOSIGNAL) < 0 ? strerror(errno) : "accepted");
