@@ -1,5 +1,5 @@
-/* sock_client: talks to a server that the test runs (tcp PORT, or unix
- * PATH): 30 requests, 100 ms apart, each answered with one line. When the
+/* sock_client: talks to a server that the test runs (tcp PORT, tcp6 PORT
+ * or unix PATH): 30 requests, 100 ms apart, each answered with one line. When the
  * connection is lost it reconnects and asks again, saying so on stderr
  * only, so that stdout is the same with or without a lost connection. A
  * restored connection (TCP_SOCKETS=close) must report the loss the way a
@@ -55,7 +55,7 @@ static int redial(int fd, int err)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: sock_client tcp PORT | unix PATH\n");
+		fprintf(stderr, "usage: sock_client tcp|tcp6 PORT | unix PATH\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "tcp")) {
@@ -63,6 +63,12 @@ int main(int argc, char **argv)
 		a->sin_family = AF_INET;
 		a->sin_port = htons((uint16_t)atoi(argv[2]));
 		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		server_len = sizeof(*a);
+	} else if (!strcmp(argv[1], "tcp6")) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&server;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)atoi(argv[2]));
+		a->sin6_addr = in6addr_loopback;
 		server_len = sizeof(*a);
 	} else {
 		struct sockaddr_un *a = (struct sockaddr_un *)&server;
