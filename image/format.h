@@ -248,6 +248,47 @@ struct tcp_fd_epoll_item {
 };
 
 /* ---- sockets (TCP_FD_SOCKET) ---- */
+enum tcp_sock_role {
+	TCP_SOCK_PAIR = 1,	/* UNIX, connected to `peer_fd` of this process (socketpair, or
+				 * both ends of a connection); peer_fd -1: the peer was closed */
+	TCP_SOCK_LISTEN = 2,	/* listening on `addr` with `backlog` */
+	TCP_SOCK_PLAIN = 3,	/* not connected, or a connectionless socket: re-created,
+				 * bound to `addr` if addr_len > 2, connected to `peer` if
+				 * peer_len > 2 (UDP, UNIX datagram) */
+	TCP_SOCK_GONE = 4,	/* connected to the outside, TCP_SOCKETS=close: restored as a
+				 * socket that reports the peer gone */
+};
+
+#define TCP_SOCKO_REUSEADDR 1u
+#define TCP_SOCKO_REUSEPORT 2u
+#define TCP_SOCKO_V6ONLY 4u
+#define TCP_SOCKO_PASSCRED 8u
+
+#define TCP_SOCK_ADDR_MAX 128	/* struct sockaddr_storage */
+#define TCP_SOCK_MSG_CREDS 0x80000000u
+#define TCP_SOCK_MSG_LEN 0x7fffffffu
+
+struct tcp_fd_socket {
+	uint32_t family;	/* AF_UNIX, AF_INET, AF_INET6 */
+	uint32_t type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	uint32_t protocol;
+	uint32_t role;		/* enum tcp_sock_role */
+	uint64_t ino;		/* socket inode at checkpoint */
+	uint64_t peer_ino;	/* UNIX: the peer's inode (0: none) */
+	int32_t peer_fd;	/* TCP_SOCK_PAIR: fd of the other end, -1: it was closed */
+	uint32_t shutdown;	/* 1: reading shut down, 2: writing shut down (the socket's own view) */
+	uint32_t backlog;	/* TCP_SOCK_LISTEN */
+	uint32_t opts;		/* TCP_SOCKO_* */
+	int32_t sndbuf, rcvbuf;	/* SO_SNDBUF/SO_RCVBUF as getsockopt reports them */
+	int32_t peek_off;	/* SO_PEEK_OFF (-1: off) */
+	uint32_t nmsgs;		/* messages of the receive queue in the content */
+	uint32_t addr_len, peer_len;
+	uint8_t addr[TCP_SOCK_ADDR_MAX];	/* getsockname */
+	uint8_t peer[TCP_SOCK_ADDR_MAX];	/* getpeername (or the UNIX peer's name) */
+	/* content: the receive queue as nmsgs messages, each a uint32_t length
+	 * (with TCP_SOCK_MSG_CREDS: sent with this process's credentials) then
+	 * that many bytes (a stream socket's queue: one message per chunk) */
+};
 
 /* ---- shared memory (TCP_FD_MEMFD, TCP_SEC_SHM, TCP_REG_SHM) ---- */
 
@@ -301,6 +342,7 @@ union tcp_fd_state {
 	struct tcp_fd_signalfd signalfd;
 	struct tcp_fd_epoll epoll;
 	struct tcp_fd_memfd memfd;
+	struct tcp_fd_socket sock;
 	uint8_t raw[512];	/* room for every kind; the size is part of the format */
 };
 

@@ -133,6 +133,18 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 		}
 		c->interval = (int)n;
 	}
+	if ((v = get("TCP_SOCKETS")) && *v) {
+		if (!strcasecmp(v, "refuse"))
+			c->sockets = TCP_SOCKETS_REFUSE;
+		else if (!strcasecmp(v, "close"))
+			c->sockets = TCP_SOCKETS_CLOSE;
+		else {
+			snprintf(err, errlen,
+				 "TCP_SOCKETS='%s' must be 'refuse' (a connection to the outside fails the checkpoint) "
+				 "or 'close' (it comes back as a connection whose peer is gone)", v);
+			return -1;
+		}
+	}
 	if ((v = get("TCP_LOG")) && *v) {
 		if (parse_uint(v, 2, &n)) {
 			snprintf(err, errlen, "TCP_LOG='%s' must be 0, 1 or 2", v);

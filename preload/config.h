@@ -13,9 +13,15 @@ struct tcp_config {
 	int log;		/* TCP_LOG: 0 quiet, 1 one line per checkpoint, 2 verbose */
 	int fork;		/* TCP_FORK: write checkpoints from a copy-on-write child (not for the stop signal) */
 	int interval;		/* TCP_INTERVAL: seconds between periodic checkpoints, 0 = none */
+	int sockets;		/* TCP_SOCKETS: what to do with connections to the outside */
 };
 
 #define TCP_EXIT_CHECKPOINTED 85
+
+enum tcp_sockets_policy {
+	TCP_SOCKETS_REFUSE = 0,	/* "refuse" (default): such a socket fails the checkpoint */
+	TCP_SOCKETS_CLOSE = 1,	/* "close": restored as a socket whose peer is gone */
+};
 
 /* Parses a signal name ("USR1", "SIGUSR1", "10", "RTMIN+2"). Returns the
  * number, or -1. "0"/"none" gives 0 where allow_none is set. */

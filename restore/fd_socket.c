@@ -1,15 +1,456 @@
-/* Sockets at restore (issue 7): stub. */
+/* Sockets at restore (issue 7, item 3): the counterpart of
+ * preload/dump_fd_socket.c. The two ends of a pair are made by one
+ * socketpair(): the first record opened keeps the other end for its peer's
+ * record. Queued data, buffer sizes, shutdown and peek offsets are set in
+ * finish_fds_sockets(), once every end is at its number. */
+#define _GNU_SOURCE
 #include "restore.h"
+#include "sock_queue.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Other ends of socketpairs, waiting for their own record. */
+static struct pending_end {
+	uint64_t ino;
+	int fd;
+} pending[4096];
+static size_t npending;
+
+static const char *addr_text(const uint8_t *a, uint32_t len, char *out, size_t cap)
+{
+	sa_family_t family = 0;
+	if (len >= sizeof(family))
+		memcpy(&family, a, sizeof(family));
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in s;
+		memcpy(&s, a, sizeof(s));
+		inet_ntop(AF_INET, &s.sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, ntohs(s.sin_port));
+	} else if (family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 s;
+		memcpy(&s, a, sizeof(s));
+		inet_ntop(AF_INET6, &s.sin6_addr, ip, sizeof(ip));
+		snprintf(out, cap, "[%s]:%u", ip, ntohs(s.sin6_port));
+	} else if (family == AF_UNIX && len > 2) {
+		const char *p = (const char *)a + 2;
+		int n = (int)(len - 2);
+		if (p[0])
+			snprintf(out, cap, "%.*s", n, p);
+		else
+			snprintf(out, cap, "@%.*s", n - 1, p + 1);
+	} else {
+		snprintf(out, cap, "an unnamed socket");
+	}
+	return out;
+}
+
+/* Everything open_fd_socket relies on, checked before it is used. */
+static int check_record(const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	const char *why = NULL;
+	if (s->family != AF_UNIX && s->family != AF_INET && s->family != AF_INET6)
+		why = "unknown address family";
+	else if (s->type != SOCK_STREAM && s->type != SOCK_DGRAM && s->type != SOCK_SEQPACKET)
+		why = "unknown socket type";
+	else if (s->type == SOCK_SEQPACKET && s->family != AF_UNIX)
+		why = "a seqpacket socket that is not a UNIX socket";
+	else if (s->role < TCP_SOCK_PAIR || s->role > TCP_SOCK_GONE)
+		why = "unknown socket role";
+	else if (s->addr_len > TCP_SOCK_ADDR_MAX || s->peer_len > TCP_SOCK_ADDR_MAX)
+		why = "address length out of range";
+	else if (s->role == TCP_SOCK_PAIR && s->family != AF_UNIX)
+		why = "a socket pair that is not a UNIX socket";
+	else if (s->role == TCP_SOCK_LISTEN && s->type == SOCK_DGRAM)
+		why = "a listening datagram socket";
+	else if (s->role != TCP_SOCK_PAIR && TCP_FD_DATA_LEN(f))
+		why = "queued data on a socket that cannot hold any";
+	else if (TCP_FD_DATA_LEN(f) > f->content_len)
+		why = "lock records larger than the content";
+	if (why) {
+		say("fd %d: the image's socket record is invalid (%s); the image is damaged or from another version "
+		    "of tcp",
+		    f->fd, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_flag(int fd, int level, int opt, int on)
+{
+	return setsockopt(fd, level, opt, &on, sizeof(on));
+}
+
+/* Options that must be in place before bind/listen or before data arrives. */
+static int set_early_options(int fd, const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	if ((s->opts & TCP_SOCKO_REUSEPORT) && set_flag(fd, SOL_SOCKET, SO_REUSEPORT, 1))
+		return -1;
+	if (s->family == AF_INET6 && set_flag(fd, IPPROTO_IPV6, IPV6_V6ONLY, (s->opts & TCP_SOCKO_V6ONLY) != 0))
+		return -1;
+	if ((f->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
+		return -1;
+	return 0;
+}
+
+/* A UNIX socket file left behind by the checkpointed process is replaced;
+ * anything else at that path is not ours to remove. */
+static int clear_unix_path(const struct tcp_fd *f, const struct sockaddr_un *a, socklen_t len)
+{
+	if (len <= offsetof(struct sockaddr_un, sun_path) || a->sun_path[0] == 0)
+		return 0; /* unnamed or abstract */
+	char path[sizeof(a->sun_path) + 1];
+	size_t n = len - offsetof(struct sockaddr_un, sun_path);
+	memcpy(path, a->sun_path, n);
+	path[n] = 0;
+	struct stat st;
+	if (lstat(path, &st))
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		say("fd %d: cannot re-create the socket at %s: something that is not a socket is there now. Move it "
+		    "away, then restore again",
+		    f->fd, path);
+		return -1;
+	}
+	if (unlink(path)) {
+		say("fd %d: cannot replace the old socket file %s: %s", f->fd, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Binds to the recorded address. A TCP port may still have connections in
+ * TIME_WAIT from before the checkpoint: SO_REUSEADDR is on for the bind and
+ * listen, then set as the program had it. */
+static int bind_listen(int fd, const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	char text[300];
+	int any_port = 0;
+	if (s->family == AF_INET && s->addr_len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in a;
+		memcpy(&a, s->addr, sizeof(a));
+		any_port = a.sin_port == 0;
+	} else if (s->family == AF_INET6 && s->addr_len >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 a;
+		memcpy(&a, s->addr, sizeof(a));
+		any_port = a.sin6_port == 0;
+	}
+	int bound = s->family == AF_UNIX ? s->addr_len > offsetof(struct sockaddr_un, sun_path) : !any_port;
+	if (bound) {
+		if (s->family == AF_UNIX && clear_unix_path(f, (const struct sockaddr_un *)s->addr, s->addr_len))
+			return -1;
+		if (s->family != AF_UNIX)
+			set_flag(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		if (bind(fd, (const struct sockaddr *)s->addr, s->addr_len)) {
+			if (errno == EADDRINUSE && s->family != AF_UNIX && s->type == SOCK_STREAM &&
+			    !(s->opts & TCP_SOCKO_REUSEADDR)) {
+				say("fd %d: cannot bind the socket to %s again: the port is in use, probably by "
+				    "connections in TIME_WAIT from before the checkpoint, and the program did not set "
+				    "SO_REUSEADDR on it. Wait a minute (net.ipv4.tcp_fin_timeout) and restore again",
+				    f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)));
+				return -1;
+			}
+			say("fd %d: cannot bind the socket to %s again: %s. Stop whatever uses that address now, "
+			    "then restore again",
+			    f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)), strerror(errno));
+			return -1;
+		}
+	}
+	if (s->role == TCP_SOCK_LISTEN && listen(fd, (int)(s->backlog > 65535 ? 65535 : s->backlog))) {
+		say("fd %d: cannot listen on %s again: %s", f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)),
+		    strerror(errno));
+		return -1;
+	}
+	if (s->family != AF_UNIX)
+		set_flag(fd, SOL_SOCKET, SO_REUSEADDR, (s->opts & TCP_SOCKO_REUSEADDR) != 0);
+	if (s->role == TCP_SOCK_PLAIN && s->peer_len > sizeof(sa_family_t) &&
+	    connect(fd, (const struct sockaddr *)s->peer, s->peer_len)) {
+		say("fd %d: cannot connect the datagram socket to %s again: %s", f->fd,
+		    addr_text(s->peer, s->peer_len, text, sizeof(text)), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A TCP socket whose connection was reset by its peer: made over loopback
+ * and reset with a zero-linger close, so that reads report ECONNRESET (then
+ * the end) and writes EPIPE, as after a real lost connection. */
+static int reset_tcp_socket(int family)
+{
+	struct sockaddr_storage a;
+	socklen_t alen;
+	memset(&a, 0, sizeof(a));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		alen = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a;
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		alen = sizeof(*s4);
+	}
+	int l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ok = l >= 0 && c >= 0 && !bind(l, (struct sockaddr *)&a, alen) && !listen(l, 1) &&
+		 !getsockname(l, (struct sockaddr *)&a, &alen) && !connect(c, (struct sockaddr *)&a, alen);
+	int s = ok ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+	if (s >= 0) {
+		struct linger lg = { 1, 0 };
+		setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(s);
+		struct pollfd p = { c, POLLIN, 0 };
+		poll(&p, 1, 1000);
+	}
+	if (l >= 0)
+		close(l);
+	if (s < 0 && c >= 0) {
+		/* No loopback: a socket that was never connected reports
+		 * ENOTCONN on reads and EPIPE on writes. */
+		close(c);
+		c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	}
+	return c;
+}
+
+/* A socket of the same family and type whose peer is gone. */
+static int open_gone(const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	int fd;
+	if (s->family == AF_UNIX) {
+		int sv[2];
+		if (socketpair(AF_UNIX, (int)s->type | SOCK_CLOEXEC, 0, sv))
+			return -1;
+		close(sv[1]);
+		shutdown(sv[0], SHUT_RDWR);
+		fd = sv[0];
+	} else {
+		fd = reset_tcp_socket((int)s->family);
+	}
+	if (fd >= 0 && set_early_options(fd, f)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *len)
+{
+	const struct tcp_fd *f = &d->f;
+	const char *why;
+	*len = TCP_FD_DATA_LEN(f);
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf) {
+		say("fd %d: out of memory for %llu bytes of queued socket data", f->fd, (unsigned long long)*len);
+		return -1;
+	}
+	if (*len && pread(image_fd, *buf, *len, (off_t)d->content_off) != (ssize_t)*len) {
+		say("fd %d: cannot read the socket's queued data from the image", f->fd);
+		free(*buf);
+		return -1;
+	}
+	if (sock_queue_check(*buf, *len, f->u.sock.nmsgs, &why)) {
+		say("fd %d: the socket's queued data in the image is invalid (%s); the image is damaged", f->fd, why);
+		free(*buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* One end of a pair whose other end was closed before the checkpoint: its
+ * data is sent from a temporary other end, which is then closed. */
+static int open_orphan(const struct img_fd *d, int image_fd)
+{
+	const struct tcp_fd *f = &d->f;
+	char *buf;
+	uint64_t len;
+	int sv[2];
+	if (load_queue(d, image_fd, &buf, &len))
+		return -1;
+	if (socketpair(AF_UNIX, (int)f->u.sock.type | SOCK_CLOEXEC, 0, sv)) {
+		say("fd %d: cannot create a socket pair: %s", f->fd, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	int rc = set_early_options(sv[0], f);
+	if (!rc)
+		rc = sock_queue_send(sv[1], sv[0], buf, len);
+	free(buf);
+	close(sv[1]);
+	if (rc) {
+		say("fd %d: cannot put the socket's queued data back: %s", f->fd, strerror(rc < 0 ? -rc : errno));
+		close(sv[0]);
+		return -1;
+	}
+	return sv[0];
+}
+
+static int open_pair_end(const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	for (size_t i = 0; i < npending; i++) {
+		if (pending[i].ino == s->ino) {
+			int fd = pending[i].fd;
+			pending[i] = pending[--npending];
+			if (set_early_options(fd, f)) {
+				say("fd %d: cannot set the socket's options: %s", f->fd, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			return fd;
+		}
+	}
+	if (npending == sizeof(pending) / sizeof(pending[0])) {
+		say("fd %d: too many socket pairs", f->fd);
+		return -1;
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, (int)s->type | SOCK_CLOEXEC, 0, sv)) {
+		say("fd %d: cannot create a socket pair: %s", f->fd, strerror(errno));
+		return -1;
+	}
+	if (set_early_options(sv[0], f)) {
+		say("fd %d: cannot set the socket's options: %s", f->fd, strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	pending[npending].ino = s->peer_ino;
+	pending[npending++].fd = sv[1];
+	return sv[0];
+}
 
 int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_opts *o)
 {
-	(void)image_fd, (void)o;
-	say("fd %d: sockets are not supported by this tcp-restore", d->f.fd);
-	return -1;
+	(void)o;
+	const struct tcp_fd *f = &d->f;
+	const struct tcp_fd_socket *s = &f->u.sock;
+	if (check_record(f))
+		return -1;
+	switch (s->role) {
+	case TCP_SOCK_PAIR:
+		return s->peer_fd < 0 ? open_orphan(d, image_fd) : open_pair_end(f);
+	case TCP_SOCK_GONE: {
+		int fd = open_gone(f);
+		if (fd < 0)
+			say("fd %d: cannot create a socket to stand for the lost connection: %s", f->fd, strerror(errno));
+		return fd;
+	}
+	}
+	int fd = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+	if (fd < 0) {
+		say("fd %d: cannot create a socket: %s", f->fd, strerror(errno));
+		return -1;
+	}
+	if (set_early_options(fd, f)) {
+		say("fd %d: cannot set the socket's options: %s", f->fd, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (bind_listen(fd, f)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Buffer sizes as getsockopt reported them at checkpoint time (the kernel
+ * doubles what setsockopt is given), where the socket's differ now: sizes
+ * the program set, and send buffers widened to refill a queue. */
+static void set_buffers(const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	const int opts[2] = { SO_SNDBUF, SO_RCVBUF }, force[2] = { SO_SNDBUFFORCE, SO_RCVBUFFORCE };
+	const int32_t want[2] = { s->sndbuf, s->rcvbuf };
+	for (int i = 0; i < 2; i++) {
+		int now = 0;
+		socklen_t len = sizeof(now);
+		getsockopt(f->fd, SOL_SOCKET, opts[i], &now, &len);
+		if (want[i] > 0 && want[i] != now) {
+			int v = want[i] / 2;
+			if (setsockopt(f->fd, SOL_SOCKET, force[i], &v, sizeof(v)))
+				setsockopt(f->fd, SOL_SOCKET, opts[i], &v, sizeof(v));
+		}
+	}
+}
+
+static const struct img_fd *socket_record(const struct tcp_image *img, int fd)
+{
+	for (size_t i = 0; i < img->nfds; i++)
+		if (img->fds[i].f.fd == fd && img->fds[i].f.kind == TCP_FD_SOCKET)
+			return &img->fds[i];
+	return NULL;
 }
 
 int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 {
-	(void)img, (void)image_fd;
+	if (npending) {
+		say("the image holds a socket pair with only one end (socket inode %llu); the image is damaged",
+		    (unsigned long long)pending[0].ino);
+		return -1;
+	}
+	/* Queued data first (sent from the other end), then what would stop
+	 * it from being sent: buffer sizes, shutdown, the peek offset. */
+	for (size_t i = 0; i < img->nfds; i++) {
+		const struct img_fd *d = &img->fds[i];
+		const struct tcp_fd_socket *s = &d->f.u.sock;
+		if (d->f.kind != TCP_FD_SOCKET || s->role != TCP_SOCK_PAIR || s->peer_fd < 0)
+			continue;
+		const struct img_fd *peer = socket_record(img, s->peer_fd);
+		if (!peer || peer->f.u.sock.role != TCP_SOCK_PAIR || peer->f.u.sock.peer_fd != d->f.fd ||
+		    peer->f.u.sock.ino != s->peer_ino || peer->f.u.sock.peer_ino != s->ino ||
+		    peer->f.u.sock.type != s->type) {
+			say("fd %d: its socket pair's other end, fd %d, is not in the image as such; the image is damaged",
+			    d->f.fd, s->peer_fd);
+			return -1;
+		}
+		if (!TCP_FD_DATA_LEN(&d->f))
+			continue;
+		char *buf;
+		uint64_t len;
+		if (load_queue(d, image_fd, &buf, &len))
+			return -1;
+		int rc = sock_queue_send(s->peer_fd, d->f.fd, buf, len);
+		free(buf);
+		if (rc) {
+			say("fd %d: cannot put the socket's %llu bytes of queued data back (sent from fd %d): %s", d->f.fd,
+			    (unsigned long long)len, s->peer_fd, strerror(-rc));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < img->nfds; i++) {
+		const struct tcp_fd *f = &img->fds[i].f;
+		const struct tcp_fd_socket *s = &f->u.sock;
+		if (f->kind != TCP_FD_SOCKET)
+			continue;
+		if (s->role != TCP_SOCK_GONE)
+			set_buffers(f);
+		/* After the queues were filled: the kernel attaches credentials
+		 * to what is sent to a socket with SO_PASSCRED. */
+		if (s->family == AF_UNIX)
+			set_flag(f->fd, SOL_SOCKET, SO_PASSCRED, (s->opts & TCP_SOCKO_PASSCRED) != 0);
+		if (s->role == TCP_SOCK_PAIR && s->shutdown)
+			shutdown(f->fd, s->shutdown == 3 ? SHUT_RDWR : s->shutdown == 2 ? SHUT_WR : SHUT_RD);
+		if (s->family == AF_UNIX && s->peek_off >= 0 && s->role == TCP_SOCK_PAIR) {
+			int v = s->peek_off;
+			setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
+		}
+	}
 	return 0;
 }

@@ -213,3 +213,21 @@ Test(config, fork)
 	expect_error("TCP_FORK", "2");
 	expect_error("TCP_FORK", "yes");
 }
+
+Test(config, sockets)
+{
+	const char *none[] = { NULL };
+	cr_assert_eq(parse_env(none), 0);
+	cr_expect_eq(cfg.sockets, TCP_SOCKETS_REFUSE);
+	cr_assert_eq(parse1("TCP_SOCKETS", "close"), 0, "%s", err);
+	cr_expect_eq(cfg.sockets, TCP_SOCKETS_CLOSE);
+	cr_assert_eq(parse1("TCP_SOCKETS", "CLOSE"), 0, "%s", err);
+	cr_expect_eq(cfg.sockets, TCP_SOCKETS_CLOSE);
+	cr_assert_eq(parse1("TCP_SOCKETS", "refuse"), 0, "%s", err);
+	cr_expect_eq(cfg.sockets, TCP_SOCKETS_REFUSE);
+	cr_assert_eq(parse1("TCP_SOCKETS", ""), 0, "%s", err);
+	cr_expect_eq(cfg.sockets, TCP_SOCKETS_REFUSE);
+	expect_error("TCP_SOCKETS", "drop");
+	expect_error("TCP_SOCKETS", "1");
+	expect_error("TCP_SOCKETS", "close ");
+}

@@ -1,0 +1,134 @@
+/* NETLINK_SOCK_DIAG client for UNIX sockets, in raw system calls. */
+#include "sock_diag.h"
+#include "../common/fstr.h"
+#include "../common/rawsys.h"
+
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <sys/socket.h>
+
+#define NL_ALIGN(n) (((n) + 3u) & ~3u)
+
+/* One rtattr: its header, then the payload, padded to 4 bytes. */
+struct diag_attr {
+	uint16_t len, type;
+};
+
+static void parse_attrs(const char *p, long len, struct unix_sock_info *out)
+{
+	while (len >= (long)sizeof(struct diag_attr)) {
+		struct diag_attr a;
+		f_memcpy(&a, p, sizeof(a));
+		if (a.len < sizeof(a) || a.len > len)
+			return;
+		const char *v = p + sizeof(a);
+		uint32_t vlen = a.len - (uint32_t)sizeof(a);
+		switch (a.type) {
+		case UNIX_DIAG_PEER:
+			if (vlen >= 4) {
+				uint32_t ino;
+				f_memcpy(&ino, v, 4);
+				out->peer_ino = ino;
+				out->have_peer = 1;
+			}
+			break;
+		case UNIX_DIAG_RQLEN:
+			if (vlen >= sizeof(struct unix_diag_rqlen)) {
+				struct unix_diag_rqlen q;
+				f_memcpy(&q, v, sizeof(q));
+				out->rqueue = q.udiag_rqueue;
+				out->wqueue = q.udiag_wqueue;
+				out->have_rqlen = 1;
+			}
+			break;
+		case UNIX_DIAG_SHUTDOWN:
+			if (vlen >= 1) {
+				out->shutdown = (uint8_t)v[0] & 3u;
+				out->have_shutdown = 1;
+			}
+			break;
+		case UNIX_DIAG_NAME:
+			if (vlen <= sizeof(out->name)) {
+				f_memcpy(out->name, v, vlen);
+				out->name_len = vlen;
+				out->have_name = 1;
+			}
+			break;
+		}
+		long step = (long)NL_ALIGN(a.len);
+		p += step;
+		len -= step;
+	}
+}
+
+int unix_diag_parse(const void *buf, long len, uint64_t ino, struct unix_sock_info *out)
+{
+	const char *p = buf;
+	struct nlmsghdr h;
+
+	f_memset(out, 0, sizeof(*out));
+	if (len < (long)sizeof(h))
+		return -1;
+	f_memcpy(&h, p, sizeof(h));
+	if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > (unsigned long)len)
+		return -1;
+	if (h.nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr e;
+		if (h.nlmsg_len < sizeof(h) + sizeof(e))
+			return -1;
+		f_memcpy(&e, p + sizeof(h), sizeof(e));
+		return e.error < 0 ? e.error : -1;
+	}
+	if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY || h.nlmsg_len < sizeof(h) + sizeof(struct unix_diag_msg))
+		return -1;
+	struct unix_diag_msg m;
+	f_memcpy(&m, p + sizeof(h), sizeof(m));
+	if (m.udiag_family != AF_UNIX || m.udiag_ino != ino)
+		return -1;
+	out->type = m.udiag_type;
+	out->state = m.udiag_state;
+	out->ino = m.udiag_ino;
+	long head = (long)NL_ALIGN(sizeof(h) + sizeof(m));
+	if (head < (long)h.nlmsg_len)
+		parse_attrs(p + head, (long)h.nlmsg_len - head, out);
+	return 0;
+}
+
+int unix_diag_query(uint64_t ino, struct unix_sock_info *out, void *buf, unsigned long cap)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req;
+	f_memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = 1;
+	req.r.sdiag_family = AF_UNIX;
+	req.r.udiag_states = ~0u;
+	req.r.udiag_ino = (uint32_t)ino;
+	req.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN; /* UNIX_DIAG_SHUTDOWN always comes */
+	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u; /* INET_DIAG_NOCOOKIE: any */
+
+	/* Opened and closed here: no fd of ours stays around while the fd
+	 * table is being listed. */
+	long nl = r_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return (int)nl;
+	struct sockaddr_nl kernel;
+	f_memset(&kernel, 0, sizeof(kernel));
+	kernel.nl_family = AF_NETLINK;
+	long rc = r_sendto((int)nl, &req, sizeof(req), 0, &kernel, sizeof(kernel));
+	if (rc >= 0) {
+		do
+			rc = r_recvfrom((int)nl, buf, cap, 0, 0, 0);
+		while (rc == -4 /* EINTR */);
+	}
+	r_close((int)nl);
+	if (rc < 0)
+		return (int)rc;
+	rc = unix_diag_parse(buf, rc, ino, out);
+	return rc == -1 ? -5 /* EIO: a reply we do not understand */ : (int)rc;
+}
