@@ -113,6 +113,22 @@ static int refuse_connection(struct dump_ctx *d, const struct dump_fd *f, const 
 	return dump_fd_refuse(d, f->rec.fd, f->path, mem);
 }
 
+/* A listening socket with `queued` connections not accepted yet: they
+ * cannot be kept, so the checkpoint is refused, or with TCP_SOCKETS=close
+ * they are dropped with a warning. */
+static int accept_queue(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out, uint32_t queued)
+{
+	if (!queued)
+		return 0;
+	if (tcp_cfg.sockets != TCP_SOCKETS_CLOSE)
+		return dump_fd_refuse(d, p->fd, out->path,
+				      "connections are waiting to be accepted on this listening socket; they "
+				      "cannot be kept. Checkpoint when the program has accepted them, or set "
+				      "TCP_SOCKETS=close to drop them");
+	warn_dropped(p->fd, queued);
+	return 0;
+}
+
 /* UNIX sockets: the kernel's view (peer, queues, shutdown), and the data
  * waiting to be read, captured now. */
 static int dump_unix(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out, int listening)
@@ -129,14 +145,7 @@ static int dump_unix(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 	if (listening) {
 		s->role = TCP_SOCK_LISTEN;
 		s->backlog = info.wqueue;
-		if (info.rqueue && tcp_cfg.sockets != TCP_SOCKETS_CLOSE)
-			return dump_fd_refuse(d, p->fd, out->path,
-					      "connections are waiting to be accepted on this listening socket; they "
-					      "cannot be kept. Checkpoint when the program has accepted them, or set "
-					      "TCP_SOCKETS=close to drop them");
-		if (info.rqueue)
-			warn_dropped(p->fd, info.rqueue);
-		return 0;
+		return accept_queue(d, p, out, info.rqueue);
 	}
 	/* Connected or not: whether it has a peer (datagram sockets report
 	 * TCP_ESTABLISHED either way). A peer that was closed shows inode 0. */
@@ -178,14 +187,7 @@ static int dump_inet(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 			return dump_fd_refuse(d, p->fd, out->path, "cannot read TCP_INFO of this listening socket");
 		s->role = TCP_SOCK_LISTEN;
 		s->backlog = ti.tcpi_sacked;
-		if (ti.tcpi_unacked && tcp_cfg.sockets != TCP_SOCKETS_CLOSE)
-			return dump_fd_refuse(d, p->fd, out->path,
-					      "connections are waiting to be accepted on this listening socket; they "
-					      "cannot be kept. Checkpoint when the program has accepted them, or set "
-					      "TCP_SOCKETS=close to drop them");
-		if (ti.tcpi_unacked)
-			warn_dropped(p->fd, ti.tcpi_unacked);
-		return 0;
+		return accept_queue(d, p, out, ti.tcpi_unacked);
 	}
 	if (s->type == SOCK_STREAM) {
 		/* Connected, or on the way there (SYN_SENT has no peer name yet):
