@@ -95,14 +95,14 @@ static inline void fb_puts(struct fbuf *b, const char *s)
 static inline void fb_putu(struct fbuf *b, uint64_t v, int base, int width)
 {
 	char tmp[24];
-	int n = 0;
+	size_t n = 0;
 	do {
 		tmp[n++] = "0123456789abcdef"[v % (unsigned)base];
 		v /= (unsigned)base;
-	} while (v);
-	while (n < width)
+	} while (v && n < sizeof(tmp));
+	while (width > 0 && n < (size_t)width && n < sizeof(tmp))
 		tmp[n++] = '0';
-	while (n)
+	while (n > 0)
 		fb_putc(b, tmp[--n]);
 }
 

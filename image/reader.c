@@ -301,9 +301,10 @@ static int add_shm(struct ctx *c, struct tcp_image *img, const char *p, uint64_t
 	uint64_t sum = 0, end = 0;
 	for (uint32_t i = 0; i < s.nextents; i++) {
 		if (ext[i].len == 0 || ext[i].offset < end || ext[i].len > s.size || ext[i].offset > s.size - ext[i].len) {
+			struct tcp_shm_extent bad = ext[i];
 			free(ext);
 			return fail(c, "extent %u (%llu+%llu) is empty, out of order or outside the object of %llu bytes",
-				    i, (unsigned long long)ext[i].offset, (unsigned long long)ext[i].len,
+				    i, (unsigned long long)bad.offset, (unsigned long long)bad.len,
 				    (unsigned long long)s.size);
 		}
 		end = ext[i].offset + ext[i].len;
