@@ -12,7 +12,13 @@ import time
 
 mib = int(sys.argv[1])
 ctl = sys.argv[2]
-blob = bytearray(random.Random(12345).randbytes(mib * 9 // 10 << 20))
+# Filled in 1 MiB pieces: randbytes() of more than 256 MiB overflows, and
+# large temporaries would stay in the process as written memory of their own.
+rnd = random.Random(12345)
+blob = bytearray(mib * 9 // 10 << 20)
+for off in range(0, len(blob), 1 << 20):
+    piece = rnd.randbytes(min(1 << 20, len(blob) - off))
+    blob[off:off + len(piece)] = piece
 # An int object and its list slot take about 40 bytes.
 ints = [i * 2654435761 + (1 << 40) for i in range((mib - mib * 9 // 10) * (1 << 20) // 40)]
 blob_digest = hashlib.sha256(blob).hexdigest()
