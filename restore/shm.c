@@ -192,10 +192,11 @@ static int shmget_as(const struct img_shm *o, int flags)
 
 static int create_sysv(const struct img_shm *o, int image_fd, const struct restore_opts *opts, const char *what)
 {
+	(void)opts;
 	key_t key = o->s.sysv_key;
 	int id = shmget_as(o, IPC_CREAT | IPC_EXCL | (int)(o->s.mode & 0777));
-	if (id >= 0 && id != o->s.sysv_id && opts->verbose)
-		say("%s comes back as segment %d: calls with its old id will fail", what, id);
+	if (id >= 0 && id != o->s.sysv_id) /* no IPC namespace of our own: said always */
+		say("warning: %s comes back as segment %d: the program's calls with its old id will fail", what, id);
 	if (id < 0 && errno == EEXIST && key != IPC_PRIVATE) {
 		say("cannot create %s again: a segment of key %#x exists here already (the killed program's, or "
 		    "another's); remove it (ipcrm -M %#x) if it is a leftover, then restore again",
