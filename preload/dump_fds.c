@@ -24,9 +24,10 @@ int dump_fd_refuse(struct dump_ctx *d, long fd, const char *what, const char *wh
 #define refuse_fd dump_fd_refuse
 
 /* An earlier fd on the same open file description (dup, dup2, 2>&1), found
- * with kcmp(KCMP_FILE) among the fds on the same inode; -1 if none. fds 0-2
- * that are taken from the restorer stay its own, not copies of each other. */
-static int shared_description(struct dump_ctx *d, long fd, const struct stat *st)
+ * with kcmp(KCMP_FILE) among the fds on the same inode: its number, -1 if
+ * none, -2 (message in d->err) if the kernel cannot tell. fds 0-2 that are
+ * taken from the restorer stay its own, not copies of each other. */
+static int shared_description(struct dump_ctx *d, long fd, const struct stat *st, const char *path)
 {
 	for (uint64_t i = 0; i < d->nfds; i++) {
 		const struct tcp_fd *o = &d->fds[i].rec;
@@ -34,8 +35,19 @@ static int shared_description(struct dump_ctx *d, long fd, const struct stat *st
 		    (o->kind == TCP_FD_INHERIT && fd <= 2))
 			continue;
 		long pid = r_getpid();
-		if (r_kcmp((int)pid, (int)pid, 0 /* KCMP_FILE */, fd, o->fd) == 0)
+		long rc = r_kcmp((int)pid, (int)pid, 0 /* KCMP_FILE */, fd, o->fd);
+		if (rc == 0)
 			return o->fd;
+		if (rc < 0) {
+			/* Restored apart, two fds that shared one offset would
+			 * overwrite each other's data. */
+			refuse_fd(d, fd, path, "cannot tell whether it shares its open file with fd ");
+			fb_puti(&d->err, o->fd);
+			fb_puts(&d->err, " (kcmp: ");
+			fb_puts(&d->err, tcp_strerror(rc));
+			fb_puts(&d->err, "; the kernel needs CONFIG_KCMP)");
+			return -2;
+		}
 	}
 	return -1;
 }
@@ -76,7 +88,9 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	r->path_len = (uint32_t)f_strlen(out->path);
 	r->same_as = -1;
 
-	int same = shared_description(d, fd, &st);
+	int same = shared_description(d, fd, &st, out->path);
+	if (same == -2)
+		return -1;
 	if (same >= 0) {
 		r->kind = TCP_FD_DUP;
 		r->same_as = same;
