@@ -184,6 +184,56 @@ static void memory(FILE *out, const struct report *r)
 		human(img->page_bytes, b, sizeof(b)), img->page_bytes);
 }
 
+/* What a record holds beyond its flags and path, in brackets. */
+static void fd_details(FILE *out, const struct tcp_fd *f)
+{
+	uint64_t data = TCP_FD_DATA_LEN(f);
+	switch (f->kind) {
+	case TCP_FD_DELETED:
+		fprintf(out, "  [%" PRIu64 " bytes of content in the image]", data);
+		break;
+	case TCP_FD_DUP:
+		fprintf(out, "  [the open file of fd %d]", f->same_as);
+		break;
+	case TCP_FD_PIPE:
+		if (data)
+			fprintf(out, "  [%" PRIu64 " bytes were in the pipe]", data);
+		break;
+	case TCP_FD_EVENTFD:
+		fprintf(out, "  [counter %" PRIu64 "%s]", f->u.eventfd.count, f->u.eventfd.semaphore ? ", semaphore" : "");
+		break;
+	case TCP_FD_EPOLL:
+		fprintf(out, "  [%u registered fds]", f->u.epoll.nitems);
+		break;
+	case TCP_FD_SOCKET: {
+		const struct tcp_fd_socket *k = &f->u.sock;
+		const char *fam = k->family == 1 ? "unix" : k->family == 2 ? "ipv4" : k->family == 10 ? "ipv6" : "?";
+		const char *type = k->type == 1 ? "stream" : k->type == 2 ? "datagram" : k->type == 5 ? "seqpacket" : "?";
+		fprintf(out, "  [%s %s, ", fam, type);
+		if (k->role == TCP_SOCK_PAIR && k->peer_fd >= 0)
+			fprintf(out, "connected to fd %d", k->peer_fd);
+		else if (k->role == TCP_SOCK_PAIR)
+			fputs("its peer was closed", out);
+		else if (k->role == TCP_SOCK_LISTEN)
+			fprintf(out, "listening, backlog %u", k->backlog);
+		else if (k->role == TCP_SOCK_GONE)
+			fputs("connection to the outside, restored as lost (TCP_SOCKETS=close)", out);
+		else
+			fputs("not connected", out);
+		if (data && k->type == 1) /* a stream: messages are just chunks, each with a 4-byte length */
+			fprintf(out, ", %" PRIu64 " bytes queued", data - 4ull * k->nmsgs);
+		else if (data)
+			fprintf(out, ", %u message%s queued", k->nmsgs, k->nmsgs == 1 ? "" : "s");
+		fputc(']', out);
+		break;
+	}
+	default:
+		break;
+	}
+	if (f->nlocks)
+		fprintf(out, "  [%u lock%s held]", f->nlocks, f->nlocks == 1 ? "" : "s");
+}
+
 static void fds(FILE *out, const struct report *r)
 {
 	const struct tcp_image *img = r->img;
@@ -208,8 +258,7 @@ static void fds(FILE *out, const struct report *r)
 			escs(out, d->path);
 		else	/* an inherited pipe or socket: no path, tcp-restore's own is used */
 			fprintf(out, "(%s)", file_type_name(d->f.mode));
-		if (d->f.kind == TCP_FD_DELETED)
-			fprintf(out, "  [%" PRIu64 " bytes of content in the image]", d->f.content_len);
+		fd_details(out, &d->f);
 		fputc('\n', out);
 	}
 }
