@@ -221,7 +221,7 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 		else
 			fputs("not connected", out);
 		if (data && k->type == 1) /* a stream: messages are just chunks, each with a 4-byte length */
-			fprintf(out, ", %" PRIu64 " bytes queued", data - 4ull * k->nmsgs);
+			fprintf(out, ", %" PRIu64 " bytes queued", data - (uint64_t)4 * k->nmsgs);
 		else if (data)
 			fprintf(out, ", %u message%s queued", k->nmsgs, k->nmsgs == 1 ? "" : "s");
 		fputc(']', out);
