@@ -14,6 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "$0")/../lib/refused.sh"
 
 cd "$WORK" || exit 1
 "$PROG" plain >ref.txt || { echo "FAIL: reference run"; exit 1; }
@@ -28,16 +29,7 @@ run_case() {
 	sleep 1
 	kill -"$sig" "$pid"
 	wait "$pid"
-	local rc=$?
-	if [ "$rc" != 0 ]; then
-		fail "$name: exit status $rc, expected 0 (the program must go on); stderr: $(cat "$name.err")"
-	elif ! cmp -s ref.txt "$name.out"; then
-		fail "$name: output differs from the uninterrupted run"
-	elif ! grep -Eq "$pattern" "$name.err"; then
-		fail "$name: stderr does not match /$pattern/: $(cat "$name.err")"
-	else
-		echo "ok: $name: $(head -c 300 "$name.err" | head -2)"
-	fi
+	judge_refused "$name" $? ref.txt "$pattern"
 }
 
 run_case missing-dir TERM "checkpoint failed: cannot open the image directory $WORK/nope.*create it" "$WORK/nope" plain

@@ -9,6 +9,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-piperef.XXXXXX")
 failed=0
 trap 'jobs -p | xargs -r kill -9 2>/dev/null; rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "$0")/../../lib/refused.sh"
 cd "$WORK" || exit 1
 "$PROG" plain >ref.txt || { echo "FAIL: reference run"; exit 1; }
 
@@ -25,16 +26,8 @@ run_case() {
 	local rc=$?
 	if [ "$rc" = 77 ]; then
 		echo "skip: $name: $(cat "$name.err")"
-	elif [ "$rc" != 0 ]; then
-		fail "$name: exit status $rc, expected 0; stderr: $(cat "$name.err")"
-	elif ! cmp -s ref.txt "$name.out"; then
-		fail "$name: output differs from the uninterrupted run"
-	elif ! grep -Eq "$pattern" "$name.err"; then
-		fail "$name: stderr does not match /$pattern/: $(cat "$name.err")"
-	elif ls "$name" | grep -q '\.tcp$'; then
-		fail "$name: an image was written"
 	else
-		echo "ok: $name: $(grep -E "$pattern" "$name.err" | head -c 400)"
+		judge_refused "$name" "$rc" ref.txt "$pattern" "$name"
 	fi
 }
 

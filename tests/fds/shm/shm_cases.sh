@@ -12,6 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "$0")/../../lib/refused.sh"
 cd "$WORK" || exit 1
 
 # refuse NAME PATTERN ARGS...: a checkpoint after 1 s must fail with
@@ -26,16 +27,7 @@ refuse() {
 	sleep 1
 	kill -USR1 "$pid"
 	wait "$pid"
-	local rc=$?
-	if [ "$rc" != 0 ]; then
-		fail "$name: exit status $rc; stderr: $(cat "$name.err")"
-	elif ! cmp -s "$name.ref" "$name.out"; then
-		fail "$name: output differs from the uninterrupted run"
-	elif ! grep -Eq "$pattern" "$name.err"; then
-		fail "$name: stderr does not match /$pattern/: $(cat "$name.err")"
-	else
-		echo "ok: $name: $(head -c 300 "$name.err")"
-	fi
+	judge_refused "$name" $? "$name.ref" "$pattern"
 }
 
 # checkpoint ARGS...: runs the program under libtcp in $WORK/img, takes one

@@ -16,6 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; failed=1; }
+. "$HERE/../../lib/refused.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 is needed for the test server"; exit 77; }
 cd "$WORK" || exit 1
 
@@ -47,16 +48,7 @@ run_case() {
 	sleep 1
 	kill -USR1 "$pid"
 	wait "$pid"
-	local rc=$?
-	if [ "$rc" != 0 ]; then
-		fail "$name: exit status $rc, expected 0; stderr: $(cat "$name.err")"
-	elif ! cmp -s "$ref" "$name.out"; then
-		fail "$name: output differs from the run without a checkpoint"
-	elif ! grep -Eq "$pattern" "$name.err"; then
-		fail "$name: stderr does not match /$pattern/: $(cat "$name.err")"
-	else
-		echo "ok: $name: $(head -c 400 "$name.err" | head -2)"
-	fi
+	judge_refused "$name" $? "$ref" "$pattern"
 }
 
 fd='cannot checkpoint fd [0-9]+ \(socket:\[[0-9]+\]\): '
