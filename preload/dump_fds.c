@@ -1,8 +1,13 @@
-/* File descriptors (DESIGN §5): regular files by path with flags, offset and
- * size; fds 0-2 on terminals, pipes and sockets are taken from the
- * restorer; character devices are reopened by path; deleted-but-open files
- * have their content stored. Anything else refuses the checkpoint, naming
- * the fd and what it is. */
+/* File descriptors (DESIGN §5): one FD record per fd. This file reads what
+ * every fd has in common (its /proc/self/fd link, fstat, fdinfo), finds fds
+ * that share one open file description (DUP records), and hands each fd to
+ * the function of its kind: regular files and directories (by path, with
+ * flags, offset and size), character devices (by path), deleted-but-open
+ * files (content stored) here; pipes, anonymous-inode fds, sockets, memfd and
+ * /dev/shm files in dump_fd_*.c; the locks of any of them in dump_fd_locks.c.
+ * fds 0-2 on terminals, and on pipes and sockets to other processes, are
+ * taken from the restorer. Anything else refuses the checkpoint, naming the
+ * fd and what it is. */
 #define _GNU_SOURCE
 #include "dump.h"
 #include "../common/fdinfo_parse.h"

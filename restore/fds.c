@@ -1,6 +1,9 @@
-/* File descriptors at restore (DESIGN §5). Two phases so that a failure
- * leaves this process untouched: first every target is opened at a high
- * fd and checked, then all are moved into place at once. */
+/* File descriptors at restore (DESIGN §5). Phases, so that a failure
+ * changes as little as possible: the locks are checked first; then every
+ * target is opened at a high fd (by the function of its kind: fd_*.c,
+ * shm.c; DUP records share the description of the fd they name); then all
+ * are moved into place at once; then what needs every fd at its number
+ * (epoll registrations, socket pairs' queues, locks) is done. */
 #define _GNU_SOURCE
 #include "restore.h"
 
