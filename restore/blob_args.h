@@ -21,8 +21,19 @@ struct blob_region {
 	uint32_t reserved0;
 };
 
+/* Where one run of pages comes from. */
+enum blob_extent_mode {
+	BLOB_EXT_PREAD = 0,	/* pread(fd, file_off): read straight into place */
+	BLOB_EXT_STREAM = 1,	/* read(fd) sequentially: the next len bytes of a stream
+				 * (a decompressor's pipe); extents come in stream order */
+	BLOB_EXT_MAP = 2,	/* mmap(fd, file_off) MAP_PRIVATE|MAP_FIXED: loaded on first
+				 * touch (tcp-restore --lazy); no checksum in the blob */
+};
+
 struct blob_extent {
 	uint64_t addr, len, file_off;
+	int32_t fd;		/* the image file (or a parent image, or a pipe) */
+	uint32_t mode;		/* enum blob_extent_mode */
 };
 
 /* The checksum of one PAGES section, started by the hosted stage over what

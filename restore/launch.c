@@ -295,7 +295,7 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	struct blob_extent *be = (struct blob_extent *)((char *)a + a->extents_off);
 	for (size_t i = 0; i < img->nextents; i++) {
 		const struct img_extent *x = &img->extents[i];
-		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off };
+		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, image_fd, BLOB_EXT_PREAD };
 		br[index_of[x->region]].needs_write = 1;
 	}
 	a->nextents = (uint32_t)img->nextents;
