@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
-#define TCP_FORMAT_VERSION 3
+#define TCP_FORMAT_VERSION 4
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
 #define TCP_SECTION_MAGIC 0x53504354u /* "TCPS" */
@@ -38,6 +38,11 @@ enum tcp_section_type {
 	TCP_SEC_THREAD = 4,
 	TCP_SEC_FD = 5,
 	TCP_SEC_SHM = 6,	/* a shared memory object with its content (before the REGIONs) */
+	/* Reserved for issue 5 (being built): */
+	TCP_SEC_ZPAGES = 7,	/* PAGES compressed with zstd (TCP_COMPRESS=zstd) */
+	TCP_SEC_PARENT = 8,	/* incremental: the older images this one takes pages from */
+	TCP_SEC_HASHES = 9,	/* incremental: a hash of every stored or inherited page */
+	TCP_SEC_REFS = 10,	/* incremental: runs of pages kept in an older image */
 	TCP_SEC_END = 99,
 };
 

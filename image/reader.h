@@ -17,9 +17,12 @@ struct img_region {
 /* One run of stored pages, located in the image file. */
 struct img_extent {
 	uint32_t region;
+	uint32_t source;	/* 0: this image; i > 0: an older image of an incremental chain */
+	uint32_t flags;		/* IMG_EXT_*  */
 	uint64_t addr, npages;
-	uint64_t file_off;
+	uint64_t file_off;	/* in the file of `source`; for IMG_EXT_ZSTD, not a file offset */
 };
+#define IMG_EXT_ZSTD 1u		/* the pages come out of a compressed ZPAGES section */
 
 struct img_fd {
 	struct tcp_fd f;
