@@ -21,10 +21,13 @@ usage: cycle.sh --libtcp ABS_PATH --restore ABS_PATH [options] -- prog [args...]
   --as-nobody           run program, signals and tcp-restore as uid 65534
   --kill-delay SEC      run on after the image is complete (default 0.3)
   --timeout SEC         overall time limit (default 120)
+  --env NAME=VALUE      also set in the checkpointed run (repeatable)
+  --restore-arg ARG     also pass ARG to every tcp-restore (repeatable)
 EOF
     exit 1
 }
 
+EXTRA_ENV=() RESTORE_ARGS=()
 LIBTCP='' RESTORE='' TRIGGER=1.0 SELF=0 NCK=1 FROM=latest CHAIN=0 FILES=''
 INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120
 while (($#)); do
@@ -41,6 +44,8 @@ while (($#)); do
     --as-nobody) NOBODY=1; shift ;;
     --kill-delay) KILL_DELAY=${2-}; shift 2 || usage ;;
     --timeout) TIMEOUT=${2-}; shift 2 || usage ;;
+    --env) EXTRA_ENV+=("${2-}"); shift 2 || usage ;;
+    --restore-arg) RESTORE_ARGS+=("${2-}"); shift 2 || usage ;;
     --) shift; break ;;
     *) echo "cycle.sh: unknown option '$1'" >&2; usage ;;
     esac
@@ -213,7 +218,7 @@ NRESTORE=0
 start_restore() {
     NRESTORE=$((NRESTORE + 1))
     log "restore #$NRESTORE from ${1#"$WORK"/}"
-    (cd "$CK" && exec "${AS[@]}" "$RESTORE" "$1") < /dev/null \
+    (cd "$CK" && exec "${AS[@]}" "$RESTORE" ${RESTORE_ARGS[@]+"${RESTORE_ARGS[@]}"} "$1") < /dev/null \
         > "$CK/restore_out.$NRESTORE.txt" 2> "$CK/restore_err.$NRESTORE.txt" &
     CHILD=$!
 }
@@ -271,7 +276,7 @@ log "reference run exited with status $REF_STATUS"
 
 # ---- 2. checkpointed run ---------------------------------------------------
 
-(cd "$CK" && exec "${AS[@]}" env LD_PRELOAD="$LIBTCP" TCP_DIR="$IMG" "$@") \
+(cd "$CK" && exec "${AS[@]}" env LD_PRELOAD="$LIBTCP" TCP_DIR="$IMG" ${EXTRA_ENV[@]+"${EXTRA_ENV[@]}"} "$@") \
     < /dev/null > "$CK/out.txt" 2> "$CK/err.txt" &
 CHILD=$!
 log "checkpointed run started"
