@@ -2,9 +2,9 @@
 #include "../common/rawsys.h"
 #include "../common/fstr.h"
 
-static void put(struct img_writer *w, const void *p, size_t len)
+/* write() all of p at the current end of the file (unstaged writer). */
+static void write_through(struct img_writer *w, const char *c, size_t len)
 {
-	const char *c = p;
 	while (!w->err && len) {
 		size_t chunk = len > (1u << 30) ? (1u << 30) : len;
 		long n = r_write(w->fd, c, chunk);
@@ -20,15 +20,131 @@ static void put(struct img_writer *w, const void *p, size_t len)
 		}
 		c += n;
 		len -= (size_t)n;
-		w->off += (uint64_t)n;
 	}
 }
 
-void iw_begin(struct img_writer *w, int fd)
+/* pwrite() all of p at off; an O_DIRECT fd that the filesystem refuses
+ * (EINVAL: tmpfs, some FUSE) is switched to buffered writes. */
+static void pwrite_all(struct img_writer *w, const char *c, size_t len, uint64_t off)
+{
+	while (!w->err && len) {
+		long n = r_pwrite(w->fd, c, len, (long)off);
+		if (n == -4)
+			continue;
+		if (n == -22 /* EINVAL */ && w->direct) {
+			w->direct = 0;
+			long fl = r_fcntl(w->fd, 3 /* F_GETFL */, 0);
+			if (fl < 0 || r_fcntl(w->fd, 4 /* F_SETFL */, fl & ~040000L /* O_DIRECT */) < 0)
+				w->err = -22;
+			continue;
+		}
+		if (n < 0) {
+			w->err = (int)n;
+			return;
+		}
+		if (n == 0) {
+			w->err = -28;
+			return;
+		}
+		c += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+}
+
+/* Writes the staged bytes. Whole pages only, except at the end (`last`):
+ * there the last page is padded with zeros and the file trimmed back. */
+static void flush_stage(struct img_writer *w, int last)
+{
+	size_t len = w->stage_len;
+	if (last) {
+		size_t padded = (len + TCP_PAGE_SIZE - 1) / TCP_PAGE_SIZE * TCP_PAGE_SIZE;
+		f_memset(w->stage + len, 0, padded - len);
+		len = padded;
+	}
+	pwrite_all(w, w->stage, len, w->stage_off);
+	if (last && !w->err) {
+		long rc = r_ftruncate(w->fd, (long)w->off);
+		if (rc < 0)
+			w->err = (int)rc;
+	}
+	w->stage_off += len;
+	w->stage_len = 0;
+}
+
+static void put(struct img_writer *w, const void *p, size_t len)
+{
+	const char *c = p;
+	if (w->err)
+		return;
+	if (!w->stage) {
+		write_through(w, c, len);
+		if (!w->err)
+			w->off += len;
+		return;
+	}
+	while (!w->err && len) {
+		size_t n = w->stage_cap - w->stage_len;
+		if (n > len)
+			n = len;
+		f_memcpy(w->stage + w->stage_len, c, n);
+		w->stage_len += n;
+		w->off += n;
+		c += n;
+		len -= n;
+		if (w->stage_len == w->stage_cap)
+			flush_stage(w, 0);
+	}
+}
+
+/* Rewrites len bytes at file offset off, which were put earlier: in the
+ * stage if they are still there, else in the file (through two aligned
+ * pages read back and written again when the fd is O_DIRECT). */
+static void patch(struct img_writer *w, uint64_t off, const void *p, size_t len)
+{
+	const char *c = p;
+	if (!w->stage) {
+		if (r_pwrite(w->fd, c, len, (long)off) != (long)len && !w->err)
+			w->err = -5;
+		return;
+	}
+	while (len && off < w->stage_off) { /* the part already written */
+		size_t n = w->stage_off - off < len ? (size_t)(w->stage_off - off) : len;
+		if (!w->direct) {
+			pwrite_all(w, c, n, off);
+		} else {
+			uint64_t page = off / TCP_PAGE_SIZE * TCP_PAGE_SIZE;
+			size_t span = (off + n - page + TCP_PAGE_SIZE - 1) / TCP_PAGE_SIZE * TCP_PAGE_SIZE;
+			if (span > 2 * TCP_PAGE_SIZE)
+				span = 2 * TCP_PAGE_SIZE, n = page + span - off;
+			long got = r_pread(w->fd, w->scratch, span, (long)page);
+			if (got != (long)span) {
+				if (!w->err)
+					w->err = got < 0 ? (int)got : -5;
+				return;
+			}
+			f_memcpy(w->scratch + (off - page), c, n);
+			pwrite_all(w, w->scratch, span, page);
+		}
+		off += n;
+		c += n;
+		len -= n;
+	}
+	if (len)
+		f_memcpy(w->stage + (off - w->stage_off), c, len);
+}
+
+static void begin(struct img_writer *w, int fd, char *stage, size_t cap, int direct)
 {
 	struct tcp_file_header h;
 	f_memset(w, 0, sizeof(*w));
 	w->fd = fd;
+	if (stage && cap >= TCP_PAGE_SIZE && !(cap % TCP_PAGE_SIZE) && !((uint64_t)stage % TCP_PAGE_SIZE)) {
+		w->stage = stage;
+		w->stage_cap = cap;
+		w->scratch = stage + cap;
+		w->direct = direct;
+	}
 	f_memset(&h, 0, sizeof(h));
 	f_memcpy(h.magic, TCP_IMAGE_MAGIC, 8);
 	h.version = TCP_FORMAT_VERSION;
@@ -37,6 +153,16 @@ void iw_begin(struct img_writer *w, int fd)
 	h.page_size = TCP_PAGE_SIZE;
 	h.checksum = csum_buf(&h, offsetof(struct tcp_file_header, checksum));
 	put(w, &h, sizeof(h));
+}
+
+void iw_begin(struct img_writer *w, int fd)
+{
+	begin(w, fd, 0, 0, 0);
+}
+
+void iw_begin_staged(struct img_writer *w, int fd, char *buf, size_t cap, int direct)
+{
+	begin(w, fd, buf, cap, direct);
 }
 
 void iw_open(struct img_writer *w, uint32_t type)
@@ -84,11 +210,9 @@ void iw_close(struct img_writer *w)
 	h.length = w->off - w->sec_start - sizeof(h);
 	h.payload_sum = csum_final(&w->sum);
 	h.header_sum = csum_buf(&h, offsetof(struct tcp_section_header, header_sum));
-	long n = r_pwrite(w->fd, &h, sizeof(h), (long)w->sec_start);
-	if (n != (long)sizeof(h)) {
-		w->err = n < 0 ? (int)n : -5 /* EIO */;
+	patch(w, w->sec_start, &h, sizeof(h));
+	if (w->err)
 		return;
-	}
 	w->sec_open = 0;
 	w->nsections++;
 }
@@ -144,4 +268,6 @@ void iw_end(struct img_writer *w)
 	e.section_count = w->nsections;
 	e.end_offset = w->off;
 	iw_section(w, TCP_SEC_END, &e, sizeof(e), 0, 0);
+	if (w->stage && !w->err)
+		flush_stage(w, 1);
 }

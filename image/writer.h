@@ -20,9 +20,24 @@ struct img_writer {
 	int sec_open;
 	struct csum sum;
 	uint64_t bytes_data;	/* page bytes written, for the log */
+	/* Staging (iw_stage): output collects in a page-aligned buffer that is
+	 * written in whole pages, so the file can be opened O_DIRECT. */
+	char *stage;		/* NULL: every put is a write() */
+	size_t stage_cap;	/* a multiple of TCP_PAGE_SIZE */
+	size_t stage_len;	/* bytes staged, not yet written */
+	uint64_t stage_off;	/* file offset of stage[0], page aligned */
+	char *scratch;		/* two pages, for patching a written header */
+	int direct;		/* fd is O_DIRECT (dropped if the filesystem refuses) */
 };
 
 void iw_begin(struct img_writer *w, int fd);
+/* Like iw_begin, staging the output in buf (page aligned, cap + 2 pages
+ * long, cap a multiple of TCP_PAGE_SIZE; else it is not staged). With
+ * direct, fd was opened O_DIRECT: the page cache is bypassed (a forked
+ * writer neither fills it nor pays for it); a filesystem that refuses
+ * O_DIRECT writes gets buffered ones. iw_end writes what is staged and trims
+ * the file to its length: a staged image is complete only after iw_end. */
+void iw_begin_staged(struct img_writer *w, int fd, char *buf, size_t cap, int direct);
 void iw_open(struct img_writer *w, uint32_t type);
 void iw_data(struct img_writer *w, const void *p, size_t len);
 void iw_pad_to_page(struct img_writer *w);
@@ -33,6 +48,7 @@ void iw_section(struct img_writer *w, uint32_t type, const void *a, size_t alen,
  * copied through `bounce` first when it is not NULL. */
 void iw_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, uint64_t nruns, char *bounce,
 	      size_t bounce_len);
+/* The END section; then, when staging, the last staged bytes. */
 void iw_end(struct img_writer *w);
 
 #endif

@@ -87,7 +87,14 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	fb_puti(&b, r_getpid());
 	fb_puts(&b, ".tcp.tmp");
 	r_unlinkat(dirfd, tmp, 0); /* ours from an earlier crash (pids get reused) */
-	long fd = r_openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* Read-write: a section header already written is patched in place.
+	 * O_DIRECT: no page cache to fill (which costs the app memory and, in a
+	 * VM, as much as the write itself); refused by some filesystems. */
+	long fd = r_openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (tcp_cfg.direct ? 040000 /* O_DIRECT */ : 0),
+			   0600);
+	int direct = tcp_cfg.direct && fd >= 0;
+	if (fd == -22 /* EINVAL: O_DIRECT refused at open */ && tcp_cfg.direct)
+		fd = r_openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fb_puts(&d->err, "cannot create ");
 		fb_puts(&d->err, tcp_cfg.dir);
@@ -100,7 +107,7 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	proc->generation = (uint32_t)*gen;
 	proc->nregions = (uint32_t)d->nregions;
 	struct img_writer w;
-	iw_begin(&w, (int)fd);
+	iw_begin_staged(&w, (int)fd, d->stage, STAGE_LEN, direct);
 	iw_section(&w, TCP_SEC_PROCESS, proc, sizeof(*proc), 0, 0);
 	dump_write_memory(d, &w);
 	for (int i = 0; i < d->nslots; i++)
@@ -192,8 +199,10 @@ static int prepare(struct dump_ctx *d)
 	d->pagemap = arena_alloc(d, PAGEMAP_BATCH * 8);
 	d->runs = arena_alloc(d, RUNS_PER_SECTION * sizeof(struct tcp_run));
 	d->bounce = arena_alloc(d, BOUNCE_LEN);
+	char *stage = arena_alloc(d, STAGE_LEN + 3 * TCP_PAGE_SIZE);
+	d->stage = stage ? (char *)(((uint64_t)stage + TCP_PAGE_SIZE - 1) & ~(uint64_t)(TCP_PAGE_SIZE - 1)) : 0;
 	d->proc = arena_alloc(d, sizeof(*d->proc));
-	if (!d->pagemap || !d->runs || !d->bounce || !d->proc) {
+	if (!d->pagemap || !d->runs || !d->bounce || !d->stage || !d->proc) {
 		fb_puts(&d->err, "out of scratch memory");
 		return -1;
 	}

@@ -70,6 +70,7 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 	c->stop_signal = SIGTERM;
 	c->log = 1;
 	c->fork = 1;
+	c->direct = 1;
 
 	v = get("TCP_DIR");
 	if (!v || !*v)
@@ -125,6 +126,13 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 			return -1;
 		}
 		c->fork = (int)n;
+	}
+	if ((v = get("TCP_DIRECT")) && *v) {
+		if (parse_uint(v, 1, &n)) {
+			snprintf(err, errlen, "TCP_DIRECT='%s' must be 1 (write images past the page cache) or 0", v);
+			return -1;
+		}
+		c->direct = (int)n;
 	}
 	if ((v = get("TCP_INTERVAL")) && *v) {
 		if (parse_uint(v, 10 * 365 * 86400L, &n)) {

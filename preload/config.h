@@ -14,6 +14,7 @@ struct tcp_config {
 	int fork;		/* TCP_FORK: write checkpoints from a copy-on-write child (not for the stop signal) */
 	int interval;		/* TCP_INTERVAL: seconds between periodic checkpoints, 0 = none */
 	int sockets;		/* TCP_SOCKETS: what to do with connections to the outside */
+	int direct;		/* TCP_DIRECT: write images with O_DIRECT (default 1) */
 };
 
 #define TCP_EXIT_CHECKPOINTED 85

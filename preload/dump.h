@@ -62,6 +62,7 @@ struct dump_ctx {
 	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
 	struct tcp_run *runs;	/* RUNS_PER_SECTION */
 	char *bounce;		/* BOUNCE_LEN */
+	char *stage;		/* STAGE_LEN + 2 pages, page aligned: the writer's output buffer */
 	char *dents;		/* 64 KiB for getdents64 */
 	struct tcp_process *proc;
 	uint64_t stack_lo, stack_hi; /* this thread's stack: copied, not written in place */
@@ -77,6 +78,7 @@ struct dump_ctx {
 #define PAGEMAP_BATCH 65536
 #define RUNS_PER_SECTION 8192
 #define BOUNCE_LEN (1u << 20)
+#define STAGE_LEN (8u << 20)
 
 void *arena_alloc(struct dump_ctx *d, uint64_t len);
 

@@ -43,6 +43,20 @@ rc=$?
 cmp -s ref.txt out.txt || die "starting afresh changed the earlier run's output"
 echo "ok: a finished run is started afresh: $(cat again.err)"
 
+# A program that ends while its forked writer still writes a checkpoint:
+# `finished` must come after that image, or tcp-run would resume it.
+if [ -x /usr/bin/python3 ]; then
+	rm -rf fin && mkdir fin
+	LD_PRELOAD=$BUILD/libtcp.so TCP_DIR=$WORK/fin TCP_LOG=0 /usr/bin/python3 -c '
+import os, signal
+heap = bytearray(os.urandom(1 << 20)) * 192
+os.kill(os.getpid(), signal.SIGUSR1)' || die "the python program under libtcp failed"
+	[ -f fin/finished ] && [ -e fin/latest ] || die "when the program had ended, fin/ held: $(ls fin | tr '\n' ' ')(an image and 'finished' expected)"
+	[ fin/finished -nt "fin/$(readlink fin/latest)" ] ||
+		die "fin/finished is older than the image written while the program ended"
+	echo "ok: a program that ends during a checkpoint writes 'finished' after the image"
+fi
+
 # A pipe to another process on fd 3 (cat, the script's child, not the program's).
 exec 3> >(cat >/dev/null)
 LD_PRELOAD=$BUILD/libtcp.so TCP_LOG=0 "$PROG" pipe >/dev/null 2>&1 &

@@ -231,3 +231,16 @@ Test(config, sockets)
 	expect_error("TCP_SOCKETS", "1");
 	expect_error("TCP_SOCKETS", "close ");
 }
+
+Test(config, direct)
+{
+	const char *none[] = { NULL };
+	cr_assert_eq(parse_env(none), 0);
+	cr_assert_eq(cfg.direct, 1, "O_DIRECT writing is the default");
+	cr_assert_eq(parse1("TCP_DIRECT", "0"), 0);
+	cr_assert_eq(cfg.direct, 0);
+	cr_assert_eq(parse1("TCP_DIRECT", "1"), 0);
+	cr_assert_eq(cfg.direct, 1);
+	expect_error("TCP_DIRECT", "2");
+	expect_error("TCP_DIRECT", "on");
+}
