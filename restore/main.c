@@ -30,6 +30,15 @@ static const char usage[] =
 	"                          (it then runs with root's privileges)\n"
 	"  --check                 validate the image and everything it needs, then\n"
 	"                          exit 0 without restoring (nothing is changed)\n"
+	"  --lazy                  resume at once: the program's private memory is\n"
+	"                          mapped from IMAGE and each page is read on first\n"
+	"                          touch. Its page checksums are not checked (the\n"
+	"                          stack's are): run --check first to verify all.\n"
+	"                          IMAGE must stay unchanged while the program runs\n"
+	"                          (deleting it is fine). Not for programs that rely\n"
+	"                          on madvise(MADV_DONTNEED) giving zeros (jemalloc,\n"
+	"                          tcmalloc, Go): such pages come back with the\n"
+	"                          image's content. Not for compressed images.\n"
 	"  --no-namespace          restore in this very process, with a new pid (only\n"
 	"                          for single-threaded programs)\n"
 	"  -v, --verbose           say what is being restored\n"
@@ -143,6 +152,8 @@ int main(int argc, char **argv)
 			o.allow_other_owner = 1;
 		} else if (!strcmp(argv[i], "--check")) {
 			o.check_only = 1;
+		} else if (!strcmp(argv[i], "--lazy")) {
+			o.lazy = 1;
 		} else if (!strcmp(argv[i], "--no-namespace")) {
 			o.no_namespace = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
