@@ -13,11 +13,12 @@ int image_mapping_name(const char *path, int *deleted)
 {
 	size_t len = f_strlen(path);
 	size_t sl = sizeof(DELETED_SUFFIX) - 1;
+	int del = 0;
 	*deleted = 0;
 	if (path[0] != '/')
 		return 0;
 	if (len > sl && f_streq(path + len - sl, DELETED_SUFFIX)) {
-		*deleted = 1;
+		del = 1;
 		len -= sl;
 	}
 	if (len < 5 || !f_memeq(path + len - 4, ".tcp", 4))
@@ -26,10 +27,9 @@ int image_mapping_name(const char *path, int *deleted)
 	while (p > 0 && path[p - 1] >= '0' && path[p - 1] <= '9')
 		p--;
 	/* NNNNNN, after a '.' that follows a program name of at least one byte */
-	if (end - p < 6 || p < 2 || path[p - 1] != '.' || path[p - 2] == '/') {
-		*deleted = 0;
+	if (end - p < 6 || p < 2 || path[p - 1] != '.' || path[p - 2] == '/')
 		return 0;
-	}
+	*deleted = del;
 	return 1;
 }
 
