@@ -12,6 +12,7 @@
 #include "restore.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define PAGE 4096ull
@@ -35,6 +36,22 @@ static long max_map_count(void)
 	return v;
 }
 
+/* Allocators that take a page given back with madvise(MADV_DONTNEED) to
+ * read as zeros again; mapped from the image, it would read as it was at
+ * checkpoint time. Those linked statically cannot be seen here (README). */
+static const char *zero_trusting_allocator(const struct tcp_image *img)
+{
+	static const char *const libs[] = { "libjemalloc.so", "libtcmalloc", "libmimalloc" };
+	for (size_t i = 0; i < img->nregions; i++) {
+		const char *slash = strrchr(img->regions[i].path, '/');
+		const char *base = slash ? slash + 1 : img->regions[i].path;
+		for (size_t k = 0; k < sizeof(libs) / sizeof(libs[0]); k++)
+			if (!strncmp(base, libs[k], strlen(libs[k])))
+				return img->regions[i].path;
+	}
+	return NULL;
+}
+
 int lazy_plan(const struct tcp_image *img, const char *path, unsigned char *map, int verbose)
 {
 	for (size_t i = 0; i < img->nextents; i++) {
@@ -44,6 +61,14 @@ int lazy_plan(const struct tcp_image *img, const char *path, unsigned char *map,
 			    path);
 			return -1;
 		}
+	}
+	const char *lib = zero_trusting_allocator(img);
+	if (lib) {
+		say("%s: the program uses %s, whose allocator expects pages given back with madvise(MADV_DONTNEED) to "
+		    "read as zeros; with --lazy they would come back with their content from the image. Restore "
+		    "without --lazy",
+		    path, lib);
+		return -1;
 	}
 	/* Each mapped extent splits its region: up to two more mappings. Keep
 	 * them within half of what vm.max_map_count leaves to the program, by
