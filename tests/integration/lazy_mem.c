@@ -51,7 +51,7 @@ static void *worker(void *arg)
 		memset(arena_blk[i], 0x40 + i % 50, ARENA_BLK);
 	}
 	pthread_barrier_wait(&bar);
-	pthread_barrier_wait(&bar); /* step 25: trim, then calloc must give zeros */
+	pthread_barrier_wait(&bar); /* step 28: trim, then calloc must give zeros */
 	for (int i = NARENA - 1; i >= 0; i--)
 		free(arena_blk[i]);
 	malloc_trim(0);
@@ -83,7 +83,7 @@ int main(void)
 	pthread_barrier_wait(&bar);
 	uint64_t x = 1;
 	for (int step = 0; step < STEPS; step++) {
-		if (step == 10) { /* brk trimmed, then grown again: fresh memory is zero */
+		if (step == 15) { /* brk trimmed, then grown again: fresh memory is zero */
 			for (int i = NSMALL / 2; i < NSMALL; i++)
 				free(small[i]);
 			malloc_trim(0);
@@ -96,7 +96,7 @@ int main(void)
 			}
 			printf("heap calloc after trim zero: %d\n", zero);
 		}
-		if (step == 20) { /* realloc of an mmap'd block: mremap */
+		if (step == 22) { /* realloc of an mmap'd block: mremap */
 			size_t nw = big_words + big_words / 4;
 			big = realloc(big, nw * 8);
 			for (size_t i = big_words; i < nw; i++)
@@ -104,7 +104,7 @@ int main(void)
 			big_words = nw;
 			printf("realloc grown to %zu MiB\n", nw * 8 >> 20);
 		}
-		if (step == 25) {
+		if (step == 28) {
 			pthread_barrier_wait(&bar);
 			pthread_barrier_wait(&bar);
 			printf("arena calloc after trim zero: %d\n", arena_zero);
