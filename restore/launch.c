@@ -294,7 +294,7 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	sysv_attachments(img, br, a->nregions);
 	/* --lazy: the extents lazy.c picks are mapped from the image, not read */
 	unsigned char *lazy = calloc(img->nextents + 1, 1);
-	if (!lazy || (o->lazy && lazy_plan(img, o->image, lazy, o->verbose))) {
+	if (!lazy || (o->lazy && lazy_plan(img, o->image, image_fd, lazy, o->verbose))) {
 		free(lazy);
 		free(index_of);
 		return NULL;

@@ -11,6 +11,7 @@
  * PROT_EXEC). */
 #include "restore.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,7 +53,21 @@ static const char *zero_trusting_allocator(const struct tcp_image *img)
 	return NULL;
 }
 
-int lazy_plan(const struct tcp_image *img, const char *path, unsigned char *map, int verbose)
+/* The blob maps after the point of no return: a filesystem that cannot
+ * mmap the image (some FUSE or network ones) must be found out now. */
+static int can_map(int fd, const char *path, uint64_t off)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, (off_t)off);
+	if (p == MAP_FAILED) {
+		say("cannot map %s (--lazy): %s; restore it without --lazy, or from a copy on a local filesystem",
+		    path, strerror(errno));
+		return -1;
+	}
+	munmap(p, PAGE);
+	return 0;
+}
+
+int lazy_plan(const struct tcp_image *img, const char *path, int fd, unsigned char *map, int verbose)
 {
 	for (size_t i = 0; i < img->nextents; i++) {
 		if (img->extents[i].flags & IMG_EXT_ZSTD) {
@@ -93,6 +108,13 @@ int lazy_plan(const struct tcp_image *img, const char *path, unsigned char *map,
 			nmapped++;
 		} else {
 			read += x->npages * PAGE;
+		}
+	}
+	for (size_t i = 0; i < img->nextents; i++) {
+		if (map[i] && img->extents[i].source == 0) {
+			if (can_map(fd, path, img->extents[i].file_off))
+				return -1;
+			break;
 		}
 	}
 	if (verbose)

@@ -75,8 +75,16 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 	struct vdso_layout v;
 	if (check_process(img) || check_cpu(img) || check_address_space(img, &v) || check_mapped_files(img))
 		return 1;
+	if (o->check_only && o->lazy) {
+		unsigned char *map = calloc(img->nextents + 1, 1);
+		int bad = !map || lazy_plan(img, path, image_fd, map, o->verbose);
+		free(map);
+		if (bad)
+			return 1;
+	}
 	if (o->check_only) {
-		say("%s can be restored here (open files are checked at restore time)", path);
+		say("%s can be restored here%s (open files are checked at restore time)", path,
+		    o->lazy ? ", also with --lazy" : "");
 		return 0;
 	}
 	/* From here on, this is the program's process (its own pid back, in

@@ -90,8 +90,9 @@ int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o);
 
 /* lazy.c: for --lazy, which page extents the blob maps from the image
  * (map[i] = 1) rather than reads; -1 after a message if the image cannot
- * be restored lazily (compressed pages). */
-int lazy_plan(const struct tcp_image *img, const char *path, unsigned char *map, int verbose);
+ * be restored lazily (compressed pages, an allocator that expects zeros
+ * after MADV_DONTNEED, a file that cannot be mapped from `fd`). */
+int lazy_plan(const struct tcp_image *img, const char *path, int fd, unsigned char *map, int verbose);
 
 /* launch.c: builds the blob's mapping with everything the blob needs;
  * jump_to_blob() is the point of no return. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "restore/restore.h"
 
@@ -16,6 +17,14 @@ void say(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(said, sizeof(said), fmt, ap);
 	va_end(ap);
+}
+
+/* Any regular file can be mapped (no page is touched). */
+static int image_fd(void)
+{
+	FILE *f = tmpfile();
+	cr_assert_not_null(f);
+	return fileno(f);
 }
 
 #define NREG 7
@@ -61,7 +70,7 @@ Test(lazy_plan, kinds)
 	struct img_extent ext[NREG];
 	struct tcp_image img = image(ext, 4);
 	unsigned char map[NREG];
-	cr_assert_eq(lazy_plan(&img, "x.tcp", map, 0), 0);
+	cr_assert_eq(lazy_plan(&img, "x.tcp", image_fd(), map, 0), 0);
 	const unsigned char want[NREG] = { 1, 1, 0, 0, 0, 0, 1 };
 	for (int i = 0; i < NREG; i++)
 		cr_assert_eq(map[i], want[i], "region %d (kind %u): map %d", i, regs[i].r.kind, map[i]);
@@ -74,7 +83,7 @@ Test(lazy_plan, compressed_refused)
 	unsigned char map[NREG];
 	ext[3].flags = IMG_EXT_ZSTD;
 	said[0] = 0;
-	cr_assert_eq(lazy_plan(&img, "x.tcp", map, 0), -1);
+	cr_assert_eq(lazy_plan(&img, "x.tcp", image_fd(), map, 0), -1);
 	cr_assert(strstr(said, "x.tcp") && strstr(said, "compressed") && strstr(said, "without --lazy"), "%s", said);
 }
 
@@ -86,7 +95,7 @@ Test(lazy_plan, zero_trusting_allocator_refused)
 	static char je[] = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 	regs[3].path = je;
 	said[0] = 0;
-	cr_assert_eq(lazy_plan(&img, "x.tcp", map, 0), -1);
+	cr_assert_eq(lazy_plan(&img, "x.tcp", image_fd(), map, 0), -1);
 	cr_assert(strstr(said, "libjemalloc.so.2") && strstr(said, "MADV_DONTNEED"), "%s", said);
 }
 
@@ -111,7 +120,7 @@ Test(lazy_plan, map_count_budget)
 	}
 	if ((max - NREG) / 4 >= N)
 		cr_skip_test("vm.max_map_count %ld leaves room for every extent", max);
-	cr_assert_eq(lazy_plan(&img, "x.tcp", map, 0), 0);
+	cr_assert_eq(lazy_plan(&img, "x.tcp", image_fd(), map, 0), 0);
 	size_t n = 0;
 	for (size_t i = 0; i < N; i++) {
 		n += map[i];
@@ -119,4 +128,18 @@ Test(lazy_plan, map_count_budget)
 			     (unsigned long long)ext[i].npages);
 	}
 	cr_assert_eq(n, N / 100);
+}
+
+/* The blob maps after the point of no return: a file that cannot be mapped
+ * is refused before. */
+Test(lazy_plan, unmappable_refused)
+{
+	struct img_extent ext[NREG];
+	struct tcp_image img = image(ext, 4);
+	unsigned char map[NREG];
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	said[0] = 0;
+	cr_assert_eq(lazy_plan(&img, "x.tcp", p[0], map, 0), -1);
+	cr_assert(strstr(said, "cannot map x.tcp") && strstr(said, "without --lazy"), "%s", said);
 }
