@@ -8,6 +8,7 @@
 #include "../common/maps_parse.h"
 #include "../common/rawsys.h"
 #include "dump_shm_names.h"
+#include "image_mapping.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,6 +17,10 @@
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAPPED (1ull << 62)
 #define PM_FILE (1ull << 61)
+
+/* dump_region.store for memory mapped from a tcp image (tcp-restore
+ * --lazy): any page may hold data, present or not. */
+#define STORE_EVERY_PAGE 2
 
 static int refuse_region(struct dump_ctx *d, const struct maps_entry *e, const char *why)
 {
@@ -69,6 +74,18 @@ static int classify(struct dump_ctx *d, const struct maps_entry *e, struct dump_
 	}
 	if (p[0] != '/')
 		return refuse_region(d, e, "special kernel mappings of this kind are not supported");
+	if (is_image_mapping(e)) {
+		/* Anonymous memory to the program, mapped from the image it was
+		 * restored from; stored as such, since that image may be gone by
+		 * the time this one is restored (image_mapping.h). */
+		r->rec.kind = TCP_REG_ANON;
+		r->rec.offset = r->rec.dev_major = r->rec.dev_minor = 0;
+		r->rec.inode = 0;
+		r->path = "";
+		r->rec.path_len = 0;
+		r->store = STORE_EVERY_PAGE;
+		return 0;
+	}
 	int shm = shm_type_of(p, e->shared);
 	if (shm) {
 		/* The object's content is its SHM section (dump_shm.c); a private
@@ -255,7 +272,9 @@ static void write_pages(struct dump_ctx *d, struct img_writer *w, uint64_t index
 		for (uint64_t i = 0; i < npages; i++, addr += TCP_PAGE_SIZE) {
 			uint64_t pm = d->pagemap[i];
 			int keep;
-			if (file_backed)
+			if (r->store == STORE_EVERY_PAGE) /* untouched pages come from the image file */
+				keep = !page_is_zero((const uint64_t *)addr);
+			else if (file_backed)
 				keep = ((pm & PM_PRESENT) && !(pm & PM_FILE)) || (pm & PM_SWAPPED);
 			else
 				keep = ((pm & PM_PRESENT) || (pm & PM_SWAPPED)) && !page_is_zero((const uint64_t *)addr);

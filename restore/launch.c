@@ -292,21 +292,40 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		}
 	}
 	sysv_attachments(img, br, a->nregions);
+	/* --lazy: the extents lazy.c picks are mapped from the image, not read */
+	unsigned char *lazy = calloc(img->nextents + 1, 1);
+	if (!lazy || (o->lazy && lazy_plan(img, o->image, image_fd, lazy, o->verbose))) {
+		free(lazy);
+		free(index_of);
+		return NULL;
+	}
 	struct blob_extent *be = (struct blob_extent *)((char *)a + a->extents_off);
 	for (size_t i = 0; i < img->nextents; i++) {
 		const struct img_extent *x = &img->extents[i];
-		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, image_fd, BLOB_EXT_PREAD };
+		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, image_fd,
+					      lazy[i] ? BLOB_EXT_MAP : BLOB_EXT_PREAD };
 		br[index_of[x->region]].needs_write = 1;
 	}
 	a->nextents = (uint32_t)img->nextents;
 	free(index_of);
+	/* A section is checked where its pages land, if none of them is mapped
+	 * (checking a mapped one would read it all). */
 	struct blob_pages_sum *bs = (struct blob_pages_sum *)((char *)a + a->sums_off);
+	a->nsums = 0;
 	for (size_t i = 0; i < img->ndeferred; i++) {
 		const struct img_pages_sum *d = &img->deferred[i];
-		bs[i] = (struct blob_pages_sum){ d->state, d->expect, d->sec_off, (uint32_t)d->first_extent,
-						 (uint32_t)d->nextents };
+		int mapped = 0;
+		for (size_t j = d->first_extent; j < d->first_extent + d->nextents; j++)
+			mapped |= lazy[j];
+		if (!mapped)
+			bs[a->nsums++] = (struct blob_pages_sum){ d->state, d->expect, d->sec_off,
+								  (uint32_t)d->first_extent, (uint32_t)d->nextents };
 	}
-	a->nsums = (uint32_t)img->ndeferred;
+	free(lazy);
+	if (o->lazy && o->verbose)
+		say("--lazy: the page data of %zu of %zu PAGES sections is mapped and not checked (run tcp-restore "
+		    "--check %s to verify it all)",
+		    img->ndeferred - a->nsums, img->ndeferred, o->image);
 
 	vdso_moves(a, v, temp);
 	unmap_plan(a, v, read_mmap_min());

@@ -30,6 +30,18 @@ static const char usage[] =
 	"                          (it then runs with root's privileges)\n"
 	"  --check                 validate the image and everything it needs, then\n"
 	"                          exit 0 without restoring (nothing is changed)\n"
+	"  --lazy                  resume at once: the program's private memory is\n"
+	"                          mapped from IMAGE and each page is read on first\n"
+	"                          touch. Its page checksums are not checked (the\n"
+	"                          stack's are): run --check first to verify all.\n"
+	"                          IMAGE must stay unchanged while the program runs\n"
+	"                          (deleting it is fine). Not for programs that rely\n"
+	"                          on madvise(MADV_DONTNEED) giving zeros: such pages\n"
+	"                          come back with the image's content (refused when\n"
+	"                          libjemalloc/libtcmalloc/libmimalloc is loaded; not\n"
+	"                          detected: the Go runtime, static allocators).\n"
+	"                          mremap growing a mapped block may give SIGBUS.\n"
+	"                          Refused for compressed images.\n"
 	"  --no-namespace          restore in this very process, with a new pid (only\n"
 	"                          for single-threaded programs)\n"
 	"  -v, --verbose           say what is being restored\n"
@@ -63,8 +75,16 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 	struct vdso_layout v;
 	if (check_process(img) || check_cpu(img) || check_address_space(img, &v) || check_mapped_files(img))
 		return 1;
+	if (o->check_only && o->lazy) {
+		unsigned char *map = calloc(img->nextents + 1, 1);
+		int bad = !map || lazy_plan(img, path, image_fd, map, o->verbose);
+		free(map);
+		if (bad)
+			return 1;
+	}
 	if (o->check_only) {
-		say("%s can be restored here (open files are checked at restore time)", path);
+		say("%s can be restored here%s (open files are checked at restore time)", path,
+		    o->lazy ? ", also with --lazy" : "");
 		return 0;
 	}
 	/* From here on, this is the program's process (its own pid back, in
@@ -143,6 +163,8 @@ int main(int argc, char **argv)
 			o.allow_other_owner = 1;
 		} else if (!strcmp(argv[i], "--check")) {
 			o.check_only = 1;
+		} else if (!strcmp(argv[i], "--lazy")) {
+			o.lazy = 1;
 		} else if (!strcmp(argv[i], "--no-namespace")) {
 			o.no_namespace = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {

@@ -15,6 +15,7 @@ struct restore_opts {
 	int allow_other_owner;
 	int check_only;
 	int no_namespace;	/* --no-namespace: restore in this process, new pid and tids */
+	int lazy;		/* --lazy: map page data from the image (lazy.c) */
 	long status_id;		/* pid whose status file the restored libtcp writes (the
 				 * tcp-restore process that users and tcp-ckpt signal) */
 };
@@ -86,6 +87,12 @@ uint32_t shm_object_late_seals(uint32_t index);
  * Returns -1 after a message. The tcp-restore process itself stays behind,
  * forwards signals and exits with the program's status. Sets o->status_id. */
 int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o);
+
+/* lazy.c: for --lazy, which page extents the blob maps from the image
+ * (map[i] = 1) rather than reads; -1 after a message if the image cannot
+ * be restored lazily (compressed pages, an allocator that expects zeros
+ * after MADV_DONTNEED, a file that cannot be mapped from `fd`). */
+int lazy_plan(const struct tcp_image *img, const char *path, int fd, unsigned char *map, int verbose);
 
 /* launch.c: builds the blob's mapping with everything the blob needs;
  * jump_to_blob() is the point of no return. */

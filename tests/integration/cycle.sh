@@ -16,6 +16,7 @@ usage: cycle.sh --libtcp ABS_PATH --restore ABS_PATH [options] -- prog [args...]
   --checkpoints N       number of checkpoints of the first run (default 1)
   --restore-from WHICH  latest|oldest image (default latest)
   --chain N             checkpoint+kill+restore the restored process N times
+  --chain-checkpoints N checkpoints of each restored process (default 1)
   --files "a b"         output files (relative to the work dir) to compare
   --input FILE          copy FILE into the work dirs before running
   --as-nobody           run program, signals and tcp-restore as uid 65534
@@ -28,7 +29,7 @@ EOF
 }
 
 EXTRA_ENV=() RESTORE_ARGS=()
-LIBTCP='' RESTORE='' TRIGGER=1.0 SELF=0 NCK=1 FROM=latest CHAIN=0 FILES=''
+LIBTCP='' RESTORE='' TRIGGER=1.0 SELF=0 NCK=1 FROM=latest CHAIN=0 CHAIN_NCK=1 FILES=''
 INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120
 while (($#)); do
     case $1 in
@@ -39,6 +40,7 @@ while (($#)); do
     --checkpoints) NCK=${2-}; shift 2 || usage ;;
     --restore-from) FROM=${2-}; shift 2 || usage ;;
     --chain) CHAIN=${2-}; shift 2 || usage ;;
+    --chain-checkpoints) CHAIN_NCK=${2-}; shift 2 || usage ;;
     --files) FILES=${2-}; shift 2 || usage ;;
     --input) INPUT=${2-}; shift 2 || usage ;;
     --as-nobody) NOBODY=1; shift ;;
@@ -53,7 +55,7 @@ done
 (($#)) || usage
 num='^[0-9]+([.][0-9]+)?$'
 [[ $TRIGGER =~ $num && $KILL_DELAY =~ $num && $TIMEOUT =~ $num ]] || usage
-[[ $NCK =~ ^[1-9][0-9]*$ && $CHAIN =~ ^[0-9]+$ ]] || usage
+[[ $NCK =~ ^[1-9][0-9]*$ && $CHAIN_NCK =~ ^[1-9][0-9]*$ && $CHAIN =~ ^[0-9]+$ ]] || usage
 [[ $FROM == latest || $FROM == oldest ]] || usage
 
 # ---- state, logging, cleanup ------------------------------------------------
@@ -295,7 +297,7 @@ else
 fi
 for ((c = 1; c <= CHAIN; c++)); do
     start_restore "$src"
-    checkpoint_and_kill "$CHILD" 1 0 "restored process #$NRESTORE"
+    checkpoint_and_kill "$CHILD" "$CHAIN_NCK" 0 "restored process #$NRESTORE"
     src=$IMG
 done
 start_restore "$src"
