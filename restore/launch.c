@@ -202,6 +202,22 @@ static uint64_t read_mmap_min(void)
 	return v ? v : PAGE;
 }
 
+/* The image opened again with O_DIRECT, above `floor`, for the blob's reads
+ * straight into place: no page cache is filled, and the pages are written
+ * without touching their user addresses (in a VM, that first touch costs as
+ * much as the read). `fd` itself where O_DIRECT is refused (tmpfs). */
+static int direct_fd(int fd, int floor)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int d = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (d < 0)
+		return fd;
+	int high = fcntl(d, F_DUPFD_CLOEXEC, floor);
+	close(d);
+	return high >= 0 ? high : fd;
+}
+
 struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_layout *v, int image_fd, int floor,
 			      const struct restore_opts *o)
 {
@@ -300,9 +316,10 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		return NULL;
 	}
 	struct blob_extent *be = (struct blob_extent *)((char *)a + a->extents_off);
+	int read_fd = direct_fd(image_fd, floor);
 	for (size_t i = 0; i < img->nextents; i++) {
 		const struct img_extent *x = &img->extents[i];
-		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, image_fd,
+		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, lazy[i] ? image_fd : read_fd,
 					      lazy[i] ? BLOB_EXT_MAP : BLOB_EXT_PREAD };
 		br[index_of[x->region]].needs_write = 1;
 	}
