@@ -6,6 +6,7 @@
 #include "../../common/rawsys.h"
 #include "../../common/fstr.h"
 #include "../../image/format.h"
+#include "../../image/page_hash.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -221,6 +222,37 @@ static void verify_pages(const struct blob_args *a)
 	}
 }
 
+/* Pages read from older images of an incremental chain, against this
+ * image's hash of each (launch.c add_page_check). */
+static void verify_inherited(const struct blob_args *a)
+{
+	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
+	const struct blob_page_check *c = (const void *)((const char *)a + a->checks_off);
+	for (uint32_t i = 0; i < a->nchecks; i++) {
+		const struct blob_extent *e = &ext[c[i].extent];
+		const struct page_hash *want = (const void *)((const char *)a + c[i].hashes_off);
+		for (uint64_t k = 0; k < e->len / TCP_PAGE_SIZE; k++) {
+			struct page_hash h;
+			page_hash((const char *)e->addr + k * TCP_PAGE_SIZE, &h);
+			if (page_hash_eq(&h, &want[k]))
+				continue;
+			char mem[768];
+			struct fbuf b;
+			fb_init(&b, mem, sizeof(mem));
+			fb_puts(&b, "tcp-restore: fatal: the page at 0x");
+			fb_putu(&b, e->addr + k * TCP_PAGE_SIZE, 16, 0);
+			fb_puts(&b, ", taken from an older image of the chain of ");
+			fb_puts(&b, a->image_path);
+			fb_puts(&b, " (offset ");
+			fb_putu(&b, e->file_off + k * TCP_PAGE_SIZE, 10, 0);
+			fb_puts(&b, "), does not match its hash: that image is damaged; the program was not resumed. "
+				    "Restore from an older full image\n");
+			r_write(a->report_fd, b.p, b.len);
+			r_exit_group(1);
+		}
+	}
+}
+
 static void protect_regions(const struct blob_args *a)
 {
 	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
@@ -298,6 +330,7 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	seal_late(a);
 	read_pages(a);
 	verify_pages(a);
+	verify_inherited(a);
 	protect_regions(a);
 	set_mm(a);
 	for (int i = 0; i < 16; i++)
