@@ -323,7 +323,8 @@ Test(incremental, chain_open_checks_identity)
 	build(&(struct spec){ 0 }, &older, &proc); /* any valid image serves as the older one */
 	cr_assert_leq(older.len, 8 * PG);
 	static const uint8_t zeros[PG];
-	put(&older, zeros, 8 * PG - older.len);	/* the inherited pages at offset 8 pages */
+	while (older.len < 8 * PG) /* the inherited pages at offset 8 pages */
+		put(&older, zeros, older.len + PG <= 8 * PG ? PG : 8 * PG - older.len);
 	while (older.len < 64 * PG)
 		put(&older, page_b, PG);
 	struct spec s = default_spec();
