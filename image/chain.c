@@ -48,6 +48,57 @@ static const char *same_image(int fd, const struct tcp_parent *p)
 	return NULL;
 }
 
+/* The older image's HASHES: where it stores a page, what the page held. */
+static const char *load_hashes(int fd, struct img_parent *ip)
+{
+	struct tcp_section_header sh;
+	uint64_t off = sizeof(struct tcp_file_header);
+	for (;;) {
+		if (off + sizeof(sh) > ip->p.size || read_full(fd, &sh, sizeof(sh), off) || sh.magic != TCP_SECTION_MAGIC ||
+		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)) ||
+		    sh.length > ip->p.size - off - sizeof(sh))
+			return "its sections are damaged";
+		if (sh.type == TCP_SEC_END)
+			return "it has no HASHES section";
+		if (sh.type == TCP_SEC_HASHES)
+			break;
+		off += sizeof(sh) + sh.length;
+	}
+	if (sh.length % sizeof(struct tcp_page_hash))
+		return "its HASHES section is damaged";
+	ip->nhashes = sh.length / sizeof(struct tcp_page_hash);
+	ip->hashes = malloc(sh.length ? sh.length : 1);
+	if (!ip->hashes)
+		return "out of memory for its HASHES";
+	if (read_full(fd, ip->hashes, sh.length, off + sizeof(sh)) || csum_buf(ip->hashes, sh.length) != sh.payload_sum)
+		return "its HASHES section is damaged";
+	for (size_t i = 1; i < ip->nhashes; i++)
+		if (ip->hashes[i].addr <= ip->hashes[i - 1].addr)
+			return "its HASHES section is out of order";
+	return NULL;
+}
+
+/* Every inherited page has its hash in the older image that holds it. */
+static int check_ref_hashes(struct tcp_image *img, const char *img_path, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < img->nextents; i++) {
+		const struct img_extent *x = &img->extents[i];
+		if (!x->source)
+			continue;
+		const struct img_parent *ip = &img->parents[x->source - 1];
+		const struct tcp_page_hash *h = img_hash_find(ip->hashes, ip->nhashes, x->addr);
+		for (uint64_t k = 0; k < x->npages; k++)
+			if (!h || h + k >= ip->hashes + ip->nhashes || h[k].addr != x->addr + k * TCP_PAGE_SIZE) {
+				snprintf(err, errlen,
+					 "image %s takes the page at %llx from the older image %s, which has no hash of it: "
+					 "the chain is inconsistent; restore an older full image",
+					 img_path, (unsigned long long)(x->addr + k * TCP_PAGE_SIZE), ip->p.name);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 int img_chain_open(struct tcp_image *img, const char *img_path, char *err, size_t errlen)
 {
 	if (!img->nparents)
@@ -76,6 +127,8 @@ int img_chain_open(struct tcp_image *img, const char *img_path, char *err, size_
 			break;
 		}
 		const char *why = same_image(ip->fd, &ip->p);
+		if (!why)
+			why = load_hashes(ip->fd, ip);
 		if (why) {
 			snprintf(err, errlen,
 				 "image %s is incremental: it takes pages from the older image %s (generation %u), but that "
@@ -86,7 +139,7 @@ int img_chain_open(struct tcp_image *img, const char *img_path, char *err, size_
 		}
 	}
 	free(real);
-	return rc;
+	return rc ? rc : check_ref_hashes(img, img_path, err, errlen);
 }
 
 int img_chain_verify(const struct tcp_image *img, char *err, size_t errlen)
@@ -102,7 +155,7 @@ int img_chain_verify(const struct tcp_image *img, char *err, size_t errlen)
 		if (!x->source)
 			continue;
 		const struct img_parent *ip = &img->parents[x->source - 1];
-		const struct tcp_page_hash *h = img_find_hash(img, x->addr);
+		const struct tcp_page_hash *h = img_hash_find(ip->hashes, ip->nhashes, x->addr);
 		for (uint64_t k = 0; k < x->npages; k += CHUNK) {
 			uint64_t n = x->npages - k < CHUNK ? x->npages - k : CHUNK;
 			if (read_full(ip->fd, buf, n * TCP_PAGE_SIZE, x->file_off + k * TCP_PAGE_SIZE)) {

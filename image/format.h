@@ -409,7 +409,8 @@ struct tcp_resume_slot {
  * "sources": source 0 is the image itself, source i >= 1 the i-th entry of
  * its PARENT section. REFS name every inherited page by (source, file
  * offset) directly, so a restore reads each page from where it is and never
- * follows the chain page by page. Sections come in this order: PROCESS,
+ * follows the chain page by page; the page's hash is in that source's
+ * HASHES. Sections come in this order: PROCESS,
  * PARENT, (REGION, PAGES..., REFS...)..., HASHES, THREAD..., FD..., END. */
 
 /* PARENT payload: nparents of these. Entry i is source i + 1: the image the
@@ -442,15 +443,17 @@ struct tcp_ref {
 				 * the run's pages follow each other there */
 };
 
-/* HASHES payload: count tcp_page_hash (count = length / 32), in strictly
- * increasing address order: every page the image stores or inherits, with
- * where it is (so the next checkpoint needs only this section and PARENT
- * to refer to it). Restore checks every inherited page against its hash. */
-#define TCP_HASH_WHERE_SHIFT 48		/* where = source << 48 | file offset / 4096 */
+/* HASHES payload: count tcp_page_hash (count = length / 24), in strictly
+ * increasing address order: one for every page this image's PAGES sections
+ * hold (an image with TCP_INCREMENTAL, full or not, has one). An inherited
+ * page's hash is in the HASHES of the image that holds it, written when the
+ * page was: the next checkpoint compares against it, and restore checks the
+ * page read from that image against it. Pages of the writer's own stack
+ * (which change while they are written) have none, and so are never
+ * inherited. */
 struct tcp_page_hash {
 	uint64_t addr;
 	uint64_t hash[2];	/* image/page_hash.h */
-	uint64_t where;		/* 0: a PAGES section of this image; else as above */
 };
 
 struct tcp_end {

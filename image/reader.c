@@ -433,25 +433,24 @@ static int add_hashes(struct ctx *c, struct tcp_image *img, const char *p, uint6
 	memcpy(img->hashes, p, len);
 	for (size_t i = 0; i < img->nhashes; i++) {
 		const struct tcp_page_hash *e = &img->hashes[i];
-		if (e->addr % TCP_PAGE_SIZE || (i && e->addr <= img->hashes[i - 1].addr) ||
-		    (e->where >> TCP_HASH_WHERE_SHIFT) > img->nparents)
-			return fail(c, "entry %zu (page %llx) is out of order or names an unknown older image", i,
+		if (e->addr % TCP_PAGE_SIZE || (i && e->addr <= img->hashes[i - 1].addr))
+			return fail(c, "entry %zu (page %llx) is not page-aligned or out of order", i,
 				    (unsigned long long)e->addr);
 	}
 	return 0;
 }
 
-const struct tcp_page_hash *img_find_hash(const struct tcp_image *img, uint64_t addr)
+const struct tcp_page_hash *img_hash_find(const struct tcp_page_hash *h, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = img->nhashes;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (img->hashes[mid].addr < addr)
+		if (h[mid].addr < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < img->nhashes && img->hashes[lo].addr == addr ? &img->hashes[lo] : NULL;
+	return lo < n && h[lo].addr == addr ? &h[lo] : NULL;
 }
 
 static int cmp_extent_addr(const void *a, const void *b)
@@ -461,14 +460,12 @@ static int cmp_extent_addr(const void *a, const void *b)
 }
 
 /* With REFS, the runs of a region come from two kinds of sections: no page
- * may be in two of them, and every inherited page needs its hash (restore
- * checks the older images' data against it). */
+ * may be in two of them. (That every inherited page has a hash in the older
+ * image that holds it is checked when the chain is opened: image/chain.c.) */
 static int check_chain_extents(struct ctx *c, struct tcp_image *img)
 {
 	if (!img->nparents)
 		return 0;
-	if (!img->has_hashes)
-		return fail(c, "an incremental image without its HASHES section");
 	const struct img_extent **v = malloc((img->nextents ? img->nextents : 1) * sizeof(*v));
 	if (!v)
 		return fail(c, "out of memory");
@@ -483,16 +480,6 @@ static int check_chain_extents(struct ctx *c, struct tcp_image *img)
 				    (unsigned long long)a);
 		}
 	free(v);
-	for (size_t i = 0; i < img->nextents; i++) {
-		const struct img_extent *x = &img->extents[i];
-		if (!x->source)
-			continue;
-		const struct tcp_page_hash *h = img_find_hash(img, x->addr);
-		for (uint64_t k = 0; k < x->npages; k++)
-			if (!h || h + k >= img->hashes + img->nhashes || h[k].addr != x->addr + k * TCP_PAGE_SIZE)
-				return fail(c, "page %llx is taken from an older image but has no hash to check it",
-					    (unsigned long long)(x->addr + k * TCP_PAGE_SIZE));
-	}
 	return 0;
 }
 
@@ -757,9 +744,11 @@ void img_free(struct tcp_image *img)
 	free(img->threads);
 	free(img->fds);
 	free(img->deferred);
-	for (size_t i = 0; i < img->nparents; i++)
+	for (size_t i = 0; i < img->nparents; i++) {
 		if (img->parents[i].fd >= 0)
 			close(img->parents[i].fd);
+		free(img->parents[i].hashes);
+	}
 	free(img->parents);
 	free(img->hashes);
 	free(img->path);

@@ -54,6 +54,8 @@ struct img_pages_sum {
 struct img_parent {
 	struct tcp_parent p;
 	int fd;
+	struct tcp_page_hash *hashes;	/* its HASHES (img_chain_open), address order */
+	size_t nhashes;
 };
 
 struct tcp_image {
@@ -78,14 +80,14 @@ struct tcp_image {
 	 * source > 0 come from REFS. */
 	struct img_parent *parents;
 	size_t nparents;
-	struct tcp_page_hash *hashes;	/* address order */
+	struct tcp_page_hash *hashes;	/* of the pages it stores, address order */
 	size_t nhashes;
 	uint64_t ref_pages;		/* pages taken from older images */
 	int has_hashes;
 };
 
-/* The hash of the page at addr in img->hashes, or NULL. */
-const struct tcp_page_hash *img_find_hash(const struct tcp_image *img, uint64_t addr);
+/* The entry for addr among n hashes in address order, or NULL. */
+const struct tcp_page_hash *img_hash_find(const struct tcp_page_hash *h, size_t n, uint64_t addr);
 
 const char *img_section_name(uint32_t type);
 

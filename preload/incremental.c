@@ -1,7 +1,8 @@
 /* Incremental checkpoints: see incremental.h and image/format.h. The
- * previous image (DIR/latest) is read without its page data: its HASHES say
- * what each page held and where it is (in a PAGES section of its own, found
- * through its run tables, or already in an older image). */
+ * previous image (DIR/latest) is read without its page data: a page it
+ * stores has its hash in its HASHES and its place in its PAGES run tables;
+ * a page it inherits has its place in its REFS and its hash in the HASHES
+ * of the older image that holds it. */
 #include "incremental.h"
 #include "../common/rawsys.h"
 #include "../image/page_hash.h"
@@ -11,7 +12,6 @@
 #include <sys/stat.h>
 
 #define REFS_PER_SECTION 8192
-#define WHERE_OFF_MASK ((1ull << TCP_HASH_WHERE_SHIFT) - 1)
 
 struct parent_run {
 	uint64_t addr, npages, file_off;
@@ -21,12 +21,20 @@ struct incr {
 	int full;			/* every page stored (no usable previous image) */
 	struct tcp_parent parents[TCP_INCREMENTAL_MAX];
 	uint32_t nparents;		/* this image's sources beyond itself */
-	/* The previous image: its page hashes and its own PAGES runs, both in
-	 * address order, walked with a cursor as the dump goes up in address. */
+	/* The previous image: the hashes of the pages it stores, their runs,
+	 * its REFS runs, and the hashes of the older images those name (index
+	 * = its source number). All in address order, each walked with a
+	 * cursor as the dump goes up in address. */
 	struct tcp_page_hash *ph;
 	uint64_t nph, iph, ph_map;
 	struct parent_run *pr;
 	uint64_t npr, ipr, pr_map;
+	struct tcp_ref *rr;
+	uint64_t nrr, irr, rr_map;
+	struct older_hashes {
+		struct tcp_page_hash *h;
+		uint64_t n, i, map;
+	} older[TCP_INCREMENTAL_MAX];
 	/* This image: a hash for every stored or inherited page. */
 	struct tcp_page_hash *h;
 	uint64_t nh, cap, h_map;
@@ -120,6 +128,74 @@ static int read_page_runs(struct incr *s, int fd, uint64_t poff, uint64_t len, u
 	return 0;
 }
 
+/* The REFS runs at payload `poff` (`len` bytes), appended to s->rr. */
+static int read_ref_runs(struct incr *s, int fd, uint64_t poff, uint64_t len, uint32_t nsources)
+{
+	struct tcp_refs_head h;
+	if (len < sizeof(h) || read_at(fd, &h, sizeof(h), poff) || h.nruns == 0 ||
+	    len != sizeof(h) + h.nruns * sizeof(struct tcp_ref) || h.nruns > s->rr_map - s->nrr)
+		return -1;
+	struct tcp_ref *r = s->rr + s->nrr;
+	if (read_at(fd, r, h.nruns * sizeof(*r), poff + sizeof(h)))
+		return -1;
+	for (uint64_t i = 0; i < h.nruns; i++) {
+		uint64_t prev_end = s->nrr ? s->rr[s->nrr - 1].addr + s->rr[s->nrr - 1].npages * TCP_PAGE_SIZE : 0;
+		if (r[i].npages == 0 || r[i].addr < prev_end || r[i].source == 0 || r[i].source > nsources ||
+		    r[i].file_off % TCP_PAGE_SIZE)
+			return -1;
+		s->nrr++;
+	}
+	return 0;
+}
+
+/* A HASHES payload read into a scratch mapping, checksum and order checked. */
+static int read_hashes(int fd, uint64_t poff, const struct tcp_section_header *sh, struct older_hashes *o)
+{
+	if (sh->length % sizeof(struct tcp_page_hash))
+		return -1;
+	o->n = sh->length / sizeof(struct tcp_page_hash);
+	o->map = sh->length;
+	o->h = scratch_map(sh->length);
+	if (!o->h || read_at(fd, o->h, sh->length, poff) || !sum_ok(o->h, sh->length, sh->payload_sum))
+		return -1;
+	for (uint64_t i = 1; i < o->n; i++)
+		if (o->h[i].addr <= o->h[i - 1].addr)
+			return -1;
+	return 0;
+}
+
+/* Older image `p` of the previous image's chain: checked to be that file
+ * (size, PROCESS checksum), its HASHES read. */
+static int read_older(int dirfd, const struct tcp_parent *p, struct older_hashes *o)
+{
+	long fd = r_openat(dirfd, p->name, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct stat sb;
+	struct tcp_section_header sh;
+	int rc = -1;
+	uint64_t off = sizeof(struct tcp_file_header), size;
+	if (r_fstat((int)fd, &sb) || (uint64_t)sb.st_size != p->size)
+		goto out;
+	size = (uint64_t)sb.st_size;
+	for (int first = 1;; first = 0) {
+		if (off + sizeof(sh) > size || read_at((int)fd, &sh, sizeof(sh), off) || sh.magic != TCP_SECTION_MAGIC ||
+		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)) ||
+		    sh.length > size - off - sizeof(sh) || sh.type == TCP_SEC_END)
+			goto out;
+		if (first && (sh.type != TCP_SEC_PROCESS || sh.payload_sum != p->process_sum))
+			goto out;
+		if (sh.type == TCP_SEC_HASHES) {
+			rc = read_hashes((int)fd, off + sizeof(sh), &sh, o);
+			break;
+		}
+		off += sizeof(sh) + sh.length;
+	}
+out:
+	r_close((int)fd);
+	return rc;
+}
+
 static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t *parent_gen)
 {
 	char name[TCP_PARENT_NAME_MAX];
@@ -145,7 +221,9 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 	size = (uint64_t)sb.st_size;
 	s->pr_map = size / TCP_PAGE_SIZE + 1;
 	s->pr = scratch_map(s->pr_map * sizeof(*s->pr));
-	if (!s->pr) {
+	s->rr_map = size / sizeof(struct tcp_ref) + 1; /* reserved, touched as used */
+	s->rr = scratch_map(s->rr_map * sizeof(*s->rr));
+	if (!s->pr || !s->rr) {
 		why(s, "no scratch memory to read the previous image", 0, 0);
 		goto out;
 	}
@@ -183,19 +261,24 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 			}
 			prev_nparents = (uint32_t)(sh.length / sizeof(struct tcp_parent));
 			break;
-		case TCP_SEC_HASHES:
-			if (sh.length % sizeof(struct tcp_page_hash)) {
-				why(s, "the previous image ", name, " has a damaged HASHES section");
-				goto out;
-			}
-			s->nph = sh.length / sizeof(struct tcp_page_hash);
-			s->ph_map = sh.length;
-			s->ph = scratch_map(sh.length);
-			if (!s->ph || read_at((int)fd, s->ph, sh.length, poff) || !sum_ok(s->ph, sh.length, sh.payload_sum)) {
+		case TCP_SEC_HASHES: {
+			struct older_hashes own = { 0 };
+			int bad = read_hashes((int)fd, poff, &sh, &own);
+			s->ph = own.h;
+			s->nph = own.n;
+			s->ph_map = own.map;
+			if (bad) {
 				why(s, "cannot read the HASHES of the previous image ", name, 0);
 				goto out;
 			}
 			have_hashes = 1;
+			break;
+		}
+		case TCP_SEC_REFS:
+			if (read_ref_runs(s, (int)fd, poff, sh.length, prev_nparents)) {
+				why(s, "the previous image ", name, " has a damaged REFS section");
+				goto out;
+			}
 			break;
 		case TCP_SEC_PAGES:
 			if (read_page_runs(s, (int)fd, poff, sh.length, size)) {
@@ -216,22 +299,17 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 								 : " has no PROCESS section");
 		goto out;
 	}
-	for (uint64_t i = 0; i < s->nph; i++) {
-		uint64_t src = s->ph[i].where >> TCP_HASH_WHERE_SHIFT;
-		if ((i && s->ph[i].addr <= s->ph[i - 1].addr) || src > prev_nparents) {
-			why(s, "the previous image ", name, " has inconsistent page hashes");
-			goto out;
-		}
-	}
 	if (prev_nparents + 1 > (uint32_t)tcp_cfg.incremental - 1) {
 		why(s, "the chain of incremental images reached its bound (TCP_INCREMENTAL)", 0, 0);
 		goto out;
 	}
-	/* The older images it takes pages from must still be there. */
+	/* The older images it takes pages from: still there, the same files,
+	 * and their hashes of the pages it inherits. */
 	for (uint32_t i = 1; i <= prev_nparents; i++) {
 		s->parents[i].name[TCP_PARENT_NAME_MAX - 1] = 0;
-		if (!our_image_name(s->parents[i].name) || r_fstatat(dirfd, s->parents[i].name, &sb, 0)) {
-			why(s, "an older image the previous one needs is missing: ", s->parents[i].name, 0);
+		if (!our_image_name(s->parents[i].name) || read_older(dirfd, &s->parents[i], &s->older[i])) {
+			why(s, "an older image the previous one needs is missing, replaced or damaged: ",
+			    s->parents[i].name, 0);
 			goto out;
 		}
 	}
@@ -301,18 +379,21 @@ static void flush_refs(struct incr *s, struct img_writer *w, uint64_t region_ind
 	s->nrefs = 0;
 }
 
+static int same_hash(const struct tcp_page_hash *e, const struct page_hash *h)
+{
+	return e->hash[0] == h->h[0] && e->hash[1] == h->h[1];
+}
+
 /* Where the previous image has the page at addr, as this image's source
  * and file offset; 0 if it has none with this hash. */
 static int find_in_previous(struct incr *s, uint64_t addr, const struct page_hash *h, uint32_t *src, uint64_t *off)
 {
 	while (s->iph < s->nph && s->ph[s->iph].addr < addr)
 		s->iph++;
-	if (s->iph == s->nph || s->ph[s->iph].addr != addr)
-		return 0;
-	const struct tcp_page_hash *p = &s->ph[s->iph];
-	if (p->hash[0] != h->h[0] || p->hash[1] != h->h[1])
-		return 0;
-	if (p->where == 0) {
+	if (s->iph < s->nph && s->ph[s->iph].addr == addr) {
+		/* Stored there: found through its PAGES runs. */
+		if (!same_hash(&s->ph[s->iph], h))
+			return 0;
 		while (s->ipr < s->npr && s->pr[s->ipr].addr + s->pr[s->ipr].npages * TCP_PAGE_SIZE <= addr)
 			s->ipr++;
 		if (s->ipr == s->npr || s->pr[s->ipr].addr > addr)
@@ -321,8 +402,19 @@ static int find_in_previous(struct incr *s, uint64_t addr, const struct page_has
 		*off = s->pr[s->ipr].file_off + (addr - s->pr[s->ipr].addr);
 		return 1;
 	}
-	*src = (uint32_t)(p->where >> TCP_HASH_WHERE_SHIFT) + 1;
-	*off = (p->where & WHERE_OFF_MASK) * TCP_PAGE_SIZE;
+	/* Inherited there: its REFS say where, the older image's HASHES what. */
+	while (s->irr < s->nrr && s->rr[s->irr].addr + s->rr[s->irr].npages * TCP_PAGE_SIZE <= addr)
+		s->irr++;
+	if (s->irr == s->nrr || s->rr[s->irr].addr > addr)
+		return 0;
+	const struct tcp_ref *r = &s->rr[s->irr];
+	struct older_hashes *o = &s->older[r->source];
+	while (o->i < o->n && o->h[o->i].addr < addr)
+		o->i++;
+	if (o->i == o->n || o->h[o->i].addr != addr || !same_hash(&o->h[o->i], h))
+		return 0;
+	*src = r->source + 1;
+	*off = r->file_off + (addr - r->addr);
 	return *src <= s->nparents;
 }
 
@@ -333,18 +425,17 @@ int incr_take(struct img_writer *w, uint64_t region_index, uint64_t addr, int un
 		return 0;
 	struct page_hash h;
 	page_hash((const void *)addr, &h);
-	struct tcp_page_hash *e = &s->h[s->nh++];
-	e->addr = addr;
-	e->hash[0] = h.h[0];
-	e->hash[1] = h.h[1];
-	e->where = 0;
 	uint32_t src;
 	uint64_t off;
 	if (s->full || !find_in_previous(s, addr, &h, &src, &off)) {
+		/* Stored here: its hash goes into this image's HASHES. */
+		struct tcp_page_hash *e = &s->h[s->nh++];
+		e->addr = addr;
+		e->hash[0] = h.h[0];
+		e->hash[1] = h.h[1];
 		s->stored++;
 		return 0;
 	}
-	e->where = (uint64_t)src << TCP_HASH_WHERE_SHIFT | off / TCP_PAGE_SIZE;
 	struct tcp_ref *last = s->nrefs ? &s->refs[s->nrefs - 1] : 0;
 	if (last && last->source == src && last->addr + last->npages * TCP_PAGE_SIZE == addr &&
 	    last->file_off + last->npages * TCP_PAGE_SIZE == off) {
@@ -390,9 +481,14 @@ void incr_end(int ok)
 		tcp_emit(&m);
 	}
 	if (s->ph)
-		r_munmap(s->ph, s->ph_map);
+		r_munmap(s->ph, s->ph_map ? s->ph_map : TCP_PAGE_SIZE);
 	if (s->pr)
 		r_munmap(s->pr, s->pr_map * sizeof(*s->pr));
+	if (s->rr)
+		r_munmap(s->rr, s->rr_map * sizeof(*s->rr));
+	for (int i = 0; i < TCP_INCREMENTAL_MAX; i++)
+		if (s->older[i].h)
+			r_munmap(s->older[i].h, s->older[i].map ? s->older[i].map : TCP_PAGE_SIZE);
 	r_munmap(s->h, s->h_map ? s->h_map : TCP_PAGE_SIZE);
 }
 

@@ -102,7 +102,7 @@ struct blob_args {
 	int64_t status_id;		/* for tcp_resume_slot.status_id */
 	char image_path[512];		/* for messages */
 	/* Pages read from older images of an incremental chain: checked
-	 * against the image's hashes once in place (their sections' checksums
+	 * against those images' hashes once in place (their sections' checksums
 	 * cover whole sections, which are only partly read). */
 	uint32_t nchecks, reserved3;
 	uint64_t checks_off;		/* nchecks blob_page_check */

@@ -191,7 +191,7 @@ static void unmap_plan(struct blob_args *a, const struct vdso_layout *v, uint64_
 }
 
 /* Extent i comes from an older image: the blob checks its pages against
- * the hashes of this image (the reader made sure there is one per page),
+ * that image's hashes of them (img_chain_open made sure there is one each),
  * copied to *hashes_off (from the start of the args), which moves on. */
 static void add_page_check(struct blob_args *a, const struct tcp_image *img, size_t i, uint64_t *hashes_off)
 {
@@ -200,7 +200,8 @@ static void add_page_check(struct blob_args *a, const struct tcp_image *img, siz
 	c->extent = (uint32_t)i;
 	c->hashes_off = *hashes_off;
 	struct page_hash *h = (struct page_hash *)((char *)a + *hashes_off);
-	const struct tcp_page_hash *e = img_find_hash(img, x->addr);
+	const struct img_parent *ip = &img->parents[x->source - 1];
+	const struct tcp_page_hash *e = img_hash_find(ip->hashes, ip->nhashes, x->addr);
 	for (uint64_t k = 0; k < x->npages; k++) {
 		h[k].h[0] = e[k].hash[0];
 		h[k].h[1] = e[k].hash[1];
