@@ -11,15 +11,17 @@
 #include "dump.h"
 
 /* After dump_scan_memory: decides full or incremental (reading DIR/latest's
- * PROCESS, PARENT, HASHES and PAGES run tables, no page data) and sets up
- * the hash table of this image. Without TCP_INCREMENTAL it does nothing.
+ * PROCESS, PARENT, HASHES, PAGES run tables and REFS, and the HASHES of the
+ * older images it names; no page data) and sets up the hash table of this
+ * image. Without TCP_INCREMENTAL it does nothing.
  * Never fails the checkpoint: anything wrong with the previous image means
  * a full image, said in the log. */
 void incr_begin(struct dump_ctx *d, int dirfd);
 /* PARENT, right after PROCESS (nothing for a full image). */
 void incr_write_parent(struct img_writer *w);
-/* For a page write_pages keeps: records its hash; returns 1 if it is the
- * same as in an older image (then it is a REFS run, not stored). `unstable`:
+/* For a page write_pages keeps: returns 1 if it is the same as in an older
+ * image (then it is a REFS run, not stored), else records its hash for
+ * this image's HASHES. `unstable`:
  * the page may change while it is written (the dumping thread's stack): no
  * hash, always stored. */
 int incr_take(struct img_writer *w, uint64_t region_index, uint64_t addr, int unstable);
