@@ -403,6 +403,59 @@ struct tcp_resume_slot {
 	int64_t reserved0;
 };
 
+/* ---- incremental images (TCP_INCREMENTAL) ----
+ * An incremental image stores the pages that changed since the image before
+ * it and takes the others from older images of the same directory, its
+ * "sources": source 0 is the image itself, source i >= 1 the i-th entry of
+ * its PARENT section. REFS name every inherited page by (source, file
+ * offset) directly, so a restore reads each page from where it is and never
+ * follows the chain page by page; the page's hash is in that source's
+ * HASHES. Sections come in this order: PROCESS,
+ * PARENT, (REGION, PAGES..., REFS...)..., HASHES, THREAD..., FD..., END. */
+
+/* PARENT payload: nparents of these. Entry i is source i + 1: the image the
+ * checkpoint compared against first, then that image's own sources in their
+ * order (the whole chain, never more than TCP_INCREMENTAL - 1 images). */
+#define TCP_PARENT_NAME_MAX 256
+struct tcp_parent {
+	char name[TCP_PARENT_NAME_MAX];	/* file name in the same directory, NUL-terminated */
+	uint32_t generation;		/* its tcp_process.generation */
+	uint32_t reserved0;
+	uint64_t size;			/* its size in bytes */
+	uint64_t process_sum;		/* its PROCESS section's payload checksum (time, pid,
+					 * generation...): proves it is the same file */
+};
+
+/* REFS payload: this head, then nruns tcp_ref, in address order, inside
+ * region region_index. A region's REFS sections follow its PAGES sections;
+ * a page is in at most one PAGES or REFS run. */
+struct tcp_refs_head {
+	uint64_t region_index;
+	uint64_t nruns;
+};
+
+struct tcp_ref {
+	uint64_t addr;
+	uint64_t npages;
+	uint32_t source;	/* >= 1: index into PARENT + 1 */
+	uint32_t reserved0;
+	uint64_t file_off;	/* page-aligned offset of the first page in that source's file;
+				 * the run's pages follow each other there */
+};
+
+/* HASHES payload: count tcp_page_hash (count = length / 24), in strictly
+ * increasing address order: one for every page this image's PAGES sections
+ * hold (an image with TCP_INCREMENTAL, full or not, has one). An inherited
+ * page's hash is in the HASHES of the image that holds it, written when the
+ * page was: the next checkpoint compares against it, and restore checks the
+ * page read from that image against it. Pages of the writer's own stack
+ * (which change while they are written) have none, and so are never
+ * inherited. */
+struct tcp_page_hash {
+	uint64_t addr;
+	uint64_t hash[2];	/* image/page_hash.h */
+};
+
 struct tcp_end {
 	uint64_t section_count;	/* sections before END */
 	uint64_t end_offset;	/* file offset of END's header */

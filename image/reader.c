@@ -19,6 +19,9 @@ const char *img_section_name(uint32_t type)
 	case TCP_SEC_THREAD: return "THREAD";
 	case TCP_SEC_FD: return "FD";
 	case TCP_SEC_SHM: return "SHM";
+	case TCP_SEC_PARENT: return "PARENT";
+	case TCP_SEC_HASHES: return "HASHES";
+	case TCP_SEC_REFS: return "REFS";
 	case TCP_SEC_END: return "END";
 	default: return "unknown";
 	}
@@ -35,6 +38,8 @@ struct ctx {
 	uint64_t sec_no, sec_off;
 	uint32_t sec_type;
 	int defer_pages;	/* leave PAGES data unread and unchecked (img->deferred) */
+	uint64_t pages_region, pages_end; /* the last PAGES run (REFS runs come between) */
+	int have_parent;
 };
 
 static int fail(struct ctx *c, const char *fmt, ...)
@@ -192,8 +197,7 @@ static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, 
 				    (unsigned long long)reg->r.start, (unsigned long long)reg->r.end);
 		if (bytes > len - data)
 			return fail(c, "run %llu extends past the section", (unsigned long long)i);
-		if (img->nextents && img->extents[img->nextents - 1].region == h.region_index &&
-		    run.addr < img->extents[img->nextents - 1].addr + img->extents[img->nextents - 1].npages * TCP_PAGE_SIZE)
+		if (c->pages_end && c->pages_region == h.region_index && run.addr < c->pages_end)
 			return fail(c, "run %llu overlaps an earlier one", (unsigned long long)i);
 		void *n = grow(img->extents, img->nextents, sizeof(*img->extents));
 		if (!n)
@@ -204,6 +208,8 @@ static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, 
 			.file_off = payload_off + data };
 		data += bytes;
 		prev_end = run.addr + bytes;
+		c->pages_region = h.region_index;
+		c->pages_end = prev_end;
 		img->page_bytes += bytes;
 	}
 	if (data != len)
@@ -334,6 +340,149 @@ static int add_shm(struct ctx *c, struct tcp_image *img, const char *p, uint64_t
 	return 0;
 }
 
+/* PARENT: the older images this one takes pages from (before any REFS). */
+static int add_parent(struct ctx *c, struct tcp_image *img, const char *p, uint64_t len)
+{
+	if (c->have_parent || img->nregions)
+		return fail(c, "a PARENT section after the memory sections, or twice");
+	c->have_parent = 1;
+	if (len == 0 || len % sizeof(struct tcp_parent) || len / sizeof(struct tcp_parent) > 255)
+		return fail(c, "payload of %llu bytes is not a list of older images", (unsigned long long)len);
+	size_t n = len / sizeof(struct tcp_parent);
+	img->parents = calloc(n, sizeof(*img->parents));
+	if (!img->parents)
+		return fail(c, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct img_parent *ip = &img->parents[i];
+		memcpy(&ip->p, p + i * sizeof(struct tcp_parent), sizeof(struct tcp_parent));
+		ip->fd = -1;
+		img->nparents = i + 1;
+		const char *nm = ip->p.name;
+		size_t nl = strnlen(nm, TCP_PARENT_NAME_MAX);
+		if (nl == 0 || nl == TCP_PARENT_NAME_MAX || memchr(nm, '/', nl) || !strcmp(nm, ".") || !strcmp(nm, ".."))
+			return fail(c, "older image %zu has no valid file name", i + 1);
+		if (ip->p.size < sizeof(struct tcp_file_header))
+			return fail(c, "older image %s: implausible size %llu", nm, (unsigned long long)ip->p.size);
+	}
+	return 0;
+}
+
+/* REFS: runs of pages that stay in an older image, as extents of that source. */
+static int add_refs(struct ctx *c, struct tcp_image *img, const char *p, uint64_t len)
+{
+	struct tcp_refs_head h;
+	if (len < sizeof(h))
+		return fail(c, "payload too short");
+	memcpy(&h, p, sizeof(h));
+	if (h.region_index >= img->nregions)
+		return fail(c, "refers to region %llu, but only %zu regions precede it",
+			    (unsigned long long)h.region_index, img->nregions);
+	if (h.nruns == 0 || h.nruns != (len - sizeof(h)) / sizeof(struct tcp_ref) ||
+	    len != sizeof(h) + h.nruns * sizeof(struct tcp_ref))
+		return fail(c, "bad run count %llu for %llu bytes", (unsigned long long)h.nruns, (unsigned long long)len);
+	if (img->nextents && h.region_index < img->extents[img->nextents - 1].region)
+		return fail(c, "pages for region %llu come after pages of region %u", (unsigned long long)h.region_index,
+			    img->extents[img->nextents - 1].region);
+	const struct img_region *reg = &img->regions[h.region_index];
+	if (reg->r.kind == TCP_REG_VDSO || reg->r.kind == TCP_REG_VVAR || reg->r.kind == TCP_REG_FILE_SHARED ||
+	    (reg->r.kind == TCP_REG_SHM && !(reg->r.flags & TCP_REGF_PRIVATE)))
+		return fail(c, "pages referred to for a region that cannot hold them (%s)", reg->path);
+	uint64_t prev_end = reg->r.start;
+	for (uint64_t i = 0; i < h.nruns; i++) {
+		struct tcp_ref r;
+		memcpy(&r, p + sizeof(h) + i * sizeof(r), sizeof(r));
+		if (r.npages == 0 || r.npages > (reg->r.end - reg->r.start) / TCP_PAGE_SIZE || r.addr % TCP_PAGE_SIZE ||
+		    r.addr < prev_end || r.addr > reg->r.end - r.npages * TCP_PAGE_SIZE)
+			return fail(c, "run %llu (%llx, %llu pages) is outside region %llx-%llx or out of order",
+				    (unsigned long long)i, (unsigned long long)r.addr, (unsigned long long)r.npages,
+				    (unsigned long long)reg->r.start, (unsigned long long)reg->r.end);
+		if (r.source == 0 || r.source > img->nparents)
+			return fail(c, "run %llu names older image %u, but PARENT lists %zu", (unsigned long long)i,
+				    r.source, img->nparents);
+		if (r.file_off % TCP_PAGE_SIZE || r.file_off < TCP_PAGE_SIZE ||
+		    r.file_off > img->parents[r.source - 1].p.size ||
+		    r.npages * TCP_PAGE_SIZE > img->parents[r.source - 1].p.size - r.file_off)
+			return fail(c, "run %llu: offset %llu (%llu pages) is not inside older image %s",
+				    (unsigned long long)i, (unsigned long long)r.file_off, (unsigned long long)r.npages,
+				    img->parents[r.source - 1].p.name);
+		void *n = grow(img->extents, img->nextents, sizeof(*img->extents));
+		if (!n)
+			return fail(c, "out of memory");
+		img->extents = n;
+		img->extents[img->nextents++] = (struct img_extent){ .region = (uint32_t)h.region_index, .source = r.source,
+								     .addr = r.addr, .npages = r.npages,
+								     .file_off = r.file_off };
+		img->ref_pages += r.npages;
+		prev_end = r.addr + r.npages * TCP_PAGE_SIZE;
+	}
+	return 0;
+}
+
+/* HASHES: every stored or inherited page's hash, in address order. */
+static int add_hashes(struct ctx *c, struct tcp_image *img, const char *p, uint64_t len)
+{
+	if (img->has_hashes)
+		return fail(c, "second HASHES section");
+	if (len % sizeof(struct tcp_page_hash))
+		return fail(c, "payload of %llu bytes is not a list of page hashes", (unsigned long long)len);
+	img->has_hashes = 1;
+	img->nhashes = len / sizeof(struct tcp_page_hash);
+	img->hashes = malloc(len ? len : 1);
+	if (!img->hashes)
+		return fail(c, "out of memory");
+	memcpy(img->hashes, p, len);
+	for (size_t i = 0; i < img->nhashes; i++) {
+		const struct tcp_page_hash *e = &img->hashes[i];
+		if (e->addr % TCP_PAGE_SIZE || (i && e->addr <= img->hashes[i - 1].addr))
+			return fail(c, "entry %zu (page %llx) is not page-aligned or out of order", i,
+				    (unsigned long long)e->addr);
+	}
+	return 0;
+}
+
+const struct tcp_page_hash *img_hash_find(const struct tcp_page_hash *h, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && h[lo].addr == addr ? &h[lo] : NULL;
+}
+
+static int cmp_extent_addr(const void *a, const void *b)
+{
+	const struct img_extent *x = *(const struct img_extent *const *)a, *y = *(const struct img_extent *const *)b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* With REFS, the runs of a region come from two kinds of sections: no page
+ * may be in two of them. (That every inherited page has a hash in the older
+ * image that holds it is checked when the chain is opened: image/chain.c.) */
+static int check_chain_extents(struct ctx *c, struct tcp_image *img)
+{
+	if (!img->nparents)
+		return 0;
+	const struct img_extent **v = malloc((img->nextents ? img->nextents : 1) * sizeof(*v));
+	if (!v)
+		return fail(c, "out of memory");
+	for (size_t i = 0; i < img->nextents; i++)
+		v[i] = &img->extents[i];
+	qsort(v, img->nextents, sizeof(*v), cmp_extent_addr);
+	for (size_t i = 0; i + 1 < img->nextents; i++)
+		if (v[i]->addr + v[i]->npages * TCP_PAGE_SIZE > v[i + 1]->addr) {
+			uint64_t a = v[i + 1]->addr;
+			free(v);
+			return fail(c, "page %llx is both stored and taken from an older image, or taken twice",
+				    (unsigned long long)a);
+		}
+	free(v);
+	return 0;
+}
+
 /* Sets *small to the size of the part of a payload that is read into memory:
  * everything for most sections, the head and run table for PAGES, the head
  * and path for FD. Never less than the PAGES or FD head when the payload holds
@@ -433,7 +582,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 		uint64_t small;
 		if (small_part(&c, sh.type, sh.length, poff, &small))
 			return -1;
-		if (small > (64u << 20))
+		if (small > (64u << 20) && sh.type != TCP_SEC_HASHES) /* 32 bytes a page: bounded by the file */
 			return fail(&c, "section metadata of %llu bytes is implausibly large", (unsigned long long)small);
 		uint64_t sum = 0;
 		int deferred_here = c.defer_pages && sh.type == TCP_SEC_PAGES && small < sh.length;
@@ -470,6 +619,9 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
 			case TCP_SEC_FD: rc = add_fd(&c, img, p, small, sh.length, poff); break;
 			case TCP_SEC_SHM: rc = add_shm(&c, img, p, small, sh.length, poff); break;
+			case TCP_SEC_PARENT: rc = add_parent(&c, img, p, sh.length); break;
+			case TCP_SEC_REFS: rc = add_refs(&c, img, p, sh.length); break;
+			case TCP_SEC_HASHES: rc = add_hashes(&c, img, p, sh.length); break;
 			case TCP_SEC_END: {
 				struct tcp_end e;
 				if (sh.length != sizeof(e)) {
@@ -501,6 +653,8 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 		return fail(&c, "section counts do not match the PROCESS section");
 	if (img->nthreads == 0)
 		return fail(&c, "no THREAD section");
+	if (check_chain_extents(&c, img))
+		return -1;
 	if (img->proc.cmdline_len > sizeof(img->proc.cmdline) || img->proc.auxv_bytes > sizeof(img->proc.auxv))
 		return fail(&c, "PROCESS section has bad lengths");
 	/* Strings in the fixed-size PROCESS fields must be terminated. */
@@ -590,6 +744,13 @@ void img_free(struct tcp_image *img)
 	free(img->threads);
 	free(img->fds);
 	free(img->deferred);
+	for (size_t i = 0; i < img->nparents; i++) {
+		if (img->parents[i].fd >= 0)
+			close(img->parents[i].fd);
+		free(img->parents[i].hashes);
+	}
+	free(img->parents);
+	free(img->hashes);
 	free(img->path);
 	memset(img, 0, sizeof(*img));
 }

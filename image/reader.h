@@ -49,6 +49,15 @@ struct img_pages_sum {
 	size_t first_extent, nextents;
 };
 
+/* An older image this one takes pages from (PARENT entry i = source i + 1):
+ * fd is -1 until img_chain_open (image/chain.h) opens and checks it. */
+struct img_parent {
+	struct tcp_parent p;
+	int fd;
+	struct tcp_page_hash *hashes;	/* its HASHES (img_chain_open), address order */
+	size_t nhashes;
+};
+
 struct tcp_image {
 	char *path;
 	uint64_t size;
@@ -67,7 +76,18 @@ struct tcp_image {
 	uint64_t page_bytes;
 	struct img_pages_sum *deferred;	/* only after img_load_fd_deferred */
 	size_t ndeferred;
+	/* Incremental images (image/format.h): PARENT, HASHES; extents with
+	 * source > 0 come from REFS. */
+	struct img_parent *parents;
+	size_t nparents;
+	struct tcp_page_hash *hashes;	/* of the pages it stores, address order */
+	size_t nhashes;
+	uint64_t ref_pages;		/* pages taken from older images */
+	int has_hashes;
 };
+
+/* The entry for addr among n hashes in address order, or NULL. */
+const struct tcp_page_hash *img_hash_find(const struct tcp_page_hash *h, size_t n, uint64_t addr);
 
 const char *img_section_name(uint32_t type);
 

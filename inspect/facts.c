@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ucontext.h>
@@ -18,7 +19,8 @@ uint64_t *stored_bytes_per_region(const struct tcp_image *img)
 		return NULL;
 	/* The reader guarantees extent.region < nregions. */
 	for (size_t i = 0; i < img->nextents; i++)
-		b[img->extents[i].region] += img->extents[i].npages * TCP_PAGE_SIZE;
+		if (!img->extents[i].source) /* not the pages an incremental image takes from older ones */
+			b[img->extents[i].region] += img->extents[i].npages * TCP_PAGE_SIZE;
 	return b;
 }
 
@@ -88,31 +90,44 @@ int sig_disposition_default(const struct tcp_ksigaction *sa)
 	return sa->handler == 0;	/* SIG_DFL */
 }
 
+/* The file of an extent's source: the image, or an older image of its
+ * chain in the same directory. */
+static int open_source(const struct tcp_image *img, uint32_t source)
+{
+	if (!source)
+		return open(img->path, O_RDONLY | O_CLOEXEC);
+	char *slash = strrchr(img->path, '/');
+	int dirlen = slash ? (int)(slash - img->path) : 1;
+	char path[8192];
+	snprintf(path, sizeof(path), "%.*s/%s", dirlen, slash ? img->path : ".", img->parents[source - 1].p.name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 int read_image_memory(const struct tcp_image *img, uint64_t addr, void *buf, size_t len)
 {
-	if (len == 0)
-		return 0;
-	int fd = open(img->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	/* The reader only accepts pages region by region and run by run in
-	 * address order, so the extents are sorted by address: one pass. */
+	/* Extents of PAGES and REFS sections interleave: look each piece up. */
 	size_t done = 0;
-	for (size_t i = 0; i < img->nextents && done < len; i++) {
-		const struct img_extent *x = &img->extents[i];
-		uint64_t a = addr + done, bytes = x->npages * TCP_PAGE_SIZE;
-		if (a < x->addr || a - x->addr >= bytes)
-			continue;
-		uint64_t n = bytes - (a - x->addr);
+	while (done < len) {
+		uint64_t a = addr + done;
+		const struct img_extent *x = NULL;
+		for (size_t i = 0; i < img->nextents && !x; i++)
+			if (a >= img->extents[i].addr && a - img->extents[i].addr < img->extents[i].npages * TCP_PAGE_SIZE)
+				x = &img->extents[i];
+		if (!x)
+			return -1;
+		uint64_t n = x->npages * TCP_PAGE_SIZE - (a - x->addr);
 		if (n > len - done)
 			n = len - done;
+		int fd = open_source(img, x->source);
+		if (fd < 0)
+			return -1;
 		ssize_t got = pread(fd, (char *)buf + done, (size_t)n, (off_t)(x->file_off + (a - x->addr)));
+		close(fd);
 		if (got != (ssize_t)n)
-			break;
+			return -1;
 		done += (size_t)n;
 	}
-	close(fd);
-	return done == len ? 0 : -1;
+	return 0;
 }
 
 int interrupted_ip(const struct tcp_image *img, const struct tcp_thread *t, uint64_t *ip)

@@ -152,7 +152,23 @@ static void regions(struct jw *w, const struct report *r)
 	jw_uint(w, mapped_bytes(img));
 	jw_key(w, "stored_bytes");
 	jw_uint(w, img->page_bytes);
+	jw_key(w, "inherited_bytes");
+	jw_uint(w, img->ref_pages * TCP_PAGE_SIZE);
 	jw_end(w, '}');
+	/* Incremental images: the older images the inherited pages are in. */
+	jw_key(w, "parents");
+	jw_begin(w, '[');
+	for (size_t i = 0; i < img->nparents; i++) {
+		jw_begin(w, '{');
+		jw_key(w, "name");
+		jw_str(w, img->parents[i].p.name);
+		jw_key(w, "generation");
+		jw_uint(w, img->parents[i].p.generation);
+		jw_key(w, "size");
+		jw_uint(w, img->parents[i].p.size);
+		jw_end(w, '}');
+	}
+	jw_end(w, ']');
 }
 
 static void fds(struct jw *w, const struct report *r)

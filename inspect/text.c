@@ -182,6 +182,22 @@ static void memory(FILE *out, const struct report *r)
 			fprintf(out, "%s%zu %s", n++ ? ", " : "", per_kind[k], region_kind_name(k));
 	fprintf(out, "), %s mapped, %s stored in the image (%" PRIu64 " bytes)\n", human(mapped_bytes(img), a, sizeof(a)),
 		human(img->page_bytes, b, sizeof(b)), img->page_bytes);
+	if (img->nparents) {
+		/* An incremental image (TCP_INCREMENTAL): where the other pages are. */
+		uint64_t stored = img->page_bytes / TCP_PAGE_SIZE;
+		fprintf(out, "  incremental: %" PRIu64 " pages stored, %" PRIu64 " inherited (%s) from %zu older images:\n",
+			stored, img->ref_pages, human(img->ref_pages * TCP_PAGE_SIZE, a, sizeof(a)), img->nparents);
+		for (size_t i = 0; i < img->nparents; i++) {
+			uint64_t pages = 0;
+			for (size_t k = 0; k < img->nextents; k++)
+				if (img->extents[k].source == i + 1)
+					pages += img->extents[k].npages;
+			fprintf(out, "    %s  generation %u, %" PRIu64 " bytes, %" PRIu64 " pages taken from it\n",
+				img->parents[i].p.name, img->parents[i].p.generation, img->parents[i].p.size, pages);
+		}
+	} else if (img->has_hashes) {
+		fprintf(out, "  incremental: a full image with page hashes (the next checkpoint can build on it)\n");
+	}
 }
 
 /* What a record holds beyond its flags and path, in brackets. */

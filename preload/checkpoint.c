@@ -4,6 +4,7 @@
  * previous images untouched and says why on stderr; the app goes on. */
 #include "dump.h"
 #include "../common/rawsys.h"
+#include "incremental.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -56,10 +57,64 @@ static void max_gen(int dirfd, const char *name, long gen, void *arg)
 		*(long *)arg = gen;
 }
 
+/* TCP_KEEP with incremental images: an older image that a kept one takes
+ * pages from is kept too (a PARENT section lists the whole chain). */
+#define KEEP_NEEDED_MAX 1024
+struct keep_plan {
+	long oldest_kept;		/* generations up to this one may go */
+	char (*needed)[TCP_PARENT_NAME_MAX];
+	int nneeded;
+	int overflow;			/* too many to track: delete nothing */
+	struct tcp_parent *tmp;		/* TCP_INCREMENTAL_MAX */
+};
+
+static int is_needed(const struct keep_plan *k, const char *name)
+{
+	for (int i = 0; i < k->nneeded; i++)
+		if (f_streq(k->needed[i], name))
+			return 1;
+	return 0;
+}
+
+static void collect_needed(int dirfd, const char *name, long gen, void *arg)
+{
+	struct keep_plan *k = arg;
+	if (gen <= k->oldest_kept)
+		return;
+	int n = incr_image_parents(dirfd, name, k->tmp, TCP_INCREMENTAL_MAX);
+	k->overflow |= n < 0;
+	for (int i = 0; i < n; i++) {
+		if (is_needed(k, k->tmp[i].name))
+			continue;
+		if (k->nneeded == KEEP_NEEDED_MAX) {
+			k->overflow = 1;
+			return;
+		}
+		f_memcpy(k->needed[k->nneeded++], k->tmp[i].name, TCP_PARENT_NAME_MAX);
+	}
+}
+
 static void drop_old(int dirfd, const char *name, long gen, void *arg)
 {
-	if (gen <= *(long *)arg)
+	const struct keep_plan *k = arg;
+	if (gen <= k->oldest_kept && !is_needed(k, name))
 		r_unlinkat(dirfd, name, 0);
+}
+
+static void drop_old_images(struct dump_ctx *d, int dirfd, long oldest_kept)
+{
+	struct keep_plan k = { .oldest_kept = oldest_kept };
+	k.needed = arena_alloc(d, KEEP_NEEDED_MAX * TCP_PARENT_NAME_MAX);
+	k.tmp = arena_alloc(d, TCP_INCREMENTAL_MAX * sizeof(struct tcp_parent));
+	if (k.needed && k.tmp)
+		for_each_image(dirfd, d->dents, collect_needed, &k);
+	if (!k.needed || !k.tmp || k.overflow) {
+		TCP_MSG(m);
+		fb_puts(&m, "TCP_KEEP: too many incremental images depend on older ones to track; none deleted");
+		tcp_emit(&m);
+		return;
+	}
+	for_each_image(dirfd, d->dents, drop_old, &k);
 }
 
 static void image_name(char *buf, size_t cap, const char *prefix, long gen, const char *suffix)
@@ -109,6 +164,7 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	struct img_writer w;
 	iw_begin_staged(&w, (int)fd, d->stage, STAGE_LEN, direct);
 	iw_section(&w, TCP_SEC_PROCESS, proc, sizeof(*proc), 0, 0);
+	incr_write_parent(&w);
 	dump_write_memory(d, &w);
 	for (int i = 0; i < d->nslots; i++)
 		if (tcp_thread_valid(&d->threads[i]))
@@ -243,12 +299,13 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 		} else {
 			for_each_image((int)dirfd, d->dents, max_gen, &gen);
 			gen++;
+			incr_begin(d, (int)dirfd);
 			rc = write_image(d, (int)dirfd, &gen, final, sizeof(final));
+			incr_end(rc == 0);
 		}
 	}
 	if (rc == 0) {
-		long oldest_kept = gen - tcp_cfg.keep;
-		for_each_image((int)dirfd, d->dents, drop_old, &oldest_kept);
+		drop_old_images(d, (int)dirfd, gen - tcp_cfg.keep);
 	}
 	if (dirfd >= 0)
 		r_close((int)dirfd);

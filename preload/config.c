@@ -153,6 +153,17 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 			return -1;
 		}
 	}
+	if ((v = get("TCP_INCREMENTAL")) && *v) {
+		/* 1 = on with the default bound; N >= 2 = a full image every N. */
+		if (parse_uint(v, TCP_INCREMENTAL_MAX, &n)) {
+			snprintf(err, errlen,
+				 "TCP_INCREMENTAL='%s' must be 0 (off), 1 (on: a full image every %d checkpoints) "
+				 "or N from 2 to %d (a full image every N checkpoints)", v, TCP_INCREMENTAL_DEFAULT,
+				 TCP_INCREMENTAL_MAX);
+			return -1;
+		}
+		c->incremental = n == 1 ? TCP_INCREMENTAL_DEFAULT : (int)n;
+	}
 	if ((v = get("TCP_LOG")) && *v) {
 		if (parse_uint(v, 2, &n)) {
 			snprintf(err, errlen, "TCP_LOG='%s' must be 0, 1 or 2", v);

@@ -15,9 +15,13 @@ struct tcp_config {
 	int interval;		/* TCP_INTERVAL: seconds between periodic checkpoints, 0 = none */
 	int sockets;		/* TCP_SOCKETS: what to do with connections to the outside */
 	int direct;		/* TCP_DIRECT: write images with O_DIRECT (default 1) */
+	int incremental;	/* TCP_INCREMENTAL: 0 off, else N >= 2: a full image every N checkpoints
+				 * (an image takes pages from at most N-1 older ones) */
 };
 
 #define TCP_EXIT_CHECKPOINTED 85
+#define TCP_INCREMENTAL_DEFAULT 8	/* TCP_INCREMENTAL=1: a full image every 8 checkpoints */
+#define TCP_INCREMENTAL_MAX 64
 
 enum tcp_sockets_policy {
 	TCP_SOCKETS_REFUSE = 0,	/* "refuse" (default): such a socket fails the checkpoint */

@@ -9,6 +9,7 @@
 #include "../common/rawsys.h"
 #include "dump_shm_names.h"
 #include "image_mapping.h"
+#include "incremental.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -278,11 +279,12 @@ static void write_pages(struct dump_ctx *d, struct img_writer *w, uint64_t index
 				keep = ((pm & PM_PRESENT) && !(pm & PM_FILE)) || (pm & PM_SWAPPED);
 			else
 				keep = ((pm & PM_PRESENT) || (pm & PM_SWAPPED)) && !page_is_zero((const uint64_t *)addr);
-			if (keep)
+			if (keep && !incr_take(w, index, addr, a.bounce != 0))
 				add_page(&a, addr);
 		}
 	}
 	flush_runs(&a);
+	incr_region_done(w, index);
 	if (unreadable)
 		r_mprotect((void *)r->rec.start, r->rec.end - r->rec.start, (int)r->rec.prot);
 }
@@ -301,5 +303,6 @@ void dump_write_memory(struct dump_ctx *d, struct img_writer *w)
 		if (r->store)
 			write_pages(d, w, i, (int)pm);
 	}
+	incr_write_hashes(w);
 	r_close((int)pm);
 }

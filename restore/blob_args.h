@@ -101,6 +101,17 @@ struct blob_args {
 	uint64_t resume_slot;		/* struct tcp_resume_slot in the app */
 	int64_t status_id;		/* for tcp_resume_slot.status_id */
 	char image_path[512];		/* for messages */
+	/* Pages read from older images of an incremental chain: checked
+	 * against those images' hashes once in place (their sections' checksums
+	 * cover whole sections, which are only partly read). */
+	uint32_t nchecks, reserved3;
+	uint64_t checks_off;		/* nchecks blob_page_check */
+};
+
+struct blob_page_check {
+	uint32_t extent;		/* index of the extent it checks */
+	uint32_t reserved0;
+	uint64_t hashes_off;		/* from the start of blob_args: npages struct page_hash */
 };
 
 #endif

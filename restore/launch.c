@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "restore.h"
 #include "blob_args.h"
+#include "../image/page_hash.h"
 #include "../common/maps_parse.h"
 
 #include <errno.h>
@@ -189,6 +190,25 @@ static void unmap_plan(struct blob_args *a, const struct vdso_layout *v, uint64_
 		a->unmaps[a->nunmaps++] = (struct blob_unmap){ from, TASK_SIZE_47 };
 }
 
+/* Extent i comes from an older image: the blob checks its pages against
+ * that image's hashes of them (img_chain_open made sure there is one each),
+ * copied to *hashes_off (from the start of the args), which moves on. */
+static void add_page_check(struct blob_args *a, const struct tcp_image *img, size_t i, uint64_t *hashes_off)
+{
+	const struct img_extent *x = &img->extents[i];
+	struct blob_page_check *c = (struct blob_page_check *)((char *)a + a->checks_off) + a->nchecks++;
+	c->extent = (uint32_t)i;
+	c->hashes_off = *hashes_off;
+	struct page_hash *h = (struct page_hash *)((char *)a + *hashes_off);
+	const struct img_parent *ip = &img->parents[x->source - 1];
+	const struct tcp_page_hash *e = img_hash_find(ip->hashes, ip->nhashes, x->addr);
+	for (uint64_t k = 0; k < x->npages; k++) {
+		h[k].h[0] = e[k].hash[0];
+		h[k].h[1] = e[k].hash[1];
+	}
+	*hashes_off += x->npages * sizeof(*h);
+}
+
 static uint64_t read_mmap_min(void)
 {
 	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
@@ -232,6 +252,11 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	uint64_t argsz = sizeof(struct blob_args) + nreg * sizeof(struct blob_region) +
 			 img->nextents * sizeof(struct blob_extent) + img->nthreads * sizeof(struct blob_thread) +
 			 img->ndeferred * sizeof(struct blob_pages_sum) + ENV_MAX;
+	size_t nchecks = 0;
+	for (size_t i = 0; i < img->nextents; i++)
+		nchecks += img->extents[i].source != 0;
+	uint64_t checks_len = nchecks * sizeof(struct blob_page_check) + img->ref_pages * sizeof(struct page_hash);
+	argsz += checks_len;
 	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
 	uint64_t total = code + argsz + BLOB_STACK;
 
@@ -273,6 +298,7 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	a->sums_off = a->threads_off + img->nthreads * sizeof(struct blob_thread);
 	a->env_off = a->sums_off + img->ndeferred * sizeof(struct blob_pages_sum);
 	a->env_len = job_env_block((char *)a + a->env_off, ENV_MAX);
+	a->checks_off = a->env_off + ENV_MAX;
 	snprintf(a->image_path, sizeof(a->image_path), "%s", o->image);
 
 	/* Regions (without the vdso block) with their backing files. */
@@ -317,14 +343,28 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	}
 	struct blob_extent *be = (struct blob_extent *)((char *)a + a->extents_off);
 	int read_fd = direct_fd(image_fd, floor);
+	int *parent_fd = calloc(img->nparents + 1, sizeof(int));
+	if (!parent_fd) {
+		free(lazy);
+		free(index_of);
+		return NULL;
+	}
+	for (size_t i = 0; i < img->nparents; i++)
+		parent_fd[i] = direct_fd(img->parents[i].fd, floor);
+	uint64_t hashes_off = a->checks_off + nchecks * sizeof(struct blob_page_check);
 	for (size_t i = 0; i < img->nextents; i++) {
 		const struct img_extent *x = &img->extents[i];
-		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, lazy[i] ? image_fd : read_fd,
+		int fd = x->source ? (lazy[i] ? img->parents[x->source - 1].fd : parent_fd[x->source - 1])
+				   : lazy[i] ? image_fd : read_fd;
+		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, fd,
 					      lazy[i] ? BLOB_EXT_MAP : BLOB_EXT_PREAD };
+		if (x->source && !lazy[i]) /* a mapped page is not read, so not checked */
+			add_page_check(a, img, i, &hashes_off);
 		br[index_of[x->region]].needs_write = 1;
 	}
 	a->nextents = (uint32_t)img->nextents;
 	free(index_of);
+	free(parent_fd);
 	/* A section is checked where its pages land, if none of them is mapped
 	 * (checking a mapped one would read it all). */
 	struct blob_pages_sum *bs = (struct blob_pages_sum *)((char *)a + a->sums_off);

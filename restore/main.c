@@ -1,6 +1,7 @@
 /* tcp-restore IMAGE|DIR: resume a checkpointed program, as its own pid in a
  * new PID namespace (pidns.c), or in this process (--no-namespace). */
 #include "restore.h"
+#include "../image/chain.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,8 +70,9 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 {
 	const char *path = o->image;
 	if (o->verbose)
-		say("image %s: %s (pid %d on %s), %zu regions, %.1f MiB of pages, %zu fds", path, img->proc.prog,
-		    img->proc.pid, img->proc.hostname, img->nregions, img->page_bytes / 1048576.0, img->nfds);
+		say("image %s: %s (pid %d on %s), %zu regions, %.1f MiB of pages (and %.1f MiB from %zu older images), "
+		    "%zu fds", path, img->proc.prog, img->proc.pid, img->proc.hostname, img->nregions,
+		    img->page_bytes / 1048576.0, img->ref_pages * 4096.0 / 1048576.0, img->nparents, img->nfds);
 
 	struct vdso_layout v;
 	if (check_process(img) || check_cpu(img) || check_address_space(img, &v) || check_mapped_files(img))
@@ -97,6 +99,18 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 		say("cannot move the image fd above %d: %s (raise the open-files limit, ulimit -n)", floor,
 		    strerror(errno));
 		return 1;
+	}
+	/* The older images of an incremental chain too: the blob reads from
+	 * them and closes every fd from the floor up. */
+	for (size_t i = 0; i < img->nparents; i++) {
+		int high = fcntl(img->parents[i].fd, F_DUPFD_CLOEXEC, floor);
+		if (high < 0) {
+			say("cannot move the fd of %s above %d: %s (raise the open-files limit, ulimit -n)",
+			    img->parents[i].p.name, floor, strerror(errno));
+			return 1;
+		}
+		close(img->parents[i].fd);
+		img->parents[i].fd = high;
 	}
 	/* Everything that can fail comes before the first change to this
 	 * process that cannot be undone by exiting. */
@@ -138,6 +152,20 @@ static int restore(struct restore_opts *o)
 		close(image_fd);
 		return 1;
 	}
+	/* An incremental image: its older images, checked to be the files it
+	 * was written against (their pages are checked by hash as they land). */
+	if (img_chain_open(&img, path, err, sizeof(err)) || (o->check_only && img_chain_verify(&img, err, sizeof(err)))) {
+		say("%s", err);
+		img_free(&img);
+		close(image_fd);
+		return 1;
+	}
+	for (size_t i = 0; i < img.nparents; i++)
+		if (check_trusted_image(img.parents[i].fd, img.parents[i].p.name, o->allow_other_owner)) {
+			img_free(&img);
+			close(image_fd);
+			return 1;
+		}
 	int rc = prepare_and_jump(&img, image_fd, o);
 	img_free(&img);
 	close(image_fd);

@@ -6,6 +6,7 @@
 #include "../../common/rawsys.h"
 #include "../../common/fstr.h"
 #include "../../image/format.h"
+#include "../../image/page_hash.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -214,36 +215,33 @@ static void read_pages(const struct blob_args *a)
  * been touched through their user addresses, and the first such touch of
  * each page is what costs (about 1 s per GiB in a PVM guest); the program
  * pays it later, page by page, only for what it uses. */
-static void sum_memory(struct csum *c, uint64_t addr, uint64_t len, char *buf, long pid)
+static const char *kernel_copy(uint64_t addr, uint64_t n, char *buf)
+{
+	struct { uint64_t base, len; } local = { (uint64_t)buf, n }, remote = { addr, n };
+	if (buf && rsys6(310 /* process_vm_readv */, r_getpid(), (long)&local, 1, (long)&remote, 1, 0) == (long)n)
+		return buf;
+	return (const char *)addr; /* e.g. seccomp: read in place */
+}
+
+static void sum_memory(struct csum *c, uint64_t addr, uint64_t len, char *buf)
 {
 	while (len) {
 		uint64_t n = len > VERIFY_CHUNK ? VERIFY_CHUNK : len;
-		struct { uint64_t base, len; } local = { (uint64_t)buf, n }, remote = { addr, n };
-		if (!buf || rsys6(310 /* process_vm_readv */, pid, (long)&local, 1, (long)&remote, 1, 0) != (long)n) {
-			csum_update(c, (const void *)addr, n); /* e.g. seccomp: read in place */
-		} else {
-			csum_update(c, buf, n);
-		}
+		csum_update(c, kernel_copy(addr, n, buf), n);
 		addr += n;
 		len -= n;
 	}
 }
 
-static void verify_pages(const struct blob_args *a)
+static void verify_pages(const struct blob_args *a, char *buf)
 {
 	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
 	const struct blob_pages_sum *sums = (const void *)((const char *)a + a->sums_off);
-	if (!a->nsums)
-		return;
-	char *buf = r_mmap(0, VERIFY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (is_err((long)buf))
-		buf = 0;
-	long pid = r_getpid();
 	for (uint32_t i = 0; i < a->nsums; i++) {
 		struct csum c = sums[i].state;
 		for (uint32_t j = 0; j < sums[i].nextents; j++) {
 			const struct blob_extent *e = &ext[sums[i].first_extent + j];
-			sum_memory(&c, e->addr, e->len, buf, pid);
+			sum_memory(&c, e->addr, e->len, buf);
 		}
 		if (csum_final(&c) != sums[i].expect) {
 			char mem[768];
@@ -258,8 +256,43 @@ static void verify_pages(const struct blob_args *a)
 			r_exit_group(1);
 		}
 	}
-	if (buf)
-		r_munmap(buf, VERIFY_CHUNK);
+}
+
+/* Pages read from older images of an incremental chain, against this
+ * image's hash of each (launch.c add_page_check). */
+static void verify_inherited(const struct blob_args *a, char *buf)
+{
+	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
+	const struct blob_page_check *c = (const void *)((const char *)a + a->checks_off);
+	for (uint32_t i = 0; i < a->nchecks; i++) {
+		const struct blob_extent *e = &ext[c[i].extent];
+		const struct page_hash *want = (const void *)((const char *)a + c[i].hashes_off);
+		const char *data = 0;
+		for (uint64_t k = 0; k < e->len / TCP_PAGE_SIZE; k++) {
+			uint64_t at = k * TCP_PAGE_SIZE % VERIFY_CHUNK;
+			if (!at) {
+				uint64_t left = e->len - k * TCP_PAGE_SIZE;
+				data = kernel_copy(e->addr + k * TCP_PAGE_SIZE, left > VERIFY_CHUNK ? VERIFY_CHUNK : left, buf);
+			}
+			struct page_hash h;
+			page_hash(data + at, &h);
+			if (page_hash_eq(&h, &want[k]))
+				continue;
+			char mem[768];
+			struct fbuf b;
+			fb_init(&b, mem, sizeof(mem));
+			fb_puts(&b, "tcp-restore: fatal: the page at 0x");
+			fb_putu(&b, e->addr + k * TCP_PAGE_SIZE, 16, 0);
+			fb_puts(&b, ", taken from an older image of the chain of ");
+			fb_puts(&b, a->image_path);
+			fb_puts(&b, " (offset ");
+			fb_putu(&b, e->file_off + k * TCP_PAGE_SIZE, 10, 0);
+			fb_puts(&b, "), does not match its hash: that image is damaged; the program was not resumed. "
+				    "Restore from an older full image\n");
+			r_write(a->report_fd, b.p, b.len);
+			r_exit_group(1);
+		}
+	}
 }
 
 static void protect_regions(const struct blob_args *a)
@@ -338,7 +371,14 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	map_regions(a);
 	seal_late(a);
 	read_pages(a);
-	verify_pages(a);
+	/* A buffer for the kernel's copies of the pages to check (kernel_copy). */
+	char *buf = r_mmap(0, VERIFY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (is_err((long)buf))
+		buf = 0;
+	verify_pages(a, buf);
+	verify_inherited(a, buf);
+	if (buf)
+		r_munmap(buf, VERIFY_CHUNK);
 	protect_regions(a);
 	set_mm(a);
 	for (int i = 0; i < 16; i++)

@@ -244,3 +244,21 @@ Test(config, direct)
 	expect_error("TCP_DIRECT", "2");
 	expect_error("TCP_DIRECT", "on");
 }
+
+Test(config, incremental)
+{
+	const char *none[] = { NULL };
+	cr_assert_eq(parse_env(none), 0);
+	cr_expect_eq(cfg.incremental, 0, "incremental checkpoints are off by default");
+	cr_assert_eq(parse1("TCP_INCREMENTAL", "1"), 0, "%s", err);
+	cr_expect_eq(cfg.incremental, TCP_INCREMENTAL_DEFAULT, "1 means on, with the default chain bound");
+	cr_assert_eq(parse1("TCP_INCREMENTAL", "0"), 0, "%s", err);
+	cr_expect_eq(cfg.incremental, 0);
+	cr_assert_eq(parse1("TCP_INCREMENTAL", "3"), 0, "%s", err);
+	cr_expect_eq(cfg.incremental, 3, "N: a full image every N checkpoints");
+	cr_assert_eq(parse1("TCP_INCREMENTAL", "64"), 0, "%s", err);
+	cr_expect_eq(cfg.incremental, 64);
+	static const char *bad[] = { "65", "-1", "yes", "2 ", "1.5" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error("TCP_INCREMENTAL", bad[i]);
+}
