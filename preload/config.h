@@ -14,7 +14,15 @@ struct tcp_config {
 	int fork;		/* TCP_FORK: write checkpoints from a copy-on-write child (not for the stop signal) */
 	int interval;		/* TCP_INTERVAL: seconds between periodic checkpoints, 0 = none */
 	int sockets;		/* TCP_SOCKETS: what to do with connections to the outside */
+	int compress;		/* TCP_COMPRESS: TCP_COMPRESS_NONE or _ZSTD */
+	int compress_level;	/* zstd level (TCP_COMPRESS=zstd:N) */
 };
+
+enum tcp_compress {
+	TCP_COMPRESS_NONE = 0,	/* unset, "" or "none" (default: --lazy restores need it) */
+	TCP_COMPRESS_ZSTD = 1,	/* "zstd" or "zstd:N", N = 1..19 */
+};
+#define TCP_ZSTD_DEFAULT_LEVEL 1	/* speed first: a checkpoint must beat SLURM's KillWait */
 
 #define TCP_EXIT_CHECKPOINTED 85
 
