@@ -106,9 +106,15 @@ int read_image_memory(const struct tcp_image *img, uint64_t addr, void *buf, siz
 		uint64_t n = bytes - (a - x->addr);
 		if (n > len - done)
 			n = len - done;
-		ssize_t got = pread(fd, (char *)buf + done, (size_t)n, (off_t)(x->file_off + (a - x->addr)));
-		if (got != (ssize_t)n)
-			break;
+		if (x->flags & IMG_EXT_ZSTD) {
+			if (img_zpages_read(fd, &img->zpages[x->zsec], x->file_off + (a - x->addr), (char *)buf + done,
+					    (size_t)n))
+				break;
+		} else {
+			ssize_t got = pread(fd, (char *)buf + done, (size_t)n, (off_t)(x->file_off + (a - x->addr)));
+			if (got != (ssize_t)n)
+				break;
+		}
 		done += (size_t)n;
 	}
 	close(fd);

@@ -152,6 +152,15 @@ static void regions(struct jw *w, const struct report *r)
 	jw_uint(w, mapped_bytes(img));
 	jw_key(w, "stored_bytes");
 	jw_uint(w, img->page_bytes);
+	uint64_t zraw = 0, zstored = 0;
+	for (size_t k = 0; k < img->nzpages; k++) {
+		zraw += img->zpages[k].head.raw_bytes;
+		zstored += img->zpages[k].stored_bytes;
+	}
+	jw_key(w, "compressed_raw_bytes");
+	jw_uint(w, zraw);
+	jw_key(w, "compressed_stored_bytes");
+	jw_uint(w, zstored);
 	jw_end(w, '}');
 }
 

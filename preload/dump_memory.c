@@ -8,6 +8,7 @@
 #include "../common/maps_parse.h"
 #include "../common/rawsys.h"
 #include "dump_shm_names.h"
+#include "compress.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -209,7 +210,9 @@ struct run_acc {
 
 static void flush_runs(struct run_acc *a)
 {
-	if (a->n)
+	if (a->n && tcp_cfg.compress)
+		compress_pages(a->w, a->index, a->d->runs, a->n);
+	else if (a->n)
 		iw_pages(a->w, a->index, a->d->runs, a->n, a->bounce, BOUNCE_LEN);
 	a->n = 0;
 }
@@ -282,5 +285,6 @@ void dump_write_memory(struct dump_ctx *d, struct img_writer *w)
 		if (r->store)
 			write_pages(d, w, i, (int)pm);
 	}
+	compress_pages_finish();
 	r_close((int)pm);
 }
