@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "restore.h"
 #include "blob_args.h"
+#include "decompress.h"
 #include "../common/maps_parse.h"
 
 #include <errno.h>
@@ -296,6 +297,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	for (size_t i = 0; i < img->nextents; i++) {
 		const struct img_extent *x = &img->extents[i];
 		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, image_fd, BLOB_EXT_PREAD };
+		if (x->flags & IMG_EXT_ZSTD) /* from the decompressor, in extent order */
+			be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, 0, decompress_fd(), BLOB_EXT_STREAM };
 		br[index_of[x->region]].needs_write = 1;
 	}
 	a->nextents = (uint32_t)img->nextents;

@@ -1,6 +1,7 @@
 /* tcp-restore IMAGE|DIR: resume a checkpointed program, as its own pid in a
  * new PID namespace (pidns.c), or in this process (--no-namespace). */
 #include "restore.h"
+#include "decompress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,11 +68,17 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 		say("%s can be restored here (open files are checked at restore time)", path);
 		return 0;
 	}
+	/* Compressed pages come through a pipe from a helper process, started
+	 * outside the program's PID namespace. */
+	if (decompress_start(img, image_fd, path))
+		return 1;
 	/* From here on, this is the program's process (its own pid back, in
 	 * a new PID namespace) or, with --no-namespace, this very process. */
 	if (enter_pid_namespace(img, o))
 		return 1;
 	int floor = lowest_free_fd_above_targets(img);
+	if (decompress_move_above(floor))
+		return 1;
 	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);
 	if (moved < 0) {
 		say("cannot move the image fd above %d: %s (raise the open-files limit, ulimit -n)", floor,
