@@ -87,4 +87,25 @@ $(diff plain.txt ref.txt | head -5)"
 else
 	echo "ok: intact image restored: $(tail -1 ref.txt)"
 fi
+# The stop signal with TCP_FORK=0: the paused program writes the image
+# itself (its workers are clones of it), exits 85, and the image restores.
+mkdir -p "$WORK/img2"
+LD_PRELOAD=$LIBTCP TCP_DIR=$WORK/img2 TCP_COMPRESS=zstd TCP_FORK=0 TCP_LOG=0 "$PROG" >stop.txt 2>stop_err.txt &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+if [ "$rc" != 85 ] || [ ! -L img2/latest ]; then
+	fail "stop signal: exit status $rc, image: $(ls img2); $(tail -2 stop_err.txt)"
+else
+	timeout 120 "$RESTORE" img2 >/dev/null 2>restore_err.txt
+	rc=$?
+	if [ "$rc" != 0 ] || ! cmp -s stop.txt plain.txt; then
+		fail "stop signal: the image did not restore to the same output (status $rc): $(tail -3 restore_err.txt)"
+	else
+		echo "ok: stop signal without fork: restored"
+	fi
+fi
 exit $failed
