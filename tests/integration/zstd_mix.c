@@ -48,7 +48,7 @@ int main(void)
 		text[i] = (unsigned char)words[(i * 7 + i / 4096) % (sizeof(words) - 1)];
 	for (size_t i = 0; i < SPARSE_LEN; i += 3 * 4096)
 		memset(sparse + i, (int)(i / 4096) | 1, 4096);
-	for (int pass = 0; pass < 60; pass++) {
+	for (int pass = 0; pass < 300; pass++) {
 		/* Some work on the data, so the passes take a while. */
 		for (int k = 0; k < 5; k++)
 			for (size_t i = (size_t)pass * 4096; i < RANDOM_LEN; i += 65536)
