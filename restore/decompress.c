@@ -55,28 +55,27 @@ static void write_or_exit(int fd, const void *buf, size_t n)
 	}
 }
 
-static __attribute__((noreturn)) void corrupted(const char *path, const struct img_zpages *z, const char *what,
-						 uint64_t block)
+/* What is wrong, where: said by tcp-restore --check, or by the helper. */
+static int corrupted(const char *path, const struct img_zpages *z, const char *what, uint64_t block)
 {
-	char msg[1024];
-	int n = snprintf(msg, sizeof(msg),
-			 "tcp-restore: image %s: ZPAGES section at offset %llu: %s (block %llu): the image is corrupted; "
-			 "the program was not resumed. Restore from an older image\n",
-			 path, (unsigned long long)z->sec_off, what, (unsigned long long)block);
-	if (n > 0 && write(2, msg, (size_t)n) < 0) {
-		/* nowhere else to say it */
-	}
-	_exit(1);
+	say("image %s: ZPAGES section at offset %llu: %s (block %llu): the image is corrupted; the program was not "
+	    "resumed. Restore from an older image",
+	    path, (unsigned long long)z->sec_off, what, (unsigned long long)block);
+	return -1;
 }
 
-static __attribute__((noreturn)) void run(const struct tcp_image *img, int fd, int out, const char *path)
+/* Decompresses every ZPAGES section in order, checking each frame and each
+ * section checksum, and writes the pages to `out` (-1: nowhere, --check).
+ * 0, or -1 after a message. */
+static int stream(const struct tcp_image *img, int fd, int out, const char *path)
 {
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
 	size_t cap = ZSTD_compressBound(TCP_ZBLOCK_MAX);
 	char *stored = malloc(cap), *raw = malloc(TCP_ZBLOCK_MAX), *meta = NULL;
+	int rc = 0;
 	if (!dctx || !stored || !raw)
-		corrupted(path, &img->zpages[0], "out of memory for decompression", 0);
-	for (size_t s = 0; s < img->nzpages; s++) {
+		rc = corrupted(path, &img->zpages[0], "out of memory for decompression", 0);
+	for (size_t s = 0; s < img->nzpages && !rc; s++) {
 		const struct img_zpages *z = &img->zpages[s];
 		const struct tcp_zpages_head *h = &z->head;
 		size_t meta_len = (size_t)(z->frames_off - z->payload_off);
@@ -84,42 +83,60 @@ static __attribute__((noreturn)) void run(const struct tcp_image *img, int fd, i
 		free(meta);
 		meta = malloc(meta_len + table_len);
 		if (!meta || pread_full(fd, meta, meta_len, z->payload_off) ||
-		    pread_full(fd, meta + meta_len, table_len, z->table_off))
-			corrupted(path, z, "cannot read the section", 0);
+		    pread_full(fd, meta + meta_len, table_len, z->table_off)) {
+			rc = corrupted(path, z, "cannot read the section", 0);
+			break;
+		}
 		const struct tcp_zblock *table = (const void *)(meta + meta_len);
 		struct csum sum;
 		csum_init(&sum);
 		csum_update(&sum, meta, meta_len);
 		uint64_t off = z->frames_off;
 		size_t pending = 0;
-		for (uint64_t b = 0; b < h->nblocks; b++) {
+		for (uint64_t b = 0; b < h->nblocks && !rc; b++) {
 			const struct tcp_zblock *e = &table[b];
 			/* The table was checked at load; it was read again here. */
-			if (e->stored_len > cap || e->raw_len > h->block_size || e->raw_len > TCP_ZBLOCK_MAX)
-				corrupted(path, z, "the block table changed since it was checked", b);
-			if (pread_full(fd, stored, e->stored_len, off))
-				corrupted(path, z, "cannot read a block", b);
+			if (e->stored_len > cap || e->raw_len > h->block_size || e->raw_len > TCP_ZBLOCK_MAX) {
+				rc = corrupted(path, z, "the block table changed since it was checked", b);
+				break;
+			}
+			if (pread_full(fd, stored, e->stored_len, off)) {
+				rc = corrupted(path, z, "cannot read a block", b);
+				break;
+			}
 			csum_update(&sum, stored, e->stored_len);
 			off += e->stored_len;
-			if (pending)
+			if (pending && out >= 0)
 				write_or_exit(out, raw, pending);
 			if (e->flags & TCP_ZBLOCK_RAW) {
 				memcpy(raw, stored, e->raw_len);
 			} else {
 				size_t n = ZSTD_decompressDCtx(dctx, raw, e->raw_len, stored, e->stored_len);
 				if (ZSTD_isError(n))
-					corrupted(path, z, ZSTD_getErrorName(n), b);
-				if (n != e->raw_len)
-					corrupted(path, z, "a block decompresses to the wrong length", b);
+					rc = corrupted(path, z, ZSTD_getErrorName(n), b);
+				else if (n != e->raw_len)
+					rc = corrupted(path, z, "a block decompresses to the wrong length", b);
 			}
 			pending = e->raw_len;
 		}
+		if (rc)
+			break;
 		csum_update(&sum, table, table_len);
 		if (csum_final(&sum) != z->payload_sum)
-			corrupted(path, z, "checksum mismatch", h->nblocks - 1);
-		write_or_exit(out, raw, pending);
+			rc = corrupted(path, z, "checksum mismatch", h->nblocks - 1);
+		else if (out >= 0)
+			write_or_exit(out, raw, pending);
 	}
-	_exit(0);
+	free(meta);
+	free(stored);
+	free(raw);
+	ZSTD_freeDCtx(dctx);
+	return rc;
+}
+
+int decompress_check(const struct tcp_image *img, int image_fd, const char *path)
+{
+	return img->nzpages ? stream(img, image_fd, -1, path) : 0;
 }
 
 /* Keeps only stdio 2 (for messages), the image and the pipe's write end. */
@@ -162,7 +179,7 @@ int decompress_start(const struct tcp_image *img, int image_fd, const char *path
 			_exit(d < 0); /* the decompressor is an orphan from the start */
 		close(p[0]);
 		close_others(image_fd, p[1]);
-		run(img, image_fd, p[1], path);
+		_exit(stream(img, image_fd, p[1], path) ? 1 : 0);
 	}
 	close(p[1]);
 	int status;

@@ -65,6 +65,8 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 	if (check_process(img) || check_cpu(img) || check_address_space(img, &v) || check_mapped_files(img))
 		return 1;
 	if (o->check_only) {
+		if (decompress_check(img, image_fd, path))
+			return 1;
 		say("%s can be restored here (open files are checked at restore time)", path);
 		return 0;
 	}

@@ -77,6 +77,12 @@ cp "$IMG" "$WORK/table.tcp"
 printf '\x01' | dd of="$WORK/table.tcp" bs=1 seek="$off" conv=notrunc status=none
 refused table "$WORK/table.tcp" "ZPAGES section at offset [0-9]+: checksum mismatch"
 
+if out=$(timeout 60 "$RESTORE" --check "$IMG" 2>&1); then
+	echo "ok: --check of the intact image: $out"
+else
+	fail "--check refused the intact image: $out"
+fi
+
 # The intact image restores and finishes as an uninterrupted run (its stdout is ref.txt again,
 # rolled back to its size at the checkpoint).
 timeout 120 "$RESTORE" "$IMG" >/dev/null 2>restore_err.txt
