@@ -149,6 +149,31 @@ struct tcp_run {
 	uint64_t npages;
 };
 
+/* ZPAGES payload (TCP_COMPRESS=zstd): the pages of the runs, concatenated
+ * and cut into blocks of block_size raw bytes (the last one shorter), each
+ * stored as one zstd frame with its content checksum, or raw when it does
+ * not compress. Layout: this head, the nruns runs, the blocks' stored bytes
+ * back to back, then the block table (nblocks tcp_zblock) last, so that the
+ * writer can stream the frames before it knows their lengths. */
+struct tcp_zpages_head {
+	uint64_t region_index;
+	uint64_t nruns;
+	uint64_t nblocks;
+	uint64_t raw_bytes;	/* the runs' page bytes */
+	uint32_t block_size;	/* raw bytes per block, a multiple of TCP_PAGE_SIZE */
+	uint32_t reserved0;
+};
+
+#define TCP_ZBLOCK_RAW 1u	/* stored as is (did not compress) */
+#define TCP_ZBLOCK_MAX (4u << 20)	/* largest block_size a reader accepts */
+
+struct tcp_zblock {
+	uint32_t stored_len;
+	uint32_t raw_len;
+	uint32_t flags;		/* TCP_ZBLOCK_* */
+	uint32_t reserved0;
+};
+
 struct tcp_altstack {
 	uint64_t sp;
 	int32_t flags;

@@ -22,6 +22,7 @@ const char *img_section_name(uint32_t type)
 	case TCP_SEC_PARENT: return "PARENT";
 	case TCP_SEC_HASHES: return "HASHES";
 	case TCP_SEC_REFS: return "REFS";
+	case TCP_SEC_ZPAGES: return "ZPAGES";
 	case TCP_SEC_END: return "END";
 	default: return "unknown";
 	}
@@ -215,6 +216,30 @@ static int add_pages(struct ctx *c, struct tcp_image *img, const char *payload, 
 	if (data != len)
 		return fail(c, "%llu bytes of data after the last run", (unsigned long long)(len - data));
 	return 0;
+}
+
+/* ZPAGES: head and run table in `p`; the block table read from the end of
+ * the payload; the checks are in reader_zpages.c. */
+static int add_zpages(struct ctx *c, struct tcp_image *img, const char *p, uint64_t avail, uint64_t len,
+		      uint64_t payload_off, uint64_t payload_sum)
+{
+	struct tcp_zpages_head h;
+	char msg[512];
+	if (img_zpages_head(p, avail, len, &h, msg, sizeof(msg)))
+		return fail(c, "%s", msg);
+	if (avail < sizeof(h) + h.nruns * sizeof(struct tcp_run))
+		return fail(c, "run table incomplete");
+	if (h.nblocks > (64u << 20) / sizeof(struct tcp_zblock))
+		return fail(c, "%llu blocks is implausibly many", (unsigned long long)h.nblocks);
+	size_t tlen = h.nblocks * sizeof(struct tcp_zblock);
+	struct tcp_zblock *table = malloc(tlen ? tlen : 1);
+	if (!table)
+		return fail(c, "out of memory");
+	int rc = read_at(c, table, tlen, payload_off + len - tlen);
+	if (!rc && img_zpages_add(img, p, table, len, c->sec_off, payload_off, payload_sum, msg, sizeof(msg)))
+		rc = fail(c, "%s", msg);
+	free(table);
+	return rc;
 }
 
 static int add_thread(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len)
@@ -496,6 +521,12 @@ static int small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t paylo
 			return -1;
 		if (h.data_offset < len)
 			*small = h.data_offset < sizeof(h) ? sizeof(h) : h.data_offset;
+	} else if (type == TCP_SEC_ZPAGES && len >= sizeof(struct tcp_zpages_head)) {
+		struct tcp_zpages_head h;
+		if (read_at(c, &h, sizeof(h), payload_off))
+			return -1;
+		if (h.nruns < len / sizeof(struct tcp_run))
+			*small = sizeof(h) + h.nruns * sizeof(struct tcp_run);
 	} else if (type == TCP_SEC_FD && len >= sizeof(struct tcp_fd)) {
 		struct tcp_fd f;
 		if (read_at(c, &f, sizeof(f), payload_off))
@@ -585,7 +616,10 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 		if (small > (64u << 20) && sh.type != TCP_SEC_HASHES) /* 32 bytes a page: bounded by the file */
 			return fail(&c, "section metadata of %llu bytes is implausibly large", (unsigned long long)small);
 		uint64_t sum = 0;
-		int deferred_here = c.defer_pages && sh.type == TCP_SEC_PAGES && small < sh.length;
+		/* Deferred: PAGES are checked by the blob where they land,
+		 * ZPAGES by tcp-restore's decompressor as it reads them. */
+		int deferred_here = c.defer_pages && (sh.type == TCP_SEC_PAGES || sh.type == TCP_SEC_ZPAGES) &&
+				    small < sh.length;
 		if (!deferred_here && sum_range(&c, poff, sh.length, &sum))
 			return -1;
 		if (!deferred_here && sum != sh.payload_sum)
@@ -616,6 +650,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 					rc = defer_pages(&c, img, p, small, sh.payload_sum, first);
 				break;
 			}
+			case TCP_SEC_ZPAGES: rc = add_zpages(&c, img, p, small, sh.length, poff, sh.payload_sum); break;
 			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
 			case TCP_SEC_FD: rc = add_fd(&c, img, p, small, sh.length, poff); break;
 			case TCP_SEC_SHM: rc = add_shm(&c, img, p, small, sh.length, poff); break;
@@ -751,6 +786,7 @@ void img_free(struct tcp_image *img)
 	}
 	free(img->parents);
 	free(img->hashes);
+	free(img->zpages);
 	free(img->path);
 	memset(img, 0, sizeof(*img));
 }

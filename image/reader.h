@@ -20,7 +20,9 @@ struct img_extent {
 	uint32_t source;	/* 0: this image; i > 0: an older image of an incremental chain */
 	uint32_t flags;		/* IMG_EXT_*  */
 	uint64_t addr, npages;
-	uint64_t file_off;	/* in the file of `source`; for IMG_EXT_ZSTD, not a file offset */
+	uint64_t file_off;	/* in the file of `source`; for IMG_EXT_ZSTD, the offset of its
+				 * first page in the section's concatenated page data */
+	uint32_t zsec;		/* IMG_EXT_ZSTD: its section, an index in tcp_image.zpages */
 };
 #define IMG_EXT_ZSTD 1u		/* the pages come out of a compressed ZPAGES section */
 
@@ -58,6 +60,16 @@ struct img_parent {
 	size_t nhashes;
 };
 
+/* A ZPAGES section, validated but not decompressed (reader_zpages.c). */
+struct img_zpages {
+	uint64_t sec_off;	/* file offset of the section header, for messages */
+	uint64_t payload_off, length, payload_sum;
+	struct tcp_zpages_head head;
+	uint64_t frames_off;	/* file offset of the first block's stored bytes */
+	uint64_t table_off;	/* file offset of the block table */
+	uint64_t stored_bytes;	/* the blocks' stored bytes */
+};
+
 struct tcp_image {
 	char *path;
 	uint64_t size;
@@ -84,6 +96,8 @@ struct tcp_image {
 	size_t nhashes;
 	uint64_t ref_pages;		/* pages taken from older images */
 	int has_hashes;
+	struct img_zpages *zpages;	/* compressed page sections, in file order */
+	size_t nzpages;
 };
 
 /* The entry for addr among n hashes in address order, or NULL. */
@@ -101,6 +115,20 @@ int img_load_fd(int fd, const char *name, struct tcp_image *img, char *err, size
  * (tcp-restore reads the image once, straight into place). */
 int img_load_fd_deferred(int fd, const char *name, struct tcp_image *img, char *err, size_t errlen);
 void img_free(struct tcp_image *img);
+
+/* ZPAGES (reader_zpages.c). Checks a section's head against its payload
+ * length; then, with the run table (in `meta`, after the head) and the
+ * block table, everything else: runs inside the region and in order,
+ * blocks that add up to the runs' bytes and to the payload. Adds the
+ * extents (IMG_EXT_ZSTD) and the section to img. Return 0, or -1 with a
+ * message in msg. */
+int img_zpages_head(const void *meta, uint64_t avail, uint64_t len, struct tcp_zpages_head *h, char *msg,
+		    size_t msglen);
+int img_zpages_add(struct tcp_image *img, const void *meta, const struct tcp_zblock *table, uint64_t len,
+		   uint64_t sec_off, uint64_t payload_off, uint64_t payload_sum, char *msg, size_t msglen);
+/* Reads n raw bytes at offset `at` of the page data of ZPAGES section z
+ * (decompressing the blocks involved, checking their frames). 0 or -1. */
+int img_zpages_read(int fd, const struct img_zpages *z, uint64_t at, void *buf, size_t n);
 
 /* An image file, or a directory meaning DIR/latest: returns a malloc'd path
  * to load, or NULL with a message in err. */

@@ -49,6 +49,12 @@ void iw_section(struct img_writer *w, uint32_t type, const void *a, size_t alen,
 void iw_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, uint64_t nruns, char *bounce,
 	      size_t bounce_len);
 /* The END section; then, when staging, the last staged bytes. */
+/* A ZPAGES section (writer_zpages.c), written in three steps: the head and
+ * run table; each block's stored bytes (a zstd frame or the raw bytes), in
+ * order; the block table. raw_len is what the block holds uncompressed. */
+void iw_zpages_begin(struct img_writer *w, const struct tcp_zpages_head *h, const struct tcp_run *runs);
+void iw_zpages_block(struct img_writer *w, const void *stored, uint32_t stored_len, uint32_t raw_len);
+void iw_zpages_end(struct img_writer *w, const struct tcp_zblock *table, uint64_t nblocks);
 void iw_end(struct img_writer *w);
 
 #endif

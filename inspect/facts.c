@@ -121,9 +121,16 @@ int read_image_memory(const struct tcp_image *img, uint64_t addr, void *buf, siz
 		int fd = open_source(img, x->source);
 		if (fd < 0)
 			return -1;
-		ssize_t got = pread(fd, (char *)buf + done, (size_t)n, (off_t)(x->file_off + (a - x->addr)));
+		int bad;
+		if (x->flags & IMG_EXT_ZSTD) {
+			bad = img_zpages_read(fd, &img->zpages[x->zsec], x->file_off + (a - x->addr), (char *)buf + done,
+					      (size_t)n) != 0;
+		} else {
+			ssize_t got = pread(fd, (char *)buf + done, (size_t)n, (off_t)(x->file_off + (a - x->addr)));
+			bad = got != (ssize_t)n;
+		}
 		close(fd);
-		if (got != (ssize_t)n)
+		if (bad)
 			return -1;
 		done += (size_t)n;
 	}

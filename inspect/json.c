@@ -154,6 +154,15 @@ static void regions(struct jw *w, const struct report *r)
 	jw_uint(w, img->page_bytes);
 	jw_key(w, "inherited_bytes");
 	jw_uint(w, img->ref_pages * TCP_PAGE_SIZE);
+	uint64_t zraw = 0, zstored = 0;
+	for (size_t k = 0; k < img->nzpages; k++) {
+		zraw += img->zpages[k].head.raw_bytes;
+		zstored += img->zpages[k].stored_bytes;
+	}
+	jw_key(w, "compressed_raw_bytes");
+	jw_uint(w, zraw);
+	jw_key(w, "compressed_stored_bytes");
+	jw_uint(w, zstored);
 	jw_end(w, '}');
 	/* Incremental images: the older images the inherited pages are in. */
 	jw_key(w, "parents");

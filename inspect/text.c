@@ -182,6 +182,16 @@ static void memory(FILE *out, const struct report *r)
 			fprintf(out, "%s%zu %s", n++ ? ", " : "", per_kind[k], region_kind_name(k));
 	fprintf(out, "), %s mapped, %s stored in the image (%" PRIu64 " bytes)\n", human(mapped_bytes(img), a, sizeof(a)),
 		human(img->page_bytes, b, sizeof(b)), img->page_bytes);
+	if (img->nzpages) {
+		uint64_t raw = 0, stored = 0;
+		for (size_t k = 0; k < img->nzpages; k++) {
+			raw += img->zpages[k].head.raw_bytes;
+			stored += img->zpages[k].stored_bytes;
+		}
+		fprintf(out, "  compressed (zstd): %s of pages in %zu sections stored as %s (%" PRIu64
+			" bytes), ratio %.2f\n", human(raw, a, sizeof(a)), img->nzpages, human(stored, b, sizeof(b)), stored,
+			stored ? (double)raw / (double)stored : 0.0);
+	}
 	if (img->nparents) {
 		/* An incremental image (TCP_INCREMENTAL): where the other pages are. */
 		uint64_t stored = img->page_bytes / TCP_PAGE_SIZE;

@@ -164,6 +164,20 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 		}
 		c->incremental = n == 1 ? TCP_INCREMENTAL_DEFAULT : (int)n;
 	}
+	c->compress_level = TCP_ZSTD_DEFAULT_LEVEL;
+	if ((v = get("TCP_COMPRESS")) && *v && strcasecmp(v, "none")) {
+		if (!strcasecmp(v, "zstd"))
+			c->compress = TCP_COMPRESS_ZSTD;
+		else if (!strncasecmp(v, "zstd:", 5) && !parse_uint(v + 5, 19, &n) && n >= 1) {
+			c->compress = TCP_COMPRESS_ZSTD;
+			c->compress_level = (int)n;
+		} else {
+			snprintf(err, errlen,
+				 "TCP_COMPRESS='%s' must be 'none' (default), 'zstd' or 'zstd:N' with a level N from 1 "
+				 "(fastest) to 19", v);
+			return -1;
+		}
+	}
 	if ((v = get("TCP_LOG")) && *v) {
 		if (parse_uint(v, 2, &n)) {
 			snprintf(err, errlen, "TCP_LOG='%s' must be 0, 1 or 2", v);

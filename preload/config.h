@@ -17,7 +17,15 @@ struct tcp_config {
 	int direct;		/* TCP_DIRECT: write images with O_DIRECT (default 1) */
 	int incremental;	/* TCP_INCREMENTAL: 0 off, else N >= 2: a full image every N checkpoints
 				 * (an image takes pages from at most N-1 older ones) */
+	int compress;		/* TCP_COMPRESS: TCP_COMPRESS_NONE or _ZSTD */
+	int compress_level;	/* zstd level (TCP_COMPRESS=zstd:N) */
 };
+
+enum tcp_compress {
+	TCP_COMPRESS_NONE = 0,	/* unset, "" or "none" (default: --lazy restores need it) */
+	TCP_COMPRESS_ZSTD = 1,	/* "zstd" or "zstd:N", N = 1..19 */
+};
+#define TCP_ZSTD_DEFAULT_LEVEL 1	/* speed first: a checkpoint must beat SLURM's KillWait */
 
 #define TCP_EXIT_CHECKPOINTED 85
 #define TCP_INCREMENTAL_DEFAULT 8	/* TCP_INCREMENTAL=1: a full image every 8 checkpoints */

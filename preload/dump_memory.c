@@ -10,6 +10,7 @@
 #include "dump_shm_names.h"
 #include "image_mapping.h"
 #include "incremental.h"
+#include "compress.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -227,7 +228,9 @@ struct run_acc {
 
 static void flush_runs(struct run_acc *a)
 {
-	if (a->n)
+	if (a->n && tcp_cfg.compress)
+		compress_pages(a->w, a->index, a->d->runs, a->n);
+	else if (a->n)
 		iw_pages(a->w, a->index, a->d->runs, a->n, a->bounce, BOUNCE_LEN);
 	a->n = 0;
 }
@@ -304,5 +307,6 @@ void dump_write_memory(struct dump_ctx *d, struct img_writer *w)
 			write_pages(d, w, i, (int)pm);
 	}
 	incr_write_hashes(w);
+	compress_pages_finish();
 	r_close((int)pm);
 }

@@ -5,6 +5,7 @@
 #include "restore.h"
 #include "blob_args.h"
 #include "../image/page_hash.h"
+#include "decompress.h"
 #include "../common/maps_parse.h"
 
 #include <errno.h>
@@ -358,6 +359,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 				   : lazy[i] ? image_fd : read_fd;
 		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, fd,
 					      lazy[i] ? BLOB_EXT_MAP : BLOB_EXT_PREAD };
+		if (x->flags & IMG_EXT_ZSTD) /* from the decompressor, in extent order */
+			be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, 0, decompress_fd(), BLOB_EXT_STREAM };
 		if (x->source && !lazy[i]) /* a mapped page is not read, so not checked */
 			add_page_check(a, img, i, &hashes_off);
 		br[index_of[x->region]].needs_write = 1;

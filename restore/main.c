@@ -2,6 +2,7 @@
  * new PID namespace (pidns.c), or in this process (--no-namespace). */
 #include "restore.h"
 #include "../image/chain.h"
+#include "decompress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,15 +86,23 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 			return 1;
 	}
 	if (o->check_only) {
+		if (decompress_check(img, image_fd, path))
+			return 1;
 		say("%s can be restored here%s (open files are checked at restore time)", path,
 		    o->lazy ? ", also with --lazy" : "");
 		return 0;
 	}
+	/* Compressed pages come through a pipe from a helper process, started
+	 * outside the program's PID namespace. */
+	if (decompress_start(img, image_fd, path))
+		return 1;
 	/* From here on, this is the program's process (its own pid back, in
 	 * a new PID namespace) or, with --no-namespace, this very process. */
 	if (enter_pid_namespace(img, o))
 		return 1;
 	int floor = lowest_free_fd_above_targets(img);
+	if (decompress_move_above(floor))
+		return 1;
 	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);
 	if (moved < 0) {
 		say("cannot move the image fd above %d: %s (raise the open-files limit, ulimit -n)", floor,

@@ -262,3 +262,25 @@ Test(config, incremental)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_error("TCP_INCREMENTAL", bad[i]);
 }
+
+Test(config, compress)
+{
+	const char *none[] = { NULL };
+	cr_assert_eq(parse_env(none), 0);
+	cr_expect_eq(cfg.compress, TCP_COMPRESS_NONE);
+	cr_assert_eq(parse1("TCP_COMPRESS", ""), 0, "%s", err);
+	cr_expect_eq(cfg.compress, TCP_COMPRESS_NONE);
+	cr_assert_eq(parse1("TCP_COMPRESS", "none"), 0, "%s", err);
+	cr_expect_eq(cfg.compress, TCP_COMPRESS_NONE);
+	cr_assert_eq(parse1("TCP_COMPRESS", "zstd"), 0, "%s", err);
+	cr_expect_eq(cfg.compress, TCP_COMPRESS_ZSTD);
+	cr_expect_eq(cfg.compress_level, TCP_ZSTD_DEFAULT_LEVEL);
+	cr_assert_eq(parse1("TCP_COMPRESS", "ZSTD:7"), 0, "%s", err);
+	cr_expect_eq(cfg.compress, TCP_COMPRESS_ZSTD);
+	cr_expect_eq(cfg.compress_level, 7);
+	cr_assert_eq(parse1("TCP_COMPRESS", "zstd:19"), 0, "%s", err);
+	cr_expect_eq(cfg.compress_level, 19);
+	static const char *bad[] = { "gzip", "zstd:", "zstd:0", "zstd:20", "zstd:-1", "zstd:1x", "zstd ", "1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error("TCP_COMPRESS", bad[i]);
+}

@@ -1,0 +1,50 @@
+/* TCP_COMPRESS=zstd: the pages of a region become a ZPAGES section
+ * (image/format.h) instead of PAGES. Runs where PAGES would be written: in
+ * the forked writer or in the paused app, so raw syscalls only, and libzstd
+ * allocates through r_mmap (compress_zstd.c). */
+#ifndef TCP_COMPRESS_H
+#define TCP_COMPRESS_H
+
+#include <stdint.h>
+#include "../image/writer.h"
+
+/* One ZPAGES section for region `index`. Errors stick in w->err. */
+void compress_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, uint64_t nruns);
+/* Ends the workers and frees the buffers of this checkpoint's compression. */
+void compress_pages_finish(void);
+
+/* ---- shared by compress_pages.c, compress_zstd.c, compress_workers.c ---- */
+
+#define ZBLOCK_SIZE (1u << 20)		/* raw bytes per block (one zstd frame) */
+#define ZSEGS_MAX (ZBLOCK_SIZE / TCP_PAGE_SIZE)
+#define ZWORKERS_MAX 8
+
+/* A piece of a block: memory of the app (or of the writer's copy of it). */
+struct zseg {
+	uint64_t addr, len;
+};
+
+/* A compressor: a zstd context and its buffers, all from r_mmap. */
+struct zcomp;
+struct zcomp *zcomp_new(int level);
+void zcomp_free(struct zcomp *z);
+/* Gathers the segments and compresses them. Sets *out to the bytes to store
+ * (the frame, or the raw bytes when they do not compress), *raw_len and
+ * *flags (TCP_ZBLOCK_RAW). Returns the stored length. */
+uint32_t zcomp_block(struct zcomp *z, const struct zseg *segs, uint32_t nseg, const void **out, uint32_t *raw_len,
+		     uint32_t *flags);
+/* The largest stored length of a block (zstd's bound for ZBLOCK_SIZE). */
+uint64_t zcomp_bound(void);
+
+/* Worker processes (compress_workers.c): raw clones (no shared memory)
+ * made after the data is final, each compressing the blocks named on its
+ * request pipe and sending the results back on its own result pipe, so
+ * results come back in the order they were asked for. */
+int zworkers_start(int level);	/* how many run; 0: compress inline */
+int zworkers_submit(int k, const struct zseg *segs, uint32_t nseg);	/* 0 or -errno */
+/* Reads worker k's next result into buf (cap bytes). Returns the stored
+ * length, or -errno. */
+long zworkers_collect(int k, void *buf, uint64_t cap, uint32_t *raw_len, uint32_t *flags);
+void zworkers_stop(void);
+
+#endif
