@@ -14,7 +14,7 @@
 #define HEAP_PAGES 16384u	/* 64 MiB */
 #define WINDOW (HEAP_PAGES / 100)
 #define SIDE_PAGES 16u
-#define STEPS 60
+#define STEPS 100
 #define SPIN 20000000UL	/* ~0.1 s per step at -O1 */
 
 static uint64_t rng(uint64_t *s)
