@@ -227,6 +227,8 @@ static uint64_t read_mmap_min(void)
  * straight into place: no page cache is filled, and the pages are written
  * without touching their user addresses (in a VM, that first touch costs as
  * much as the read). `fd` itself where O_DIRECT is refused (tmpfs). */
+#define DIRECT_MIN (1u << 20)
+
 static int direct_fd(int fd, int floor)
 {
 	char path[64];
@@ -355,8 +357,12 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	uint64_t hashes_off = a->checks_off + nchecks * sizeof(struct blob_page_check);
 	for (size_t i = 0; i < img->nextents; i++) {
 		const struct img_extent *x = &img->extents[i];
-		int fd = x->source ? (lazy[i] ? img->parents[x->source - 1].fd : parent_fd[x->source - 1])
-				   : lazy[i] ? image_fd : read_fd;
+		/* O_DIRECT for large runs only: each direct read waits for the
+		 * disk, while small ones gain from the page cache's read-ahead
+		 * (an incremental image's runs between rewritten pages). */
+		int direct = !lazy[i] && x->npages * PAGE >= DIRECT_MIN;
+		int fd = x->source ? (direct ? parent_fd[x->source - 1] : img->parents[x->source - 1].fd)
+				   : direct ? read_fd : image_fd;
 		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, fd,
 					      lazy[i] ? BLOB_EXT_MAP : BLOB_EXT_PREAD };
 		if (x->flags & IMG_EXT_ZSTD) /* from the decompressor, in extent order */
