@@ -4,6 +4,7 @@
  * straddle blocks and blocks that are stored raw. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include "tmp_file.h"
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +19,6 @@ struct tcp_config tcp_cfg;	/* what compress_pages reads: the level */
 
 #define PG TCP_PAGE_SIZE
 #define NPAGES 1200		/* 4.7 MiB: 5 blocks of 1 MiB */
-
-static int tmp_file(void)
-{
-	char path[] = "/tmp/tcp-unit-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	unlink(path);
-	return fd;
-}
 
 /* Random pages, text pages and zero pages, in runs of 1 to 300 pages with
  * holes; two sections (the second region's runs after the first's). */

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* O_DIRECT */
 /* Image writer and reader: a full round trip, then damaged images. */
 #include <criterion/criterion.h>
+#include "tmp_file.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +17,6 @@
 #define PG TCP_PAGE_SIZE
 
 /* A fresh, already unlinked temporary file. */
-static int tmp_file(void)
-{
-	char path[] = "/tmp/tcp-unit-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	unlink(path);
-	return fd;
-}
-
 static uint64_t file_size(int fd)
 {
 	struct stat st;

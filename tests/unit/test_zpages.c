@@ -3,6 +3,7 @@
  * through img_zpages_read; malformed heads, run tables and block tables are
  * refused with a message; a damaged frame or table fails the checksums. */
 #include <criterion/criterion.h>
+#include "tmp_file.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,15 +17,6 @@
 #define PG TCP_PAGE_SIZE
 #define BLOCK (8 * PG)		/* small blocks: several per section */
 #define NPAGES 20		/* region of 20 pages */
-
-static int tmp_file(void)
-{
-	char path[] = "/tmp/tcp-unit-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	unlink(path);
-	return fd;
-}
 
 struct zsample {
 	uint8_t *mem;			/* the region, NPAGES pages */
