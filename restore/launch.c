@@ -223,12 +223,12 @@ static uint64_t read_mmap_min(void)
 	return v ? v : PAGE;
 }
 
+#define DIRECT_MIN (1u << 20) /* runs read with O_DIRECT: at least 1 MiB */
+
 /* The image opened again with O_DIRECT, above `floor`, for the blob's reads
  * straight into place: no page cache is filled, and the pages are written
  * without touching their user addresses (in a VM, that first touch costs as
  * much as the read). `fd` itself where O_DIRECT is refused (tmpfs). */
-#define DIRECT_MIN (1u << 20)
-
 static int direct_fd(int fd, int floor)
 {
 	char path[64];
