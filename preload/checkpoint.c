@@ -316,7 +316,7 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 /* The forked writer of the previous checkpoint, if any: a clone with no
  * exit signal, so the app's wait() never sees it; reaped here. Returns 1
  * while it still runs. */
-static int writer_busy(int block)
+int tcp_writer_busy(int block)
 {
 	if (tcp_writer_pid <= 0)
 		return 0;
@@ -337,7 +337,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	tcp_status_begin();
 	/* One checkpoint at a time: the stop signal waits for a forked writer
 	 * to finish; other checkpoints are skipped while one is written. */
-	if (writer_busy(sig == tcp_cfg.stop_signal)) {
+	if (tcp_writer_busy(sig == tcp_cfg.stop_signal)) {
 		TCP_MSG(m);
 		fb_puts(&m, "checkpoint skipped: the previous one is still being written");
 		tcp_emit(&m);

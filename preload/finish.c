@@ -22,8 +22,7 @@ __attribute__((destructor)) static void tcp_finish(void)
 		return;
 	/* A checkpoint still being written would end up newer than `finished`
 	 * and be resumed: let it finish first. */
-	if (tcp_writer_pid > 0)
-		rsys4(__NR_wait4, tcp_writer_pid, 0, 0x80000000 /* __WCLONE */, 0);
+	tcp_writer_busy(1);
 	char path[4200], line[256];
 	struct fbuf p, l;
 	fb_init(&p, path, sizeof(path));

@@ -14,6 +14,8 @@ extern int tcp_active;		/* configuration valid, handlers installed */
 extern long tcp_tid_offset;	/* offset of the tid in glibc's struct pthread, -1 if unknown */
 extern char tcp_prog[128];	/* program name used for image file names */
 extern long tcp_writer_pid;	/* the forked writer of the last checkpoint, 0 if none */
+/* 1 while that writer still runs (block: wait for it to end first, then 0). */
+int tcp_writer_busy(int block);
 
 enum tcp_ck_result { TCP_CK_WRITTEN, TCP_CK_FAILED, TCP_CK_RESTORED };
 
