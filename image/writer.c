@@ -104,8 +104,7 @@ static void patch(struct img_writer *w, uint64_t off, const void *p, size_t len)
 {
 	const char *c = p;
 	if (!w->stage) {
-		if (r_pwrite(w->fd, c, len, (long)off) != (long)len && !w->err)
-			w->err = -5;
+		pwrite_all(w, c, len, off);
 		return;
 	}
 	while (len && off < w->stage_off) { /* the part already written */
