@@ -44,19 +44,17 @@ static inline int f_endswith(const char *s, const char *suffix)
 	return a >= b && f_streq(s + a - b, suffix);
 }
 
+/* rep movsb/stosb: the CPU's own fast string copy (ERMS), several GB/s where
+ * the byte loop a freestanding build gets (-fno-builtin) does ~0.4 GB/s;
+ * the checkpoint writer copies every page through f_memcpy. x86-64 only. */
 static inline void f_memcpy(void *d, const void *s, size_t n)
 {
-	unsigned char *dd = d;
-	const unsigned char *ss = s;
-	for (size_t i = 0; i < n; i++)
-		dd[i] = ss[i];
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 }
 
 static inline void f_memset(void *d, int c, size_t n)
 {
-	unsigned char *dd = d;
-	for (size_t i = 0; i < n; i++)
-		dd[i] = (unsigned char)c;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 }
 
 /* Bounded string builder: appends never overflow; `full` records truncation. */

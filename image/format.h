@@ -116,6 +116,17 @@ enum tcp_region_kind {
 
 #define TCP_REGF_GROWSDOWN 1u
 #define TCP_REGF_PRIVATE 2u	/* TCP_REG_SHM mapped MAP_PRIVATE: its written pages are stored */
+/* The mapping's madvise state and MAP_NORESERVE (smaps VmFlags), set again
+ * at restore. THP matters for speed too: huge pages make fork (the
+ * checkpoint's pause) and the restore's page faults 512 times cheaper. */
+#define TCP_REGF_HUGEPAGE 4u	/* MADV_HUGEPAGE ("hg") */
+#define TCP_REGF_NOHUGEPAGE 8u	/* MADV_NOHUGEPAGE ("nh") */
+#define TCP_REGF_DONTDUMP 16u	/* MADV_DONTDUMP ("dd") */
+#define TCP_REGF_WIPEONFORK 32u	/* MADV_WIPEONFORK ("wf"): private anonymous only */
+#define TCP_REGF_DONTFORK 64u	/* MADV_DONTFORK ("dc") */
+#define TCP_REGF_MERGEABLE 128u	/* MADV_MERGEABLE ("mg", KSM) */
+#define TCP_REGF_NORESERVE 256u	/* MAP_NORESERVE ("nr") */
+#define TCP_REGF_KNOWN 511u
 
 struct tcp_region {
 	uint64_t start, end;

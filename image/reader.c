@@ -134,6 +134,12 @@ static int add_region(struct ctx *c, struct tcp_image *img, const char *payload,
 	     r.offset > img->shms[r.shm_index].s.size))
 		return fail(c, "region %llx-%llx: not a possible mapping of System V segment %d", (unsigned long long)r.start,
 			    (unsigned long long)r.end, img->shms[r.shm_index].s.sysv_id);
+	if (r.flags & ~TCP_REGF_KNOWN)
+		return fail(c, "region %llx-%llx: unknown flags %#x", (unsigned long long)r.start,
+			    (unsigned long long)r.end, r.flags & ~TCP_REGF_KNOWN);
+	if ((r.flags & TCP_REGF_WIPEONFORK) && r.kind != TCP_REG_ANON && r.kind != TCP_REG_HEAP && r.kind != TCP_REG_STACK)
+		return fail(c, "region %llx-%llx: MADV_WIPEONFORK on a region of kind %u (private anonymous memory only)",
+			    (unsigned long long)r.start, (unsigned long long)r.end, r.kind);
 	if (r.kind != TCP_REG_SHM && (r.flags & TCP_REGF_PRIVATE))
 		return fail(c, "region %llx-%llx: the private-object flag on a region of kind %u",
 			    (unsigned long long)r.start, (unsigned long long)r.end, r.kind);

@@ -52,8 +52,33 @@ static void pwrite_all(struct img_writer *w, const char *c, size_t len, uint64_t
 	}
 }
 
+/* Takes the completion of the stage in flight, if any; a short write is
+ * finished, and a refused O_DIRECT one redone buffered, synchronously. */
+static void finish_inflight(struct img_writer *w)
+{
+	const char *buf;
+	size_t len;
+	uint64_t off;
+	int none;
+	long got = iw_aio_wait(&w->aio, &buf, &len, &off, &none);
+	if (none || got == (long)len)
+		return;
+	if (got > 0 && (size_t)got < len) {
+		buf += got;
+		len -= (size_t)got;
+		off += (uint64_t)got;
+	} else if (got != -22 || !w->direct) {
+		if (!w->err)
+			w->err = got < 0 ? (int)got : -5;
+		return;
+	}
+	pwrite_all(w, buf, len, off); /* on EINVAL: drops O_DIRECT, then writes */
+}
+
 /* Writes the staged bytes. Whole pages only, except at the end (`last`):
- * there the last page is padded with zeros and the file trimmed back. */
+ * there the last page is padded with zeros and the file trimmed back. With
+ * AIO the stage is submitted and the other half becomes the stage, once the
+ * write of that one is complete. */
 static void flush_stage(struct img_writer *w, int last)
 {
 	size_t len = w->stage_len;
@@ -62,7 +87,14 @@ static void flush_stage(struct img_writer *w, int last)
 		f_memset(w->stage + len, 0, padded - len);
 		len = padded;
 	}
-	pwrite_all(w, w->stage, len, w->stage_off);
+	finish_inflight(w);
+	if (!last && w->aio.ctx && w->direct && !w->err &&
+	    iw_aio_submit(&w->aio, w->fd, w->stage, len, w->stage_off) == 0) {
+		w->half ^= 1;
+		w->stage = w->halves[w->half];
+	} else {
+		pwrite_all(w, w->stage, len, w->stage_off);
+	}
 	if (last && !w->err) {
 		long rc = r_ftruncate(w->fd, (long)w->off);
 		if (rc < 0)
@@ -72,22 +104,34 @@ static void flush_stage(struct img_writer *w, int last)
 	w->stage_len = 0;
 }
 
-static void put(struct img_writer *w, const void *p, size_t len)
+/* Appends len bytes; with `sum`, checksums them too: over the staged copy,
+ * in steps small enough that it is still in the L1 cache, so the source is
+ * read once (a separate checksum pass over a page run costs as much as the
+ * copy). */
+static void put(struct img_writer *w, const void *p, size_t len, struct csum *sum)
 {
 	const char *c = p;
 	if (w->err)
 		return;
-	if (!w->stage) {
-		write_through(w, c, len);
+	while (!w->stage && !w->err && len) {
+		size_t n = len > (1u << 20) ? (1u << 20) : len; /* still in cache for the write */
+		if (sum)
+			csum_update(sum, c, n);
+		write_through(w, c, n);
 		if (!w->err)
-			w->off += len;
-		return;
+			w->off += n;
+		c += n;
+		len -= n;
 	}
 	while (!w->err && len) {
 		size_t n = w->stage_cap - w->stage_len;
 		if (n > len)
 			n = len;
+		if (sum && n > 16384)
+			n = 16384;
 		f_memcpy(w->stage + w->stage_len, c, n);
+		if (sum)
+			csum_update(sum, w->stage + w->stage_len, n);
 		w->stage_len += n;
 		w->off += n;
 		c += n;
@@ -107,6 +151,8 @@ static void patch(struct img_writer *w, uint64_t off, const void *p, size_t len)
 		pwrite_all(w, c, len, off);
 		return;
 	}
+	if (off < w->stage_off)
+		finish_inflight(w); /* it may hold these bytes */
 	while (len && off < w->stage_off) { /* the part already written */
 		size_t n = w->stage_off - off < len ? (size_t)(w->stage_off - off) : len;
 		if (!w->direct) {
@@ -143,6 +189,13 @@ static void begin(struct img_writer *w, int fd, char *stage, size_t cap, int dir
 		w->stage_cap = cap;
 		w->scratch = stage + cap;
 		w->direct = direct;
+		if (direct && cap >= 2 * TCP_PAGE_SIZE)
+			iw_aio_init(&w->aio);
+		if (w->aio.ctx) {
+			w->stage_cap = cap / 2 / TCP_PAGE_SIZE * TCP_PAGE_SIZE;
+			w->halves[0] = stage;
+			w->halves[1] = stage + w->stage_cap;
+		}
 	}
 	f_memset(&h, 0, sizeof(h));
 	f_memcpy(h.magic, TCP_IMAGE_MAGIC, 8);
@@ -151,7 +204,7 @@ static void begin(struct img_writer *w, int fd, char *stage, size_t cap, int dir
 	h.arch = TCP_ARCH_X86_64;
 	h.page_size = TCP_PAGE_SIZE;
 	h.checksum = csum_buf(&h, offsetof(struct tcp_file_header, checksum));
-	put(w, &h, sizeof(h));
+	put(w, &h, sizeof(h), 0);
 }
 
 void iw_begin(struct img_writer *w, int fd)
@@ -174,20 +227,12 @@ void iw_open(struct img_writer *w, uint32_t type)
 	w->sec_open = 1;
 	csum_init(&w->sum);
 	f_memset(&h, 0, sizeof(h)); /* placeholder, rewritten by iw_close */
-	put(w, &h, sizeof(h));
+	put(w, &h, sizeof(h), 0);
 }
 
 void iw_data(struct img_writer *w, const void *p, size_t len)
 {
-	/* Checksum and write in 1 MiB steps so the data is still in cache. */
-	const char *c = p;
-	while (!w->err && len) {
-		size_t n = len > (1u << 20) ? (1u << 20) : len;
-		csum_update(&w->sum, c, n);
-		put(w, c, n);
-		c += n;
-		len -= n;
-	}
+	put(w, p, len, &w->sum);
 }
 
 void iw_pad_to_page(struct img_writer *w)
@@ -269,4 +314,5 @@ void iw_end(struct img_writer *w)
 	iw_section(w, TCP_SEC_END, &e, sizeof(e), 0, 0);
 	if (w->stage && !w->err)
 		flush_stage(w, 1);
+	iw_aio_end(&w->aio);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "checksum.h"
 #include "format.h"
+#include "writer_aio.h"
 
 struct img_writer {
 	int fd;
@@ -28,15 +29,22 @@ struct img_writer {
 	uint64_t stage_off;	/* file offset of stage[0], page aligned */
 	char *scratch;		/* two pages, for patching a written header */
 	int direct;		/* fd is O_DIRECT (dropped if the filesystem refuses) */
+	/* O_DIRECT with AIO: the buffer is two stages of stage_cap bytes; the
+	 * one not filling may be in flight (writer_aio.h). */
+	struct iw_aio aio;
+	char *halves[2];
+	int half;
 };
 
 void iw_begin(struct img_writer *w, int fd);
 /* Like iw_begin, staging the output in buf (page aligned, cap + 2 pages
  * long, cap a multiple of TCP_PAGE_SIZE; else it is not staged). With
  * direct, fd was opened O_DIRECT: the page cache is bypassed (a forked
- * writer neither fills it nor pays for it); a filesystem that refuses
- * O_DIRECT writes gets buffered ones. iw_end writes what is staged and trims
- * the file to its length: a staged image is complete only after iw_end. */
+ * writer neither fills it nor pays for it), and where the kernel has AIO
+ * each half of buf is written while the other fills; a filesystem that
+ * refuses O_DIRECT writes gets buffered ones. iw_end writes what is staged
+ * and trims the file to its length: a staged image is complete only after
+ * iw_end, which must be called whatever happened (it ends the AIO). */
 void iw_begin_staged(struct img_writer *w, int fd, char *buf, size_t cap, int direct);
 void iw_open(struct img_writer *w, uint32_t type);
 void iw_data(struct img_writer *w, const void *p, size_t len);

@@ -26,6 +26,8 @@ const char *region_kind_name(uint32_t kind);	/* anon, file, file-shared, heap, .
 const char *region_label(uint32_t kind);
 int region_is_file(uint32_t kind);
 void region_perms(const struct tcp_region *r, char out[5]);	/* "r-xp" */
+/* The madvise flags kept (TCP_REGF_*) as smaps spells them: "hg dc", or "". */
+void region_vmflags(const struct tcp_region *r, char *out, size_t cap);
 const char *fd_kind_name(uint32_t kind);	/* regular, inherited, device, deleted */
 const char *file_type_name(uint32_t st_mode);	/* regular file, pipe, socket, ... */
 /* SIGUSR1, SIGRTMIN+2, SIG32...; buf receives names that are built */

@@ -140,6 +140,10 @@ static void regions(struct jw *w, const struct report *r)
 		}
 		jw_key(w, "growsdown");
 		jw_bool(w, (ir->r.flags & TCP_REGF_GROWSDOWN) != 0);
+		char vmflags[32];
+		region_vmflags(&ir->r, vmflags, sizeof(vmflags));
+		jw_key(w, "vmflags"); /* smaps mnemonics, space separated */
+		jw_str(w, vmflags);
 		jw_end(w, '}');
 	}
 	jw_end(w, ']');

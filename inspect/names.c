@@ -48,6 +48,23 @@ void region_perms(const struct tcp_region *r, char out[5])
 	out[4] = 0;
 }
 
+void region_vmflags(const struct tcp_region *r, char *out, size_t cap)
+{
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} names[] = {
+		{ TCP_REGF_HUGEPAGE, "hg" },  { TCP_REGF_NOHUGEPAGE, "nh" }, { TCP_REGF_DONTDUMP, "dd" },
+		{ TCP_REGF_WIPEONFORK, "wf" }, { TCP_REGF_DONTFORK, "dc" },   { TCP_REGF_MERGEABLE, "mg" },
+		{ TCP_REGF_NORESERVE, "nr" },
+	};
+	size_t len = 0;
+	out[0] = 0;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if ((r->flags & names[k].flag) && len + 4 <= cap)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", names[k].name);
+}
+
 const char *fd_kind_name(uint32_t kind)
 {
 	switch (kind) {

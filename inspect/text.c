@@ -173,6 +173,10 @@ static void memory(FILE *out, const struct report *r)
 			for (uint32_t k = 0; k < ir->r.build_id_len; k++)
 				fprintf(out, "%02x", ir->r.build_id[k]);
 		}
+		char vmflags[32];
+		region_vmflags(&ir->r, vmflags, sizeof(vmflags));
+		if (vmflags[0])
+			fprintf(out, "  vmflags %s", vmflags);
 		fputc('\n', out);
 	}
 	fprintf(out, "  totals: %zu regions (", img->nregions);

@@ -266,7 +266,8 @@ static int prepare(struct dump_ctx *d)
 		fb_puts(&d->err, "glibc's thread descriptor layout was not recognised at start-up");
 		return -1;
 	}
-	if (dump_check_process(d) || dump_scan_fds(d) || dump_scan_shm(d) || dump_fill_process(d, d->proc, 0))
+	if (dump_check_process(d) || dump_scan_fds(d) || dump_scan_shm(d) || dump_read_maps(d) ||
+	    dump_fill_process(d, d->proc, 0))
 		return -1;
 	resume_info.thread = d->threads[0];
 	resume_info.nthreads = d->nthreads;
@@ -386,9 +387,20 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	else if (tcp_cfg.fork && !d.nshms) { /* shared memory is not copied on write: see dump_shm.c */
 		/* A copy-on-write child writes the image while the app runs on;
 		 * for the stop signal the app waits for it, then exits. */
-		long pid = rsys5(__NR_clone, 0 /* no exit signal */, 0, 0, 0, 0);
+		long pid = -1;
+		if (dump_fork_flags(&d, 0) == 0)
+			pid = rsys5(__NR_clone, 0 /* no exit signal */, 0, 0, 0, 0);
 		if (pid == 0)
 			r_exit_group(write_all(&d, t0, 1) ? 1 : 0);
+		if (dump_fork_flags(&d, 1)) {
+			/* Unlikely (the opposite call on the same range just
+			 * worked), but the app's mappings now lack a flag: say so. */
+			TCP_MSG(m);
+			fb_puts(&m, "warning: ");
+			fb_puts(&m, d.err_mem);
+			tcp_emit(&m);
+		}
+		fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
 		if (pid > 0 && sig == tcp_cfg.stop_signal) {
 			int status = 0;
 			long r = rsys4(__NR_wait4, pid, (long)&status, 0x80000000 /* __WCLONE */, 0);

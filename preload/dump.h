@@ -84,7 +84,11 @@ void *arena_alloc(struct dump_ctx *d, uint64_t len);
 
 /* Each returns 0, or -1 with a message in d->err. */
 int dump_check_process(struct dump_ctx *d);
+int dump_read_maps(struct dump_ctx *d);
 int dump_scan_memory(struct dump_ctx *d);
+/* fork_flags.c: MADV_WIPEONFORK and MADV_DONTFORK lifted for the forked
+ * writer (set = 0) and set again in the app (set = 1). Returns 0 or -1. */
+int dump_fork_flags(struct dump_ctx *d, int set);
 int dump_scan_fds(struct dump_ctx *d);
 int tcp_quiesce_others(struct dump_ctx *d);
 int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t generation);

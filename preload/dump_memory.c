@@ -6,6 +6,7 @@
 #include "dump.h"
 #include "../common/elf_buildid.h"
 #include "../common/maps_parse.h"
+#include "../common/smaps_flags.h"
 #include "../common/rawsys.h"
 #include "dump_shm_names.h"
 #include "image_mapping.h"
@@ -126,7 +127,7 @@ static int classify(struct dump_ctx *d, const struct maps_entry *e, struct dump_
 }
 
 static int add_region(struct dump_ctx *d, const struct maps_entry *e, const char *path, uint64_t start,
-		      uint64_t end, uint64_t cap)
+		      uint64_t end, uint32_t vmflags, uint64_t cap)
 {
 	if (d->nregions == cap) {
 		fb_puts(&d->err, "too many memory mappings");
@@ -138,6 +139,7 @@ static int add_region(struct dump_ctx *d, const struct maps_entry *e, const char
 	r->rec.end = end;
 	r->rec.offset = e->offset + (start - e->start);
 	r->rec.prot = (uint32_t)e->prot;
+	r->rec.flags = vmflags;
 	r->rec.dev_major = e->dev_major;
 	r->rec.dev_minor = e->dev_minor;
 	r->rec.inode = e->inode;
@@ -155,28 +157,39 @@ static int add_region(struct dump_ctx *d, const struct maps_entry *e, const char
 	return 0;
 }
 
-int dump_scan_memory(struct dump_ctx *d)
+/* In the pause, before any fork: smaps rather than maps for the VmFlags,
+ * and read while the app is stopped, since a forked writer has no
+ * MADV_DONTFORK mappings and sees MADV_WIPEONFORK ones empty (fork_flags.c
+ * lifts those flags around the fork; the image records them). */
+int dump_read_maps(struct dump_ctx *d)
 {
 	long n = -27;
-	for (uint64_t cap = 1 << 20; n == -27 && cap <= (64u << 20); cap *= 4) {
+	/* About 1.2 KiB per mapping; a second read walks the page tables again. */
+	for (uint64_t cap = 4 << 20; n == -27 && cap <= (64u << 20); cap *= 4) {
 		uint64_t mark = d->used;
 		d->maps = arena_alloc(d, cap);
 		if (!d->maps)
 			break;
-		n = read_whole("/proc/self/maps", d->maps, cap);
+		n = read_whole("/proc/self/smaps", d->maps, cap);
 		if (n == -27)
 			d->used = mark;
 	}
 	if (n < 0) {
-		fb_puts(&d->err, "cannot read /proc/self/maps: ");
+		fb_puts(&d->err, "cannot read /proc/self/smaps: ");
 		fb_puts(&d->err, tcp_strerror(n));
 		return -1;
 	}
 	d->maps_len = (uint64_t)n;
-	uint64_t lines = 0;
+	return 0;
+}
+
+int dump_scan_memory(struct dump_ctx *d)
+{
+	uint64_t mappings = 0;
 	for (uint64_t i = 0; i < d->maps_len; i++)
-		lines += d->maps[i] == '\n';
-	uint64_t cap = lines + 2; /* the arena may split one mapping in two */
+		if ((i == 0 || d->maps[i - 1] == '\n') && !smaps_is_field(d->maps + i, d->maps_len - i))
+			mappings++;
+	uint64_t cap = mappings + 2; /* the arena may split one mapping in two */
 	d->regions = arena_alloc(d, cap * sizeof(*d->regions));
 	struct maps_entry *e = arena_alloc(d, sizeof(*e));
 	if (!d->regions || !e) {
@@ -186,36 +199,40 @@ int dump_scan_memory(struct dump_ctx *d)
 	uint64_t a0 = (uint64_t)d->arena, a1 = a0 + d->arena_len;
 	size_t pos = 0;
 	const char *line;
+	uint32_t vmflags;
 	long len;
-	while ((len = maps_next_line(d->maps, d->maps_len, &pos, &line)) >= 0) {
+	while ((len = smaps_next(d->maps, d->maps_len, &pos, &line, &vmflags)) >= 0) {
 		if (maps_parse_line(line, (size_t)len, e)) {
-			fb_puts(&d->err, "cannot parse a line of /proc/self/maps");
+			fb_puts(&d->err, "cannot parse a line of /proc/self/smaps");
 			return -1;
 		}
-		/* Point into the maps text, NUL-terminated in place. */
+		/* Point into the maps text, NUL-terminated in place (over the
+		 * header's '\n': smaps_next has read past it already). */
 		char *path = (char *)line + len - f_strlen(e->path);
 		path[f_strlen(e->path)] = 0;
 		/* Leave out the scratch arena, even if the kernel merged it with a
 		 * neighbouring mapping of the app. */
 		if (e->end <= a0 || e->start >= a1) {
-			if (add_region(d, e, path, e->start, e->end, cap))
+			if (add_region(d, e, path, e->start, e->end, vmflags, cap))
 				return -1;
 			continue;
 		}
-		if (e->start < a0 && add_region(d, e, path, e->start, a0, cap))
+		if (e->start < a0 && add_region(d, e, path, e->start, a0, vmflags, cap))
 			return -1;
-		if (e->end > a1 && add_region(d, e, path, a1, e->end, cap))
+		if (e->end > a1 && add_region(d, e, path, a1, e->end, vmflags, cap))
 			return -1;
 	}
 	return 0;
 }
 
+/* 64 bytes at a time, out at the first non-zero line: a page with data
+ * costs one cache line, a zero page the whole read. */
 static int page_is_zero(const uint64_t *p)
 {
-	uint64_t acc = 0;
 	for (int i = 0; i < (int)(TCP_PAGE_SIZE / 8); i += 8)
-		acc |= p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] | p[i + 7];
-	return acc == 0;
+		if (p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] | p[i + 7])
+			return 0;
+	return 1;
 }
 
 struct run_acc {

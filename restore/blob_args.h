@@ -34,6 +34,8 @@ struct blob_extent {
 	uint64_t addr, len, file_off;
 	int32_t fd;		/* the image file (or a parent image, or a pipe) */
 	uint32_t mode;		/* enum blob_extent_mode */
+	uint32_t map_flags;	/* BLOB_EXT_MAP: more mmap flags (the region's MAP_NORESERVE) */
+	uint32_t reserved0;
 };
 
 /* The checksum of one PAGES section, started by the hosted stage over what

@@ -364,9 +364,11 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		int fd = x->source ? (direct ? parent_fd[x->source - 1] : img->parents[x->source - 1].fd)
 				   : direct ? read_fd : image_fd;
 		be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, x->file_off, fd,
-					      lazy[i] ? BLOB_EXT_MAP : BLOB_EXT_PREAD };
+					      lazy[i] ? BLOB_EXT_MAP : BLOB_EXT_PREAD, 0, 0 };
+		if (lazy[i] && (img->regions[x->region].r.flags & TCP_REGF_NORESERVE))
+			be[i].map_flags = MAP_NORESERVE;
 		if (x->flags & IMG_EXT_ZSTD) /* from the decompressor, in extent order */
-			be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, 0, decompress_fd(), BLOB_EXT_STREAM };
+			be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, 0, decompress_fd(), BLOB_EXT_STREAM, 0, 0 };
 		if (x->source && !lazy[i]) /* a mapped page is not read, so not checked */
 			add_page_check(a, img, i, &hashes_off);
 		br[index_of[x->region]].needs_write = 1;

@@ -22,7 +22,8 @@ static int mappable_region(const struct tcp_region *r)
 {
 	if (r->kind != TCP_REG_ANON && r->kind != TCP_REG_HEAP)
 		return 0;
-	return !(r->flags & TCP_REGF_GROWSDOWN) && !(r->prot & PROT_EXEC);
+	/* MADV_WIPEONFORK takes private anonymous memory only: read it in. */
+	return !(r->flags & (TCP_REGF_GROWSDOWN | TCP_REGF_WIPEONFORK)) && !(r->prot & PROT_EXEC);
 }
 
 static long max_map_count(void)

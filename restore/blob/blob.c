@@ -131,10 +131,42 @@ static void map_regions(const struct blob_args *a)
 			flags |= MAP_ANONYMOUS;
 		if (r->flags & TCP_REGF_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;
+		if (r->flags & TCP_REGF_NORESERVE)
+			flags |= MAP_NORESERVE;
 		void *p = r_mmap((void *)r->start, r->end - r->start, prot, flags, r->fd,
 				 r->fd < 0 ? 0 : (long)r->offset);
 		if (is_err((long)p) || (uint64_t)p != r->start)
 			die(a, "mapping a region", r->start, is_err((long)p) ? (long)p : -17);
+	}
+}
+
+/* The madvise state the mappings had (TCP_REGF_*, from smaps VmFlags). Run
+ * before the pages are read, so that MADV_HUGEPAGE memory is faulted in as
+ * huge pages, and again after, since an extent mapped from the image
+ * (--lazy) replaced part of a mapping. THP and KSM are hints the kernel may
+ * lack (EINVAL): a failure there changes no result. The fork flags do. */
+static void advise_regions(const struct blob_args *a)
+{
+	static const struct {
+		uint32_t flag;
+		int advice, required;
+	} advices[] = {
+		{ TCP_REGF_HUGEPAGE, 14 /* MADV_HUGEPAGE */, 0 },   { TCP_REGF_NOHUGEPAGE, 15 /* MADV_NOHUGEPAGE */, 0 },
+		{ TCP_REGF_MERGEABLE, 12 /* MADV_MERGEABLE */, 0 }, { TCP_REGF_DONTDUMP, 16 /* MADV_DONTDUMP */, 0 },
+		{ TCP_REGF_DONTFORK, 10 /* MADV_DONTFORK */, 1 },   { TCP_REGF_WIPEONFORK, 18 /* MADV_WIPEONFORK */, 1 },
+	};
+	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		const struct blob_region *r = &regs[i];
+		for (unsigned k = 0; k < sizeof(advices) / sizeof(advices[0]); k++) {
+			if (!(r->flags & advices[k].flag))
+				continue;
+			long rc = r_madvise((void *)r->start, r->end - r->start, advices[k].advice);
+			if (rc < 0 && advices[k].required)
+				die(a, advices[k].advice == 10 ? "setting MADV_DONTFORK on a region"
+							      : "setting MADV_WIPEONFORK on a region",
+				    r->start, rc);
+		}
 	}
 }
 
@@ -155,8 +187,8 @@ static void seal_late(const struct blob_args *a)
  * loads each page on first touch; a write copies it (MAP_PRIVATE). */
 static void map_extent(const struct blob_args *a, const struct blob_extent *e)
 {
-	void *p = r_mmap((void *)e->addr, e->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, e->fd,
-			 (long)e->file_off);
+	void *p = r_mmap((void *)e->addr, e->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | (int)e->map_flags,
+			 e->fd, (long)e->file_off);
 	if (is_err((long)p) || (uint64_t)p != e->addr)
 		die(a, "mapping pages from the image (--lazy)", e->addr, is_err((long)p) ? (long)p : -17);
 }
@@ -370,7 +402,9 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	attach_sysv(a);
 	map_regions(a);
 	seal_late(a);
+	advise_regions(a);
 	read_pages(a);
+	advise_regions(a);
 	/* A buffer for the kernel's copies of the pages to check (kernel_copy). */
 	char *buf = r_mmap(0, VERIFY_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (is_err((long)buf))

@@ -62,10 +62,13 @@ int main(int argc, char **argv)
 	const char *ctl = argv[4];
 	if (reserve < touch)
 		reserve = touch;
-	uint64_t *heap = mmap(NULL, reserve, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (heap == MAP_FAILED) {
-		perror("heap: mmap");
+	/* A heap from malloc (what glibc.malloc.hugetlb=1, tcp-run --thp,
+	 * applies to); a larger reservation straight from mmap. */
+	uint64_t *heap = reserve > touch ? mmap(NULL, reserve, PROT_READ | PROT_WRITE,
+						MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+					 : malloc(touch);
+	if (heap == MAP_FAILED || !heap) {
+		perror("heap: mmap/malloc");
 		return 2;
 	}
 	/* One populate call instead of a fault per page: first touch is slow on this VM. */

@@ -57,6 +57,37 @@ os.kill(os.getpid(), signal.SIGUSR1)' || die "the python program under libtcp fa
 	echo "ok: a program that ends during a checkpoint writes 'finished' after the image"
 fi
 
+# tcp-run --thp: the malloc heap has MADV_HUGEPAGE (glibc does it where the
+# kernel's THP mode is 'madvise'), and the resumed program still has it.
+if [ -x /usr/bin/python3 ] && grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+	cat >thp.py <<'EOF'
+import os, time
+def hg():
+    return any(l.startswith("VmFlags:") and " hg" in l for l in open("/proc/self/smaps"))
+heap = bytearray(64 << 20)
+print("huge pages before:", hg(), flush=True)
+while not os.path.exists("thp.go"):
+    time.sleep(0.02)
+print("huge pages after:", hg(), flush=True)
+EOF
+	for mode in plain thp; do
+		rm -rf "ck-$mode" thp.go
+		opt=
+		[ "$mode" = thp ] && opt=--thp
+		"$SCRIPTS/tcp-run" $opt --dir "ck-$mode" --log 0 -- /usr/bin/python3 thp.py >"thp-$mode.txt" 2>&1 &
+		pid=$!
+		for _ in $(seq 500); do grep -q before "thp-$mode.txt" && break; sleep 0.02; done
+		"$SCRIPTS/tcp-ckpt" --stop --timeout 60 "$pid" >/dev/null || die "tcp-ckpt --stop of thp.py ($mode) failed"
+		wait "$pid"
+		touch thp.go
+		"$SCRIPTS/tcp-run" --dir "ck-$mode" --log 0 -- /usr/bin/python3 thp.py >>"thp-$mode.txt" 2>&1 ||
+			die "thp.py ($mode) did not resume: $(cat "thp-$mode.txt")"
+	done
+	[ "$(cat thp-plain.txt)" = $'huge pages before: False\nhuge pages after: False' ] || die "without --thp: $(cat thp-plain.txt)"
+	[ "$(cat thp-thp.txt)" = $'huge pages before: True\nhuge pages after: True' ] || die "with --thp: $(cat thp-thp.txt)"
+	echo "ok: tcp-run --thp gives the heap MADV_HUGEPAGE, kept across the restore"
+fi
+
 # A pipe to another process on fd 3 (cat, the script's child, not the program's).
 exec 3> >(cat >/dev/null)
 LD_PRELOAD=$BUILD/libtcp.so TCP_LOG=0 "$PROG" pipe >/dev/null 2>&1 &

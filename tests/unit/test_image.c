@@ -733,3 +733,22 @@ Test(crafted, counts_disagree_with_process)
 	s.proc.nfds = 0;
 	expect_fail(s, "section counts do not match", NULL);
 }
+
+Test(crafted, region_flags)
+{
+	struct spec s = default_spec();
+	s.reg.flags = TCP_REGF_HUGEPAGE | TCP_REGF_DONTFORK | TCP_REGF_NORESERVE;
+	struct buf b;
+	char err[512];
+	cr_expect_eq(load_spec(&s, &b, err, sizeof(err)), 0, "known flags refused: %s", err);
+	free(b.p);
+	s.reg.flags = 1024;
+	expect_fail(s, "unknown flags 0x400", NULL);
+	/* The kernel takes MADV_WIPEONFORK on private anonymous memory only. */
+	s.reg.flags = TCP_REGF_WIPEONFORK;
+	expect_fail(s, "MADV_WIPEONFORK on a region of kind 2", NULL);
+	s.reg.kind = TCP_REG_ANON;
+	s.reg_path = "";
+	cr_expect_eq(load_spec(&s, &b, err, sizeof(err)), 0, "anonymous WIPEONFORK refused: %s", err);
+	free(b.p);
+}
