@@ -16,6 +16,7 @@
 #include "image/format.h"
 #include "image/reader.h"
 #include "image/writer.h"
+#include <zstd.h>
 
 #define PG TCP_PAGE_SIZE
 
@@ -257,6 +258,48 @@ static void seed_threads(void)
 	free(anon);
 }
 
+/* Seed 4: a ZPAGES section (TCP_COMPRESS=zstd): two runs in two blocks,
+ * one a zstd frame with its checksum, one stored raw; on a region with
+ * madvise flags. */
+static void seed_zpages(void)
+{
+	char path[4096];
+	int fd = create("seed-zpages.img", path, sizeof(path));
+	uint8_t *anon = page_buf(3, 4);
+	memset(anon, 0x11, 2 * PG); /* the first block compresses */
+	struct tcp_process p;
+	struct tcp_thread t;
+	struct img_writer w;
+
+	base_process(&p, 1, 1, 0);
+	base_thread(&t, 4242, 1);
+	iw_begin(&w, fd);
+	iw_section(&w, TCP_SEC_PROCESS, &p, sizeof(p), NULL, 0);
+	struct tcp_region r = { .start = (uint64_t)anon, .end = (uint64_t)anon + 4 * PG, .prot = 3,
+				.kind = TCP_REG_ANON, .flags = TCP_REGF_HUGEPAGE | TCP_REGF_NORESERVE, .stored_pages = 3 };
+	iw_section(&w, TCP_SEC_REGION, &r, sizeof(r), NULL, 0);
+	struct tcp_run runs[2] = { { (uint64_t)anon, 2 }, { (uint64_t)anon + 2 * PG, 1 } };
+	struct tcp_zpages_head h = { .region_index = 0, .nruns = 2, .nblocks = 2, .raw_bytes = 3 * PG,
+				     .block_size = 2 * PG };
+	iw_zpages_begin(&w, &h, runs);
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	static uint8_t frame[2 * PG + 1024];
+	if (!cctx || ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)))
+		fatal("%s", "zstd context");
+	size_t n = ZSTD_compress2(cctx, frame, sizeof(frame), anon, 2 * PG);
+	if (ZSTD_isError(n) || n >= 2 * PG)
+		fatal("%s", "zstd did not compress the first block");
+	ZSTD_freeCCtx(cctx);
+	struct tcp_zblock table[2] = { { (uint32_t)n, 2 * PG, 0, 0 }, { PG, PG, TCP_ZBLOCK_RAW, 0 } };
+	iw_zpages_block(&w, frame, (uint32_t)n, 2 * PG);
+	iw_zpages_block(&w, anon + 2 * PG, PG, PG);
+	iw_zpages_end(&w, table, 2);
+	iw_section(&w, TCP_SEC_THREAD, &t, sizeof(t), NULL, 0);
+	iw_end(&w);
+	finish(fd, &w, path);
+	free(anon);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {
@@ -269,5 +312,6 @@ int main(int argc, char **argv)
 	seed_full();
 	seed_minimal();
 	seed_threads();
+	seed_zpages();
 	return 0;
 }
