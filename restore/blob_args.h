@@ -28,6 +28,7 @@ enum blob_extent_mode {
 				 * (a decompressor's pipe); extents come in stream order */
 	BLOB_EXT_MAP = 2,	/* mmap(fd, file_off) MAP_PRIVATE|MAP_FIXED: loaded on first
 				 * touch (tcp-restore --lazy); no checksum in the blob */
+	BLOB_EXT_PREREAD = 3,	/* read already by one of the pre-reads (merge_reads.h) */
 };
 
 struct blob_extent {
@@ -108,6 +109,11 @@ struct blob_args {
 	 * cover whole sections, which are only partly read). */
 	uint32_t nchecks, reserved3;
 	uint64_t checks_off;		/* nchecks blob_page_check */
+	/* Reads done before the extents' (BLOB_EXT_PREAD, each covering
+	 * several BLOB_EXT_PREREAD extents and the pages between them, which
+	 * the extents read after it then overwrite: restore/merge_reads.h). */
+	uint32_t nprereads, reserved4;
+	uint64_t prereads_off;		/* nprereads blob_extent */
 };
 
 struct blob_page_check {

@@ -6,6 +6,7 @@
 #include "blob_args.h"
 #include "../image/page_hash.h"
 #include "decompress.h"
+#include "merge_reads.h"
 #include "../common/maps_parse.h"
 
 #include <errno.h>
@@ -241,6 +242,34 @@ static int direct_fd(int fd, int floor)
 	return high >= 0 ? high : fd;
 }
 
+/* An incremental image's inherited extents, read by fewer, larger reads
+ * (merge_reads.h). Without memory for the plan, every extent is read alone. */
+static void merge_inherited(struct blob_args *a, const struct tcp_image *img, const unsigned char *lazy,
+			    const int *parent_fd, int verbose)
+{
+	struct merged_read *mr = malloc(img->nextents * sizeof(*mr) + 1);
+	uint32_t *into = malloc(img->nextents * sizeof(*into) + 1);
+	long n = mr && into ? plan_merged_reads(img->extents, img->nextents, lazy, mr, into) : -1;
+	struct blob_extent *pre = (struct blob_extent *)((char *)a + a->prereads_off);
+	struct blob_extent *be = (struct blob_extent *)((char *)a + a->extents_off);
+	for (long k = 0; k < n; k++) {
+		uint32_t s = mr[k].source - 1;
+		int fd = mr[k].len >= DIRECT_MIN ? parent_fd[s] : img->parents[s].fd;
+		pre[k] = (struct blob_extent){ mr[k].addr, mr[k].len, mr[k].file_off, fd, BLOB_EXT_PREAD, 0, 0 };
+	}
+	for (size_t i = 0; n > 0 && i < img->nextents; i++)
+		if (into[i])
+			be[i].mode = BLOB_EXT_PREREAD;
+	a->nprereads = n > 0 ? (uint32_t)n : 0;
+	size_t merged = 0;
+	for (size_t i = 0; n > 0 && i < img->nextents; i++)
+		merged += into[i] != 0;
+	if (verbose && n > 0)
+		say("%zu runs of pages from older images are read as %ld larger reads", merged, n);
+	free(mr);
+	free(into);
+}
+
 struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_layout *v, int image_fd, int floor,
 			      const struct restore_opts *o)
 {
@@ -260,6 +289,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		nchecks += img->extents[i].source != 0;
 	uint64_t checks_len = nchecks * sizeof(struct blob_page_check) + img->ref_pages * sizeof(struct page_hash);
 	argsz += checks_len;
+	uint64_t prereads_len = img->nparents ? img->nextents * sizeof(struct blob_extent) : 0;
+	argsz += prereads_len;
 	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
 	uint64_t total = code + argsz + BLOB_STACK;
 
@@ -302,6 +333,7 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	a->env_off = a->sums_off + img->ndeferred * sizeof(struct blob_pages_sum);
 	a->env_len = job_env_block((char *)a + a->env_off, ENV_MAX);
 	a->checks_off = a->env_off + ENV_MAX;
+	a->prereads_off = a->checks_off + checks_len;
 	snprintf(a->image_path, sizeof(a->image_path), "%s", o->image);
 
 	/* Regions (without the vdso block) with their backing files. */
@@ -374,6 +406,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		br[index_of[x->region]].needs_write = 1;
 	}
 	a->nextents = (uint32_t)img->nextents;
+	if (img->nparents)
+		merge_inherited(a, img, lazy, parent_fd, o->verbose);
 	free(index_of);
 	free(parent_fd);
 	/* A section is checked where its pages land, if none of them is mapped
