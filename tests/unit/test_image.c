@@ -13,6 +13,7 @@
 #include "image/format.h"
 #include "image/reader.h"
 #include "image/writer.h"
+#include "image_builder.h"
 
 #define PG TCP_PAGE_SIZE
 
@@ -395,57 +396,7 @@ Test(image, deferred_load_checks_pages_where_they_land)
  * Hand-built images: every checksum is right, one structural fact is wrong.
  */
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-	uint64_t nsec;
-	uint64_t off[16];	/* offset of each section's header */
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->p = realloc(b->p, b->cap);
-		cr_assert_not_null(b->p);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void put_header(struct buf *b, uint32_t version)
-{
-	struct tcp_file_header h;
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, TCP_IMAGE_MAGIC, 8);
-	h.version = version;
-	h.header_size = sizeof(h);
-	h.arch = TCP_ARCH_X86_64;
-	h.page_size = TCP_PAGE_SIZE;
-	h.checksum = csum_buf(&h, offsetof(struct tcp_file_header, checksum));
-	put(b, &h, sizeof(h));
-}
-
-/* A section whose header claims `length` bytes; `n` payload bytes follow. */
-static void put_section_raw(struct buf *b, uint32_t magic, uint32_t type, uint64_t length, const void *p, size_t n)
-{
-	struct tcp_section_header h = { .magic = magic, .type = type, .length = length, .payload_sum = csum_buf(p, n) };
-	h.header_sum = csum_buf(&h, offsetof(struct tcp_section_header, header_sum));
-	b->off[b->nsec++] = b->len;
-	put(b, &h, sizeof(h));
-	put(b, p, n);
-}
-
-static uint8_t scratch[64 << 10];
-
-/* A normal section whose payload is a followed by c. */
-static void put_section(struct buf *b, uint32_t type, const void *a, size_t alen, const void *c, size_t clen)
-{
-	memcpy(scratch, a, alen);
-	if (clen)
-		memcpy(scratch + alen, c, clen);
-	put_section_raw(b, TCP_SECTION_MAGIC, type, alen + clen, scratch, alen + clen);
-}
+static uint8_t scratch[64 << 10]; /* a PAGES payload being built */
 
 /* What to build: a valid image by default, each test breaks one thing. */
 struct spec {

@@ -14,40 +14,9 @@
 #include "image/format.h"
 #include "image/page_hash.h"
 #include "image/reader.h"
+#include "image_builder.h"
 
 #define PG 4096u
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-	uint64_t nsec;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->p = realloc(b->p, b->cap);
-		cr_assert_not_null(b->p);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void put_section(struct buf *b, uint32_t type, const void *a, size_t alen, const void *c, size_t clen)
-{
-	uint8_t *tmp = malloc(alen + clen + 1);
-	memcpy(tmp, a, alen);
-	if (clen)
-		memcpy(tmp + alen, c, clen);
-	struct tcp_section_header h = { .magic = TCP_SECTION_MAGIC, .type = type, .length = alen + clen,
-					.payload_sum = csum_buf(tmp, alen + clen) };
-	h.header_sum = csum_buf(&h, offsetof(struct tcp_section_header, header_sum));
-	put(b, &h, sizeof(h));
-	put(b, tmp, alen + clen);
-	b->nsec++;
-	free(tmp);
-}
 
 static uint8_t page_a[PG], page_b[PG];
 
@@ -83,15 +52,7 @@ static struct spec default_spec(void)
 static void build(const struct spec *s, struct buf *b, struct tcp_process *proc_out)
 {
 	memset(b, 0, sizeof(*b));
-	struct tcp_file_header h;
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, TCP_IMAGE_MAGIC, 8);
-	h.version = TCP_FORMAT_VERSION;
-	h.header_size = sizeof(h);
-	h.arch = TCP_ARCH_X86_64;
-	h.page_size = TCP_PAGE_SIZE;
-	h.checksum = csum_buf(&h, offsetof(struct tcp_file_header, checksum));
-	put(b, &h, sizeof(h));
+	put_header(b, TCP_FORMAT_VERSION);
 
 	static struct tcp_process proc;
 	memset(&proc, 0, sizeof(proc));
