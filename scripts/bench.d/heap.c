@@ -64,10 +64,13 @@ int main(int argc, char **argv)
 		reserve = touch;
 	/* A heap from malloc (what glibc.malloc.hugetlb=1, tcp-run --thp,
 	 * applies to); a larger reservation straight from mmap. */
-	uint64_t *heap = reserve > touch ? mmap(NULL, reserve, PROT_READ | PROT_WRITE,
-						MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-					 : malloc(touch);
-	if (heap == MAP_FAILED || !heap) {
+	uint64_t *heap = MAP_FAILED;
+	void *mem = NULL;
+	if (reserve > touch)
+		heap = mmap(NULL, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	else if (posix_memalign(&mem, 4096, touch) == 0) /* page aligned: "every 20th page" is one page */
+		heap = mem;
+	if (heap == MAP_FAILED) {
 		perror("heap: mmap/malloc");
 		return 2;
 	}
