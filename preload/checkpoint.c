@@ -382,9 +382,17 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 
 	if (rc == 0)
 		rc = prepare(&d);
+	if (rc == 0 && d.no_vmflags) {
+		TCP_MSG(m);
+		fb_puts(&m, "warning: /proc/self/smaps is over 128 MiB (too many mappings): the mappings' madvise "
+			    "flags are not recorded, and the image is written by the paused program itself");
+		tcp_emit(&m);
+	}
 	if (rc)
 		report(&d, rc, 0, "", t0);
-	else if (tcp_cfg.fork && !d.nshms) { /* shared memory is not copied on write: see dump_shm.c */
+	/* Shared memory is not copied on write (dump_shm.c); without the
+	 * VmFlags, DONTFORK and WIPEONFORK memory cannot be told (dump_memory.c). */
+	else if (tcp_cfg.fork && !d.nshms && !d.no_vmflags) {
 		/* A copy-on-write child writes the image while the app runs on;
 		 * for the stop signal the app waits for it, then exits. */
 		long pid = -1;

@@ -51,8 +51,9 @@ struct dump_ctx {
 	/* scratch arena: one anonymous mapping, left out of the image */
 	char *arena;
 	uint64_t arena_len, used;
-	char *maps;
+	char *maps;		/* /proc/self/smaps, read in the pause */
 	uint64_t maps_len;
+	int no_vmflags;		/* too many mappings: maps was read, without VmFlags */
 	struct dump_region *regions;
 	uint64_t nregions;
 	struct dump_fd *fds;

@@ -164,18 +164,32 @@ static int add_region(struct dump_ctx *d, const struct maps_entry *e, const char
 int dump_read_maps(struct dump_ctx *d)
 {
 	long n = -27;
-	/* About 1.2 KiB per mapping; a second read walks the page tables again. */
-	for (uint64_t cap = 4 << 20; n == -27 && cap <= (64u << 20); cap *= 4) {
+	/* About 1.2 KiB per mapping; a second read walks the page tables again.
+	 * Past 128 MiB (the kernel's default vm.max_map_count of 65530 mappings
+	 * stays under it), maps without the flags: then the image is written
+	 * without a fork (checkpoint.c), where they do not matter, and the
+	 * restored mappings lack their madvise state. */
+	const char *path = "/proc/self/smaps";
+	for (uint64_t cap = 4 << 20; n == -27; cap = cap < (64u << 20) ? cap * 4 : cap * 2) {
+		if (cap > (128u << 20) && !d->no_vmflags) {
+			d->no_vmflags = 1;
+			path = "/proc/self/maps";
+			cap = 4 << 20;
+		} else if (cap > (128u << 20)) {
+			break;
+		}
 		uint64_t mark = d->used;
 		d->maps = arena_alloc(d, cap);
 		if (!d->maps)
 			break;
-		n = read_whole("/proc/self/smaps", d->maps, cap);
+		n = read_whole(path, d->maps, cap);
 		if (n == -27)
 			d->used = mark;
 	}
 	if (n < 0) {
-		fb_puts(&d->err, "cannot read /proc/self/smaps: ");
+		fb_puts(&d->err, "cannot read ");
+		fb_puts(&d->err, path);
+		fb_puts(&d->err, ": ");
 		fb_puts(&d->err, tcp_strerror(n));
 		return -1;
 	}
