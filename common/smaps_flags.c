@@ -18,6 +18,14 @@ static const struct {
 	{ "nr", TCP_REGF_NORESERVE },
 };
 
+const char *smaps_flag_name(uint32_t flag)
+{
+	for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++)
+		if (kept[k].flag == flag)
+			return kept[k].name;
+	return 0;
+}
+
 int smaps_vmflags(const char *line, size_t len, uint32_t *flags)
 {
 	static const char key[] = "VmFlags:";

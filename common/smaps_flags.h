@@ -15,6 +15,9 @@ int smaps_is_field(const char *line, size_t len);
  * flags tcp restores (hg nh dd wf dc mg nr) and returns 1; else returns 0. */
 int smaps_vmflags(const char *line, size_t len, uint32_t *flags);
 
+/* The mnemonic ("hg") of one TCP_REGF_* bit that comes from VmFlags, or 0. */
+const char *smaps_flag_name(uint32_t flag);
+
 /* Steps through a whole smaps (or maps) text: points *header at the next
  * mapping's header line, sets *flags from its VmFlags line (0 without one)
  * and returns the header's length (no '\n'), or -1 at the end. */

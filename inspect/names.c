@@ -2,6 +2,7 @@
  * than taken from libc headers where those depend on feature macros or
  * describe glibc's view instead of the kernel's (sigaction flags, O_*). */
 #include "inspect.h"
+#include "../common/smaps_flags.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -50,19 +51,13 @@ void region_perms(const struct tcp_region *r, char out[5])
 
 void region_vmflags(const struct tcp_region *r, char *out, size_t cap)
 {
-	static const struct {
-		uint32_t flag;
-		const char *name;
-	} names[] = {
-		{ TCP_REGF_HUGEPAGE, "hg" },  { TCP_REGF_NOHUGEPAGE, "nh" }, { TCP_REGF_DONTDUMP, "dd" },
-		{ TCP_REGF_WIPEONFORK, "wf" }, { TCP_REGF_DONTFORK, "dc" },   { TCP_REGF_MERGEABLE, "mg" },
-		{ TCP_REGF_NORESERVE, "nr" },
-	};
 	size_t len = 0;
 	out[0] = 0;
-	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if ((r->flags & names[k].flag) && len + 4 <= cap)
-			len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", names[k].name);
+	for (int k = 0; k < 32; k++) {
+		const char *name = smaps_flag_name((uint32_t)1 << k);
+		if (name && (r->flags & ((uint32_t)1 << k)) && len + 4 <= cap)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", name);
+	}
 }
 
 const char *fd_kind_name(uint32_t kind)

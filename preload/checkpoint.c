@@ -266,7 +266,7 @@ static int prepare(struct dump_ctx *d)
 		fb_puts(&d->err, "glibc's thread descriptor layout was not recognised at start-up");
 		return -1;
 	}
-	if (dump_check_process(d) || dump_scan_fds(d) || dump_scan_shm(d) || dump_read_maps(d) ||
+	if (dump_check_process(d) || dump_scan_fds(d) || dump_read_maps(d) || dump_scan_shm(d) ||
 	    dump_fill_process(d, d->proc, 0))
 		return -1;
 	resume_info.thread = d->threads[0];

@@ -96,7 +96,7 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 void dump_write_memory(struct dump_ctx *d, struct img_writer *w);
 void dump_write_fds(struct dump_ctx *d, struct img_writer *w);
 /* Shared memory (dump_shm.c). dump_scan_shm runs during the pause, after
- * dump_scan_fds: it finds every object. Their content is not copied on
+ * dump_scan_fds and dump_read_maps: it finds every object. Their content is not copied on
  * write by a fork, so with any object the image is written by the paused
  * process itself. dump_shm_index finds a mapping's object (-1: none). */
 int dump_scan_shm(struct dump_ctx *d);

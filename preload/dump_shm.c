@@ -8,6 +8,7 @@
 #include "dump.h"
 #include "dump_shm_names.h"
 #include "../common/maps_parse.h"
+#include "../common/smaps_flags.h"
 #include "../common/rawsys.h"
 
 #include <fcntl.h>
@@ -146,26 +147,12 @@ int dump_scan_shm(struct dump_ctx *d)
 		fb_puts(&d->err, "out of scratch memory");
 		return -1;
 	}
-	/* The maps text is only needed here: its space is given back. */
-	uint64_t mark = d->used;
-	long n = -27;
-	char *maps = 0;
-	for (uint64_t cap = 1 << 20; n == -27 && cap <= (64u << 20); cap *= 4) {
-		d->used = mark;
-		maps = arena_alloc(d, cap);
-		if (!maps)
-			break;
-		n = read_whole("/proc/self/maps", maps, cap);
-	}
-	if (n < 0) {
-		fb_puts(&d->err, "cannot read /proc/self/maps: ");
-		fb_puts(&d->err, tcp_strerror(n));
-		return -1;
-	}
+	/* The mappings as dump_read_maps read them, in the same pause. */
 	size_t pos = 0;
 	const char *line;
+	uint32_t vmflags;
 	long len;
-	while ((len = maps_next_line(maps, (size_t)n, &pos, &line)) >= 0) {
+	while ((len = smaps_next(d->maps, d->maps_len, &pos, &line, &vmflags)) >= 0) {
 		if (maps_parse_line(line, (size_t)len, e))
 			continue; /* dump_scan_memory reports it */
 		int type = shm_type_of(e->path, e->shared);
@@ -178,7 +165,6 @@ int dump_scan_shm(struct dump_ctx *d)
 		if (e->offset + (e->end - e->start) > s->rec.size)
 			s->rec.size = e->offset + (e->end - e->start);
 	}
-	d->used = mark;
 	for (uint64_t i = 0; i < d->nfds; i++) {
 		struct dump_fd *f = &d->fds[i];
 		if (f->rec.kind != TCP_FD_MEMFD)

@@ -257,13 +257,13 @@ static void merge_inherited(struct blob_args *a, const struct tcp_image *img, co
 		int fd = mr[k].len >= DIRECT_MIN ? parent_fd[s] : img->parents[s].fd;
 		pre[k] = (struct blob_extent){ mr[k].addr, mr[k].len, mr[k].file_off, fd, BLOB_EXT_PREAD, 0, 0 };
 	}
-	for (size_t i = 0; n > 0 && i < img->nextents; i++)
-		if (into[i])
-			be[i].mode = BLOB_EXT_PREREAD;
-	a->nprereads = n > 0 ? (uint32_t)n : 0;
 	size_t merged = 0;
 	for (size_t i = 0; n > 0 && i < img->nextents; i++)
-		merged += into[i] != 0;
+		if (into[i]) {
+			be[i].mode = BLOB_EXT_PREREAD;
+			merged++;
+		}
+	a->nprereads = n > 0 ? (uint32_t)n : 0;
 	if (verbose && n > 0)
 		say("%zu runs of pages from older images are read as %ld larger reads", merged, n);
 	free(mr);

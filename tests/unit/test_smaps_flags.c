@@ -1,6 +1,7 @@
 /* smaps_next() and smaps_vmflags() on /proc/PID/smaps text: which madvise
  * flags are kept, and the mapping boundaries found among field lines. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/smaps_flags.h"
@@ -71,4 +72,25 @@ Test(smaps, walks_mappings)
 	cr_assert_eq(h[n - 1], ']');
 	cr_assert_eq(f, TCP_REGF_DONTDUMP);
 	cr_assert_eq(smaps_next(text, sizeof(text) - 1, &pos, &h, &f), -1);
+}
+
+/* tcp-inspect prints the names back: each named bit parses to itself, and
+ * together the names cover every VmFlags bit of TCP_REGF_KNOWN. */
+Test(smaps, flag_names_round_trip)
+{
+	uint32_t named = 0;
+	cr_assert_str_eq(smaps_flag_name(TCP_REGF_HUGEPAGE), "hg");
+	cr_assert_null(smaps_flag_name(TCP_REGF_HUGEPAGE | TCP_REGF_DONTDUMP), "one bit at a time");
+	for (int k = 0; k < 32; k++) {
+		const char *name = smaps_flag_name((uint32_t)1 << k);
+		if (!name)
+			continue;
+		char line[32];
+		uint32_t f = 0;
+		snprintf(line, sizeof(line), "VmFlags: rd %s wr", name);
+		cr_assert(smaps_vmflags(line, strlen(line), &f));
+		cr_assert_eq(f, (uint32_t)1 << k, "%s", name);
+		named |= f;
+	}
+	cr_assert_eq(named, TCP_REGF_KNOWN & ~(uint32_t)(TCP_REGF_HUGEPAGE - 1), "bits below hg are not VmFlags");
 }
