@@ -141,6 +141,39 @@ static void put(struct img_writer *w, const void *p, size_t len, struct csum *su
 	}
 }
 
+/* Like put(), for len bytes of memory at addr, which the kernel copies
+ * from w->mem_fd straight into the stage: a forked writer's first touch of
+ * each 4 KiB page through its own page tables costs about 1.3 s per GiB in
+ * a PVM guest, this copy about 0.15 s. What the kernel does not copy (an
+ * error, a short read) is read through its address. */
+static void put_mem(struct img_writer *w, uint64_t addr, size_t len)
+{
+	while (!w->err && len) {
+		if (!w->stage) {
+			put(w, (const void *)addr, len, &w->sum);
+			return;
+		}
+		size_t n = w->stage_cap - w->stage_len;
+		if (n > len)
+			n = len;
+		if (n > (256u << 10)) /* still in the L2 cache for the checksum */
+			n = 256u << 10;
+		char *at = w->stage + w->stage_len;
+		long got = r_pread(w->mem_fd, at, n, (long)addr);
+		if (got != (long)n) {
+			got = got < 0 ? 0 : got;
+			f_memcpy(at + got, (const char *)addr + got, n - (size_t)got);
+		}
+		csum_update(&w->sum, at, n);
+		w->stage_len += n;
+		w->off += n;
+		addr += n;
+		len -= n;
+		if (w->stage_len == w->stage_cap)
+			flush_stage(w, 0);
+	}
+}
+
 /* Rewrites len bytes at file offset off, which were put earlier: in the
  * stage if they are still there, else in the file (through two aligned
  * pages read back and written again when the fd is O_DIRECT). */
@@ -184,6 +217,7 @@ static void begin(struct img_writer *w, int fd, char *stage, size_t cap, int dir
 	struct tcp_file_header h;
 	f_memset(w, 0, sizeof(*w));
 	w->fd = fd;
+	w->mem_fd = -1;
 	if (stage && cap >= TCP_PAGE_SIZE && !(cap % TCP_PAGE_SIZE) && !((uint64_t)stage % TCP_PAGE_SIZE)) {
 		w->stage = stage;
 		w->stage_cap = cap;
@@ -290,6 +324,10 @@ void iw_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, 
 		size_t len = runs[i].npages * TCP_PAGE_SIZE;
 		const char *src = (const char *)runs[i].addr;
 		w->bytes_data += len;
+		if (w->mem_fd >= 0) { /* a stable copy as well */
+			put_mem(w, runs[i].addr, len);
+			continue;
+		}
 		if (!bounce) {
 			iw_data(w, src, len);
 			continue;

@@ -34,6 +34,9 @@ struct img_writer {
 	struct iw_aio aio;
 	char *halves[2];
 	int half;
+	/* -1, or an fd of /proc/self/mem that iw_pages reads the pages through
+	 * (a kernel copy into the stage) rather than through their addresses. */
+	int mem_fd;
 };
 
 void iw_begin(struct img_writer *w, int fd);
@@ -53,7 +56,8 @@ void iw_close(struct img_writer *w);
 /* One whole small section: payload = a followed by b (b may be NULL). */
 void iw_section(struct img_writer *w, uint32_t type, const void *a, size_t alen, const void *b, size_t blen);
 /* A PAGES section for region `index`: the pages of `runs` read from memory,
- * copied through `bounce` first when it is not NULL. */
+ * through mem_fd if set, else copied through `bounce` first when it is not
+ * NULL. */
 void iw_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, uint64_t nruns, char *bounce,
 	      size_t bounce_len);
 /* The END section; then, when staging, the last staged bytes. */

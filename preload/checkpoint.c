@@ -288,6 +288,14 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 	 * has run, which must not appear among the app's own fds. */
 	if (in_writer)
 		tcp_backtraces(d->threads, d->nslots);
+	/* A forked writer reads the pages through the kernel (dump_memory.c
+	 * page_content); without /proc, through their addresses. */
+	d->mem_fd = -1;
+	d->window = in_writer ? arena_alloc(d, WINDOW_LEN) : 0;
+	if (d->window)
+		d->mem_fd = (int)r_open("/proc/self/mem", O_RDONLY | O_CLOEXEC, 0);
+	if (d->mem_fd < 0)
+		d->mem_fd = -1;
 	if (!dump_scan_memory(d)) {
 		dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 		if (dirfd < 0) {
@@ -310,6 +318,8 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 	}
 	if (dirfd >= 0)
 		r_close((int)dirfd);
+	if (d->mem_fd >= 0)
+		r_close(d->mem_fd);
 	report(d, rc, gen, final, t0);
 	return rc;
 }

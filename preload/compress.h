@@ -33,6 +33,14 @@ void zcomp_free(struct zcomp *z);
  * *flags (TCP_ZBLOCK_RAW). Returns the stored length. */
 uint32_t zcomp_block(struct zcomp *z, const struct zseg *segs, uint32_t nseg, const void **out, uint32_t *raw_len,
 		     uint32_t *flags);
+/* Where zcomp_block reads the app's memory: -1, at the segments' addresses;
+ * else a /proc/self/mem fd of the forked writer (see put_mem in
+ * image/writer.c). Set before the workers start: they inherit it. */
+void zcomp_source(int mem_fd);
+/* In a worker: the same through its own /proc/self/mem. The writer's
+ * memory has moved on since the worker was cloned (its compression state
+ * is in libtcp's own data, which is dumped too); the worker's has not. */
+void zcomp_source_own(void);
 /* The largest stored length of a block (zstd's bound for ZBLOCK_SIZE). */
 uint64_t zcomp_bound(void);
 

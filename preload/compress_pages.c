@@ -123,6 +123,7 @@ void compress_pages(struct img_writer *w, uint64_t index, const struct tcp_run *
 {
 	if (w->err)
 		return;
+	zcomp_source(w->mem_fd);
 	int rc = setup();
 	if (rc) {
 		w->err = rc;

@@ -74,6 +74,7 @@ static __attribute__((noreturn)) void worker_main(int req, int res, int level)
 	/* The app's handlers must not run here; SIGPIPE becomes EPIPE. */
 	r_rt_sigprocmask(2 /* SIG_SETMASK */, &all, 0);
 	r_prctl(1 /* PR_SET_PDEATHSIG */, 9 /* SIGKILL */, 0, 0, 0);
+	zcomp_source_own();
 	struct zcomp *z = zcomp_new(level);
 	if (!z)
 		r_exit_group(1);

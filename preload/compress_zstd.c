@@ -77,6 +77,30 @@ static void copy(void *dst, const void *src, uint64_t n)
 	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 }
 
+static int source_fd = -1;
+
+void zcomp_source(int mem_fd)
+{
+	source_fd = mem_fd;
+}
+
+void zcomp_source_own(void)
+{
+	if (source_fd >= 0)
+		source_fd = (int)r_open("/proc/self/mem", 0 /* O_RDONLY */ | 02000000 /* O_CLOEXEC */, 0);
+	if (source_fd < 0)
+		source_fd = -1;
+}
+
+/* n bytes of the app's memory at addr, copied by the kernel where it can. */
+static void gather(char *dst, uint64_t addr, uint64_t n)
+{
+	long got = source_fd >= 0 ? r_pread(source_fd, dst, n, (long)addr) : 0;
+	got = got < 0 ? 0 : got;
+	if ((uint64_t)got < n)
+		copy(dst + got, (const char *)addr + got, n - (uint64_t)got);
+}
+
 uint32_t zcomp_block(struct zcomp *z, const struct zseg *segs, uint32_t nseg, const void **out, uint32_t *raw_len,
 		     uint32_t *flags)
 {
@@ -84,7 +108,7 @@ uint32_t zcomp_block(struct zcomp *z, const struct zseg *segs, uint32_t nseg, co
 	/* One stable copy: memory that changes while it is read (the dumping
 	 * thread's own stack) gives a frame that matches its checksum. */
 	for (uint32_t i = 0; i < nseg; i++) {
-		copy(z->gather + len, (const void *)segs[i].addr, segs[i].len);
+		gather(z->gather + len, segs[i].addr, segs[i].len);
 		len += segs[i].len;
 	}
 	*raw_len = (uint32_t)len;

@@ -63,6 +63,8 @@ struct dump_ctx {
 	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
 	struct tcp_run *runs;	/* RUNS_PER_SECTION */
 	char *bounce;		/* BOUNCE_LEN */
+	int mem_fd;		/* forked writer: /proc/self/mem, pages are read through it; else -1 */
+	char *window;		/* with mem_fd: WINDOW_LEN, pages whose content is looked at */
 	char *stage;		/* STAGE_LEN + 2 pages, page aligned: the writer's output buffer */
 	char *dents;		/* 64 KiB for getdents64 */
 	struct tcp_process *proc;
@@ -79,6 +81,7 @@ struct dump_ctx {
 #define PAGEMAP_BATCH 65536
 #define RUNS_PER_SECTION 8192
 #define BOUNCE_LEN (1u << 20)
+#define WINDOW_LEN (1u << 20)
 #define STAGE_LEN (8u << 20)
 
 void *arena_alloc(struct dump_ctx *d, uint64_t len);

@@ -280,12 +280,55 @@ static void add_page(struct run_acc *a, uint64_t addr)
 	a->n++;
 }
 
+/* The content of the pages write_pages looks at (zero or not, their hash),
+ * for a forked writer: copied by the kernel from /proc/self/mem into
+ * d->window, a run of needed pages at a time, rather than touched through
+ * the writer's fresh page tables (see put_mem in image/writer.c). */
+struct window {
+	struct dump_ctx *d;
+	int every, file_backed;	/* the region's kind: which pages are looked at */
+	uint64_t start, end;	/* the addresses d->window holds */
+};
+
+/* 1 if write_pages looks at the content of a page with pagemap entry pm:
+ * the pages it may store (a kernel copy of any other would map it). */
+static int looked_at(const struct window *win, uint64_t pm)
+{
+	if (win->every)
+		return 1;
+	if (win->file_backed)
+		return ((pm & PM_PRESENT) && !(pm & PM_FILE)) || (pm & PM_SWAPPED);
+	return (pm & PM_PRESENT) || (pm & PM_SWAPPED);
+}
+
+/* Where the page at addr (pagemap entry pm[0], then those of the `left`
+ * pages after it) can be read: in the window, which is filled with it and
+ * the looked-at pages right after it when it does not hold it; else at
+ * addr itself. */
+static const uint64_t *page_content(struct window *win, uint64_t addr, const uint64_t *pm, uint64_t left)
+{
+	if (win->d->mem_fd < 0)
+		return (const uint64_t *)addr;
+	if (addr < win->start || addr >= win->end) {
+		uint64_t n = 1;
+		while (n <= left && n < WINDOW_LEN / TCP_PAGE_SIZE && looked_at(win, pm[n]))
+			n++;
+		long got = r_pread(win->d->mem_fd, win->d->window, n * TCP_PAGE_SIZE, (long)addr);
+		win->start = addr;
+		win->end = addr + (got > 0 ? (uint64_t)got / TCP_PAGE_SIZE * TCP_PAGE_SIZE : 0);
+		if (addr >= win->end)
+			return (const uint64_t *)addr; /* not copied: read in place */
+	}
+	return (const uint64_t *)(win->d->window + (addr - win->start));
+}
+
 static void write_pages(struct dump_ctx *d, struct img_writer *w, uint64_t index, int pagemap_fd)
 {
 	struct dump_region *r = &d->regions[index];
 	int file_backed = r->rec.kind == TCP_REG_FILE || r->rec.kind == TCP_REG_SHM;
 	int unreadable = !(r->rec.prot & PROT_READ);
 	struct run_acc a = { d, w, index, 0, 0 };
+	struct window win = { d, r->store == STORE_EVERY_PAGE, file_backed, 0, 0 };
 	if (r->rec.start < d->stack_hi && r->rec.end > d->stack_lo)
 		a.bounce = d->bounce;
 	/* PROT_NONE memory can hold data (guard pages set by the app after
@@ -305,16 +348,14 @@ static void write_pages(struct dump_ctx *d, struct img_writer *w, uint64_t index
 			break;
 		}
 		for (uint64_t i = 0; i < npages; i++, addr += TCP_PAGE_SIZE) {
-			uint64_t pm = d->pagemap[i];
-			int keep;
-			if (r->store == STORE_EVERY_PAGE) /* untouched pages come from the image file */
-				keep = !page_is_zero((const uint64_t *)addr);
-			else if (file_backed)
-				keep = ((pm & PM_PRESENT) && !(pm & PM_FILE)) || (pm & PM_SWAPPED);
-			else
-				keep = ((pm & PM_PRESENT) || (pm & PM_SWAPPED)) && !page_is_zero((const uint64_t *)addr);
-			if (keep && !incr_take(w, index, addr, a.bounce != 0))
-				add_page(&a, addr);
+			if (!looked_at(&win, d->pagemap[i]))
+				continue;
+			/* Untouched pages of STORE_EVERY_PAGE regions come from the
+			 * image file; those of file mappings from their file. */
+			const uint64_t *content = page_content(&win, addr, &d->pagemap[i], npages - 1 - i);
+			if ((file_backed && !win.every) || !page_is_zero(content))
+				if (!incr_take(w, index, addr, content, a.bounce != 0))
+					add_page(&a, addr);
 		}
 	}
 	flush_runs(&a);
@@ -330,6 +371,7 @@ void dump_write_memory(struct dump_ctx *d, struct img_writer *w)
 		w->err = (int)pm;
 		return;
 	}
+	w->mem_fd = d->mem_fd;
 	dump_write_shm(d, w); /* the objects first: regions name them */
 	for (uint64_t i = 0; i < d->nregions && !w->err; i++) {
 		struct dump_region *r = &d->regions[i];

@@ -418,13 +418,13 @@ static int find_in_previous(struct incr *s, uint64_t addr, const struct page_has
 	return *src <= s->nparents;
 }
 
-int incr_take(struct img_writer *w, uint64_t region_index, uint64_t addr, int unstable)
+int incr_take(struct img_writer *w, uint64_t region_index, uint64_t addr, const void *content, int unstable)
 {
 	struct incr *s = st;
 	if (!s || unstable || s->nh == s->cap)
 		return 0;
 	struct page_hash h;
-	page_hash((const void *)addr, &h);
+	page_hash(content, &h);
 	uint32_t src;
 	uint64_t off;
 	if (s->full || !find_in_previous(s, addr, &h, &src, &off)) {

@@ -21,10 +21,10 @@ void incr_begin(struct dump_ctx *d, int dirfd);
 void incr_write_parent(struct img_writer *w);
 /* For a page write_pages keeps: returns 1 if it is the same as in an older
  * image (then it is a REFS run, not stored), else records its hash for
- * this image's HASHES. `unstable`:
+ * this image's HASHES; `content` is where its bytes can be read. `unstable`:
  * the page may change while it is written (the dumping thread's stack): no
  * hash, always stored. */
-int incr_take(struct img_writer *w, uint64_t region_index, uint64_t addr, int unstable);
+int incr_take(struct img_writer *w, uint64_t region_index, uint64_t addr, const void *content, int unstable);
 /* After a region's pages: its pending REFS runs. */
 void incr_region_done(struct img_writer *w, uint64_t region_index);
 /* HASHES, after the last region. */

@@ -26,6 +26,14 @@ const char *tcp_strerror(long e)
 	case 30: return "read-only file system";
 	case 36: return "file name too long";
 	case 122: return "disk quota exceeded";
-	default: return "system error";
+	default: break;
 	}
+	/* One checkpoint at a time writes messages: a static buffer will do. */
+	static char other[32];
+	struct fbuf b;
+	fb_init(&b, other, sizeof(other));
+	fb_puts(&b, "system error (errno ");
+	fb_puti(&b, -e);
+	fb_putc(&b, ')');
+	return other;
 }
