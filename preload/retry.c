@@ -150,8 +150,9 @@ void tcp_retry_done(int sig)
 }
 
 /* Under the lock, which it releases: the retry of `sig` ends without an
- * image. `why` is 0 when the checkpoint itself already said what failed. */
-static void give_up(int sig, const char *why, ucontext_t *uc)
+ * image. `child`: because a child process is still there (else the last try
+ * failed for another reason, which its report said, status file included). */
+static void give_up(int sig, int child, ucontext_t *uc)
 {
 	siginfo_t si = stop_si;
 	uint64_t secs = (now_ms() - started_ms) / 1000;
@@ -162,15 +163,14 @@ static void give_up(int sig, const char *why, ucontext_t *uc)
 	fb_puts(&m, sig_word(sig));
 	fb_puts(&m, " after ");
 	fb_putu(&m, secs, 10, 0);
-	fb_puts(&m, " s of retries");
-	if (why) {
-		fb_puts(&m, ": ");
-		fb_puts(&m, why);
-	}
-	fb_puts(&m, "; no image was written for this signal: send it again when the process has no child, or raise "
-		    "TCP_RETRY");
+	fb_puts(&m, " s of retries: ");
+	if (child)
+		fb_puts(&m, "the process still has a live child process; no image was written for this signal: send it "
+			    "again when the process has no child, or raise TCP_RETRY");
+	else
+		fb_puts(&m, "the last try failed for the reason above; no image was written for this signal");
 	tcp_emit(&m);
-	if (why) { /* else the failed attempt already reported its outcome */
+	if (child) {
 		tcp_status_begin();
 		tcp_status_write(0, m_mem + 5 /* without "tcp: " */);
 	}
@@ -203,7 +203,7 @@ void tcp_retry_tick(int sig, siginfo_t *si, ucontext_t *uc)
 		if (expired) {
 			lock();
 			if (sig == pending_sig)
-				give_up(sig, "the process still has a live child process", uc);
+				give_up(sig, 1, uc);
 			else
 				unlock();
 		}
@@ -243,7 +243,7 @@ void tcp_retry_tick(int sig, siginfo_t *si, ucontext_t *uc)
 		unlock();
 		return;
 	}
-	give_up(sig, 0, uc);
+	give_up(sig, r == TCP_CK_RETRY, uc);
 }
 
 void tcp_retry_forget(void)

@@ -5,6 +5,7 @@
 #   stop      SIGTERM (twice) while the child lives: one retry timer; exit 85
 #             once the child has ended; the image restores to the reference
 #             output
+#   tcp-ckpt  the same through tcp-ckpt --stop, which waits for the retries
 #   upgrade   a pending SIGUSR1 retry, then SIGTERM: the stop signal takes it
 #             over (still one timer), exit 85, the image restores
 #   give-up   TCP_RETRY=1 and a child that outlives it, for SIGUSR1 and for
@@ -19,6 +20,7 @@ failed=0
 trap 'jobs -p | xargs -r kill -9 2>/dev/null' EXIT
 fail() { echo "FAIL: $*"; failed=1; }
 . "$(dirname "$0")/../lib/refused.sh"
+TCP_CKPT=$(cd "$(dirname "$0")/../../scripts" && pwd)/tcp-ckpt
 cd "$WORK" || exit 1
 
 # wait_child PID: until the program has started its child process.
@@ -90,6 +92,18 @@ n=$(timers "$pid")
 [ "$n" = 1 ] || fail "stop: $n POSIX timers while the retry is pending, expected 1"
 wait "$pid"
 expect_stopped stop $? ref.txt
+
+# tcp-ckpt --stop waits through the retries for the image (the SLURM script
+# uses it).
+start tcp-ckpt -- 2 x 60
+wait_child "$pid" || fail "tcp-ckpt: the program started no child"
+if img=$("$TCP_CKPT" --stop --timeout 60 "$pid" 2>tcp-ckpt.msg); then
+	[ -f "$img" ] || fail "tcp-ckpt: it printed '$img', which is no image"
+else
+	fail "tcp-ckpt: it failed: $(cat tcp-ckpt.msg)"
+fi
+wait "$pid"
+expect_stopped tcp-ckpt $? ref.txt
 
 # upgrade: the program's own SIGUSR1 is refused (retry pending), then SIGTERM.
 start upgrade -- 2 raise 60
