@@ -3,7 +3,8 @@
  *   child_retry SECONDS [raise] [STEPS]
  * starts `sleep SECONDS` (fork+exec), and with `raise` sends itself SIGUSR1
  * while that child lives (its own handler prints one line per call: a retry
- * must not call it again); then waits for the child and computes STEPS
+ * must not call it again; so does its SIGTERM handler, which must not run
+ * while a stop-signal checkpoint is pending, nor when it succeeds); then waits for the child and computes STEPS
  * steps (default 40, about 2-3 s), printing each. The output does not depend
  * on when or whether checkpoints are taken. */
 #include <errno.h>
@@ -14,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void on_usr1(int sig)
+static void on_signal(int sig)
 {
-	static const char msg[] = "handler called\n";
-	(void)sig;
-	if (write(1, msg, sizeof(msg) - 1) < 0)
+	static const char usr1[] = "handler called\n", term[] = "term handler called\n";
+	const char *msg = sig == SIGUSR1 ? usr1 : term;
+	if (write(1, msg, sig == SIGUSR1 ? sizeof(usr1) - 1 : sizeof(term) - 1) < 0)
 		_exit(3);
 }
 
@@ -28,7 +29,8 @@ int main(int argc, char **argv)
 		return 2;
 	int do_raise = argc > 2 && !strcmp(argv[2], "raise");
 	int steps = argc > 3 ? atoi(argv[3]) : 40;
-	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR1, on_signal);
+	signal(SIGTERM, on_signal);
 	printf("start\n");
 	fflush(stdout);
 	pid_t child = fork();
