@@ -31,6 +31,7 @@ static int pending_sig;		/* the signal being asked for again, 0 if none */
 static uint64_t started_ms;	/* when it was first refused */
 static int tries;		/* ticks so far */
 static siginfo_t stop_si;	/* the stop signal as delivered: for the app's handler if we give up */
+static long owner_pid;		/* the process that created the timer: a fork() of the app has no timer */
 
 static void lock(void)
 {
@@ -72,7 +73,17 @@ static int create_timer(int sig)
 		return -1;
 	}
 	timer_id = id;
+	owner_pid = r_getpid();
 	return 0;
+}
+
+/* Under the lock: a child the app forked inherits our state, not the timer. */
+static void forget_if_inherited(void)
+{
+	if (timer_id >= 0 && owner_pid != r_getpid()) {
+		timer_id = -1;
+		pending_sig = 0;
+	}
 }
 
 int tcp_is_retry(const siginfo_t *si)
@@ -82,7 +93,7 @@ int tcp_is_retry(const siginfo_t *si)
 
 int tcp_retry_timer_id(void)
 {
-	return timer_id;
+	return owner_pid == r_getpid() ? timer_id : -1;
 }
 
 static const char *sig_word(int sig)
@@ -97,6 +108,7 @@ int tcp_retry_arm(int sig, const siginfo_t *si)
 	if (!tcp_cfg.retry)
 		return 0;
 	lock();
+	forget_if_inherited();
 	int covered = pending_sig && (pending_sig == sig || pending_sig == tcp_cfg.stop_signal);
 	int ok = covered;
 	if (!covered) {
@@ -144,6 +156,7 @@ int tcp_retry_arm(int sig, const siginfo_t *si)
 void tcp_retry_done(int sig)
 {
 	lock();
+	forget_if_inherited();
 	if (pending_sig == sig)
 		drop_timer();
 	unlock();
