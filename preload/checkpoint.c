@@ -449,7 +449,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		}
 		tcp_emit(&m);
 	}
-	return rc == 0 ? TCP_CK_WRITTEN : TCP_CK_FAILED;
+	return rc == 0 ? TCP_CK_WRITTEN : d.child_only ? TCP_CK_RETRY : TCP_CK_FAILED;
 }
 
 enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc)

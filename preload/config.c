@@ -71,6 +71,7 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 	c->log = 1;
 	c->fork = 1;
 	c->direct = 1;
+	c->retry = TCP_RETRY_DEFAULT;
 
 	v = get("TCP_DIR");
 	if (!v || !*v)
@@ -140,6 +141,14 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 			return -1;
 		}
 		c->interval = (int)n;
+	}
+	if ((v = get("TCP_RETRY")) && *v) {
+		if (parse_uint(v, 10 * 365 * 86400L, &n)) {
+			snprintf(err, errlen, "TCP_RETRY='%s' must be a whole number of seconds (how long a checkpoint "
+				 "refused because of a live child process is asked for again; 0 = never)", v);
+			return -1;
+		}
+		c->retry = (int)n;
 	}
 	if ((v = get("TCP_SOCKETS")) && *v) {
 		if (!strcasecmp(v, "refuse"))

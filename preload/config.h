@@ -13,6 +13,8 @@ struct tcp_config {
 	int log;		/* TCP_LOG: 0 quiet, 1 one line per checkpoint, 2 verbose */
 	int fork;		/* TCP_FORK: write checkpoints from a copy-on-write child (not for the stop signal) */
 	int interval;		/* TCP_INTERVAL: seconds between periodic checkpoints, 0 = none */
+	int retry;		/* TCP_RETRY: seconds to keep asking again for a checkpoint refused
+				 * because of a live child process, 0 = never */
 	int sockets;		/* TCP_SOCKETS: what to do with connections to the outside */
 	int direct;		/* TCP_DIRECT: write images with O_DIRECT (default 1) */
 	int incremental;	/* TCP_INCREMENTAL: 0 off, else N >= 2: a full image every N checkpoints
@@ -28,6 +30,7 @@ enum tcp_compress {
 #define TCP_ZSTD_DEFAULT_LEVEL 1	/* speed first: a checkpoint must beat SLURM's KillWait */
 
 #define TCP_EXIT_CHECKPOINTED 85
+#define TCP_RETRY_DEFAULT 60	/* seconds */
 #define TCP_INCREMENTAL_DEFAULT 8	/* TCP_INCREMENTAL=1: a full image every 8 checkpoints */
 #define TCP_INCREMENTAL_MAX 64
 

@@ -74,6 +74,7 @@ struct dump_ctx {
 	struct tcp_thread *threads;	/* tcp_threads.slots; [0] is this thread; */
 	int nslots;			/* some may be empty: tcp_thread_valid() */
 	int nthreads;			/* stopped threads, this one included */
+	int child_only;		/* refused only because of a live child process: worth asking again */
 	struct fbuf err;	/* why the checkpoint failed */
 	char err_mem[1024];
 };

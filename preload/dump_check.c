@@ -1,5 +1,7 @@
 /* Refuses, before anything is written, processes whose state tcp cannot yet
- * restore faithfully: live child processes, POSIX timers. The app keeps running; the message names the obstacle. */
+ * restore faithfully: live child processes, POSIX timers. The app keeps running; the message names the obstacle.
+ * A refusal due to a child alone is marked (child_only): the handler then asks again once the child is gone
+ * (retry.c). */
 #include "dump.h"
 #include "../common/rawsys.h"
 
@@ -15,10 +17,37 @@ static long count_app_timers(char *buf, long n)
 			long id = 0;
 			for (long j = i + 4; j < n && buf[j] >= '0' && buf[j] <= '9'; j++)
 				id = id * 10 + (buf[j] - '0');
-			count += id != tcp_periodic_timer_id();
+			count += id != tcp_periodic_timer_id() && id != tcp_retry_timer_id();
 		}
 	}
 	return count;
+}
+
+int tcp_has_child(void)
+{
+	char dents[1024], path[64], buf[32];
+	long dfd = r_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
+		return 0; /* cannot tell: the checkpoint's own check decides */
+	int found = 0;
+	long n;
+	while (!found && (n = r_getdents64((int)dfd, dents, sizeof(dents))) > 0) {
+		for (long pos = 0; pos < n && !found;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
+			pos += e->d_reclen;
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			struct fbuf p;
+			fb_init(&p, path, sizeof(path));
+			fb_puts(&p, "/proc/self/task/");
+			fb_puts(&p, e->d_name);
+			fb_puts(&p, "/children");
+			long len = read_whole(path, buf, sizeof(buf));
+			found = len > 0 || len == -27 /* longer than buf: children too */;
+		}
+	}
+	r_close((int)dfd);
+	return found;
 }
 
 int dump_check_process(struct dump_ctx *d)
@@ -36,20 +65,25 @@ int dump_check_process(struct dump_ctx *d)
 		path_append_num(path, sizeof(path), "/proc/self/task/", d->threads[i].tid, "/children");
 		n = read_whole(path, buf, 65536);
 	}
+	char child[24] = "";
 	if (n > 0) {
 		long i = 0;
-		while (i < n && buf[i] != ' ')
-			i++;
-		buf[i] = 0;
-		fb_puts(&d->err, "the process has a live child process (pid ");
-		fb_puts(&d->err, buf);
-		fb_puts(&d->err, "); processes with children cannot be checkpointed yet: let it finish, or "
-				 "checkpoint when it is gone");
+		while (i < n && i < (long)sizeof(child) - 1 && buf[i] != ' ')
+			child[i] = buf[i], i++;
+		child[i] = 0;
+	}
+	/* The timers first: with them a retry after the child would fail anyway. */
+	long t = read_whole("/proc/self/timers", buf, 65535);
+	if (t > 0 && count_app_timers(buf, t) > 0) {
+		fb_puts(&d->err, "the process has POSIX timers (timer_create); they cannot be checkpointed yet");
 		return -1;
 	}
-	n = read_whole("/proc/self/timers", buf, 65535);
-	if (n > 0 && count_app_timers(buf, n) > 0) {
-		fb_puts(&d->err, "the process has POSIX timers (timer_create); they cannot be checkpointed yet");
+	if (n > 0) {
+		fb_puts(&d->err, "the process has a live child process (pid ");
+		fb_puts(&d->err, child);
+		fb_puts(&d->err, "); processes with children cannot be checkpointed yet: let it finish, or "
+				 "checkpoint when it is gone");
+		d->child_only = 1;
 		return -1;
 	}
 	return 0;

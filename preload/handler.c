@@ -3,12 +3,14 @@
  * Checkpoint signal: checkpoint, then the app's own handler (if any) runs,
  * both in the original process and in a restored one (a restore resumes at
  * the instant of the checkpoint, so it replays what followed it).
- * Periodic checkpoints (TCP_INTERVAL) come from our own timer: no app
- * handler runs for them.
+ * Periodic checkpoints (TCP_INTERVAL) and retries (TCP_RETRY) come from our
+ * own timers: no app handler runs for them.
  * Stop signal: checkpoint and exit 85 without running the app's handler: the
  * app is being suspended, not ended; its future runs after the restore. If
  * the checkpoint fails, the app keeps running (exiting would lose its work)
- * and its own handler, if any, runs as it would without tcp. */
+ * and its own handler, if any, runs as it would without tcp.
+ * A checkpoint refused only because of a live child process is tried again
+ * (retry.c); for the stop signal the app's handler waits for that outcome. */
 #include "handler.h"
 #include "internal.h"
 #include "../common/rawsys.h"
@@ -19,18 +21,31 @@ void tcp_trigger_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
+
+	if (tcp_is_retry(si)) {
+		tcp_retry_tick(sig, si, uc);
+		errno = saved_errno;
+		return;
+	}
+	int periodic = sig != tcp_cfg.stop_signal && tcp_is_periodic(si);
 	enum tcp_ck_result r = tcp_checkpoint(sig, uc);
+	if (r == TCP_CK_WRITTEN)
+		tcp_retry_done(sig);
+	/* A periodic checkpoint needs no retry: the next period comes anyway. */
+	if (r == TCP_CK_RETRY && (periodic || !tcp_retry_arm(sig, si)))
+		r = TCP_CK_FAILED;
 
 	if (sig == tcp_cfg.stop_signal) {
 		if (r == TCP_CK_WRITTEN)
 			r_exit_group(TCP_EXIT_CHECKPOINTED);
 		if (r == TCP_CK_FAILED) {
+			tcp_retry_done(sig); /* a pending retry of an earlier stop signal would chain it twice */
 			TCP_MSG(m);
 			fb_puts(&m, "the stop signal did not stop the program, because its checkpoint failed");
 			tcp_emit(&m);
 			tcp_chain_app_handler(sig, si, uc);
 		}
-	} else if (!tcp_is_periodic(si)) { /* the app's handler is for signals someone sent */
+	} else if (!periodic) { /* the app's handler is for signals someone sent */
 		tcp_chain_app_handler(sig, si, uc);
 	}
 	errno = saved_errno;

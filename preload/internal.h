@@ -17,7 +17,9 @@ extern long tcp_writer_pid;	/* the forked writer of the last checkpoint, 0 if no
 /* 1 while that writer still runs (block: wait for it to end first, then 0). */
 int tcp_writer_busy(int block);
 
-enum tcp_ck_result { TCP_CK_WRITTEN, TCP_CK_FAILED, TCP_CK_RESTORED };
+/* TCP_CK_RETRY: refused only because the process had a live child process
+ * (worth asking again once it is gone, see retry.c). */
+enum tcp_ck_result { TCP_CK_WRITTEN, TCP_CK_FAILED, TCP_CK_RESTORED, TCP_CK_RETRY };
 
 /* checkpoint.c: takes a checkpoint from inside the trigger handler. */
 enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc);
@@ -68,6 +70,18 @@ void tcp_status_forget(void);
 int tcp_periodic_start(void);
 int tcp_periodic_timer_id(void);
 int tcp_is_periodic(const siginfo_t *si);
+
+/* retry.c: TCP_RETRY, asking again for a checkpoint refused because of a
+ * live child process. All of them may run in the handler on any thread. */
+int tcp_is_retry(const siginfo_t *si);
+int tcp_retry_arm(int sig, const siginfo_t *si);
+void tcp_retry_done(int sig);
+void tcp_retry_tick(int sig, siginfo_t *si, ucontext_t *uc);
+int tcp_retry_timer_id(void);
+void tcp_retry_forget(void);
+/* dump_check.c: whether a thread of the process has a child now (asked
+ * without stopping the threads). */
+int tcp_has_child(void);
 
 /* rseq.c */
 int tcp_rseq_area(uint64_t *addr, uint32_t *len, uint32_t *sig);

@@ -52,6 +52,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	tcp_writer_pid = 0; /* the original process's writer is not our child */
 	tcp_status_forget();
 	tcp_finish_track();
+	tcp_retry_forget(); /* its timer did not come along; the image is written */
 	if (tcp_cfg.interval && tcp_periodic_start() < 0) {
 		TCP_MSG(m);
 		fb_puts(&m, "warning: cannot create the TCP_INTERVAL timer again; no more periodic checkpoints");

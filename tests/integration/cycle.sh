@@ -155,11 +155,13 @@ oldest_image() {
 }
 
 # How many checkpoints libtcp refused because the program had a child
-# process at that moment (a documented limit, not what these tests check).
+# process at that moment (a documented limit, not what these tests check),
+# not counting those it said it asks for again itself (TCP_RETRY).
 child_refusals() {
-    local n
+    local n r
     n=$(grep -c 'checkpoint failed: the process has a live child' "$CK/err.txt" 2>/dev/null)
-    echo "${n:-0}"
+    r=$(grep -Ec 'will be tried again every second|a retry is already pending' "$CK/err.txt" 2>/dev/null)
+    echo $((${n:-0} - ${r:-0}))
 }
 
 # wait_image PREV PID [REFUSALS]: wait until latest points to a complete

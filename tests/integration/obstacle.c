@@ -2,7 +2,8 @@
  * holding something tcp must refuse or that makes a checkpoint fail:
  *   obstacle pipe      fd 3 is a pipe to another process (the caller opens it:
  *                      obstacle pipe 3> >(cat >/dev/null))
- *   obstacle child     a live child process
+ *   obstacle child     a live child process, all along (60 s): refused for good
+ *                      with TCP_RETRY=0 (else retried until the program ends)
  *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
  *                      to make checkpoints long), computing STEPS steps
  *   obstacle plain     nothing

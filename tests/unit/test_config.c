@@ -201,6 +201,20 @@ Test(config, interval)
 		expect_error("TCP_INTERVAL", bad[i]);
 }
 
+Test(config, retry)
+{
+	const char *none[] = { NULL };
+	cr_assert_eq(parse_env(none), 0);
+	cr_assert_eq(cfg.retry, TCP_RETRY_DEFAULT, "refused checkpoints are asked for again by default");
+	cr_assert_eq(parse1("TCP_RETRY", "0"), 0);
+	cr_assert_eq(cfg.retry, 0);
+	cr_assert_eq(parse1("TCP_RETRY", "300"), 0);
+	cr_assert_eq(cfg.retry, 300);
+	static const char *bad[] = { "-1", "1m", "2.5", " 5", "999999999999", "yes" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error("TCP_RETRY", bad[i]);
+}
+
 Test(config, fork)
 {
 	const char *none[] = { NULL };

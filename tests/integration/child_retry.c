@@ -1,0 +1,59 @@
+/* Test program for TCP_RETRY (retry.sh, integration-child_retry): a
+ * checkpoint asked for while the program has a live child process.
+ *   child_retry SECONDS [raise] [STEPS]
+ * starts `sleep SECONDS` (fork+exec), and with `raise` sends itself SIGUSR1
+ * while that child lives (its own handler prints one line per call: a retry
+ * must not call it again; so does its SIGTERM handler, which must not run
+ * while a stop-signal checkpoint is pending, nor when it succeeds); then waits for the child and computes STEPS
+ * steps (default 40, about 2-3 s), printing each. The output does not depend
+ * on when or whether checkpoints are taken. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void on_signal(int sig)
+{
+	static const char usr1[] = "handler called\n", term[] = "term handler called\n";
+	const char *msg = sig == SIGUSR1 ? usr1 : term;
+	if (write(1, msg, sig == SIGUSR1 ? sizeof(usr1) - 1 : sizeof(term) - 1) < 0)
+		_exit(3);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	int do_raise = argc > 2 && !strcmp(argv[2], "raise");
+	int steps = argc > 3 ? atoi(argv[3]) : 40;
+	signal(SIGUSR1, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("start\n");
+	fflush(stdout);
+	pid_t child = fork();
+	if (child < 0)
+		return 1;
+	if (child == 0) {
+		execlp("sleep", "sleep", argv[1], (char *)NULL);
+		_exit(127);
+	}
+	if (do_raise)
+		raise(SIGUSR1); /* the checkpoint is refused now: the child lives */
+	int status = 0;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	printf("child ended with status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	fflush(stdout);
+	volatile unsigned long x = 1;
+	for (int step = 0; step < steps; step++) {
+		for (long i = 0; i < 40000000; i++)
+			x = x * 6364136223846793005ul + 1442695040888963407ul;
+		printf("step %d %lu\n", step, x);
+		fflush(stdout);
+	}
+	return 0;
+}
