@@ -12,6 +12,7 @@
 #define TCP_TIMER_MAGIC 0x7463702d /* "tcp-" */
 
 static int timer_id = -1;
+static long owner_pid; /* a fork() of the app inherits timer_id, not the timer */
 
 int tcp_periodic_start(void)
 {
@@ -36,15 +37,16 @@ int tcp_periodic_start(void)
 		return -1;
 	}
 	timer_id = id;
+	owner_pid = r_getpid();
 	return 0;
 }
 
 int tcp_periodic_timer_id(void)
 {
-	return timer_id;
+	return owner_pid == r_getpid() ? timer_id : -1;
 }
 
 int tcp_is_periodic(const siginfo_t *si)
 {
-	return timer_id >= 0 && si && si->si_code == SI_TIMER && si->si_value.sival_int == TCP_TIMER_MAGIC;
+	return tcp_periodic_timer_id() >= 0 && si && si->si_code == SI_TIMER && si->si_value.sival_int == TCP_TIMER_MAGIC;
 }

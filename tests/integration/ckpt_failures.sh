@@ -49,6 +49,18 @@ elif ! grep -q 'the stop signal did not stop the program' child.err; then
 elif ls "$WORK/child.img" | grep -q '\.tcp$'; then
 	fail "child: an image was written with TCP_RETRY=0"
 fi
+# A forked child inherits libtcp's state but not its TCP_INTERVAL timer:
+# the child's own first timer (the same id) must still refuse its checkpoint.
+mkdir -p "$WORK/ftimer.img"
+LD_PRELOAD=$LIBTCP TCP_DIR=$WORK/ftimer.img TCP_INTERVAL=3600 "$PROG" forked_timer >ftimer.out 2>ftimer.err
+st=$?
+if [ $st != 0 ] || ! cmp -s ftimer.out ref.txt; then
+	fail "forked-timer: status $st or output differs: $(cat ftimer.err)"
+elif ! grep -q 'checkpoint failed: the process has POSIX timers' ftimer.err; then
+	fail "forked-timer: the child's checkpoint was not refused for its timer: $(cat ftimer.err)"
+elif ls "$WORK/ftimer.img" | grep -q '\.tcp$'; then
+	fail "forked-timer: the child wrote an image although it has a POSIX timer"
+fi
 mkdir -p "$WORK/ro"
 chmod 555 "$WORK/ro"
 if [ "$(id -u)" != 0 ]; then

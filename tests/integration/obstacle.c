@@ -6,6 +6,10 @@
  *                      with TCP_RETRY=0 (else retried until the program ends)
  *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
  *                      to make checkpoints long), computing STEPS steps
+ *   obstacle forked_timer  a forked child creates a POSIX timer and raises
+ *                      SIGUSR1: refused (the timer) in the child, whose
+ *                      first timer has the id of libtcp's TCP_INTERVAL one
+ *                      in the parent; then the parent computes
  *   obstacle plain     nothing
  * Its output is the same whatever happens to the checkpoints. */
 #include <signal.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -32,6 +37,19 @@ int main(int argc, char **argv)
 			sleep(60);
 			_exit(0);
 		}
+	}
+	if (!strcmp(argv[1], "forked_timer")) {
+		pid_t c = fork();
+		if (c == 0) {
+			struct sigevent sev = { .sigev_notify = SIGEV_NONE };
+			timer_t t;
+			if (timer_create(CLOCK_MONOTONIC, &sev, &t))
+				_exit(1);
+			raise(SIGUSR1);
+			_exit(0);
+		}
+		if (c < 0 || waitpid(c, NULL, 0) != c)
+			return 1;
 	}
 	if (!strcmp(argv[1], "heap") && argc > 2) {
 		size_t n = (size_t)atol(argv[2]) << 20;
