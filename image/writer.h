@@ -34,9 +34,9 @@ struct img_writer {
 	struct iw_aio aio;
 	char *halves[2];
 	int half;
-	/* Buffered (not O_DIRECT): the two stages written before the last one,
-	 * whose write-back was started and is waited for, then dropped from
-	 * the page cache (writer.c write_behind). */
+	/* Buffered (not O_DIRECT): the last two stages written, whose
+	 * write-back was started; each is waited for and dropped from the page
+	 * cache two flushes later (writer.c write_behind). */
 	uint64_t behind_off[2], behind_len[2];
 	/* -1, or an fd of /proc/self/mem that iw_pages reads the pages through
 	 * (a kernel copy into the stage) rather than through their addresses. */
