@@ -23,14 +23,16 @@ static long count_app_timers(char *buf, long n)
 	return count;
 }
 
-int tcp_has_child(void)
+/* The children of the first thread that has any: the text of its
+ * /proc/self/task/TID/children in buf (only its start if longer than cap)
+ * and its length; 0 if no thread has a child, or if it cannot be told. */
+static long first_children(char *buf, long cap)
 {
-	char dents[1024], path[64], buf[32];
+	char dents[1024], path[64];
 	long dfd = r_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd < 0)
-		return 0; /* cannot tell: the checkpoint's own check decides */
-	int found = 0;
-	long n;
+		return 0;
+	long found = 0, n;
 	while (!found && (n = r_getdents64((int)dfd, dents, sizeof(dents))) > 0) {
 		for (long pos = 0; pos < n && !found;) {
 			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
@@ -42,12 +44,18 @@ int tcp_has_child(void)
 			fb_puts(&p, "/proc/self/task/");
 			fb_puts(&p, e->d_name);
 			fb_puts(&p, "/children");
-			long len = read_whole(path, buf, sizeof(buf));
-			found = len > 0 || len == -27 /* longer than buf: children too */;
+			long len = read_whole(path, buf, (uint64_t)cap);
+			found = len == -27 /* longer than buf: children too */ ? cap : len > 0 ? len : 0;
 		}
 	}
 	r_close((int)dfd);
 	return found;
+}
+
+int tcp_has_child(void)
+{
+	char buf[32];
+	return first_children(buf, sizeof(buf)) > 0;
 }
 
 int dump_check_process(struct dump_ctx *d)
@@ -57,14 +65,7 @@ int dump_check_process(struct dump_ctx *d)
 		fb_puts(&d->err, "out of scratch memory");
 		return -1;
 	}
-	long n = 0;
-	for (int i = 0; i < d->nslots && n <= 0; i++) { /* each thread's own children */
-		if (!tcp_thread_valid(&d->threads[i]))
-			continue;
-		char path[64];
-		path_append_num(path, sizeof(path), "/proc/self/task/", d->threads[i].tid, "/children");
-		n = read_whole(path, buf, 65536);
-	}
+	long n = first_children(buf, 65536); /* every thread is stopped: the list holds */
 	char child[24] = "";
 	if (n > 0) {
 		long i = 0;

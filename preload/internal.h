@@ -66,6 +66,14 @@ void tcp_status_begin(void);
 void tcp_status_write(int ok, const char *text);
 void tcp_status_forget(void);
 
+/* signal_timer.c: an interval timer sending `sig` marked with `magic`;
+ * its id counts only in the process that created it (not in a fork). */
+struct tcp_signal_timer { int id; long owner_pid; };
+#define TCP_SIGNAL_TIMER_NONE { -1, 0 }
+int tcp_signal_timer_start(struct tcp_signal_timer *t, int sig, int magic, long secs);
+int tcp_signal_timer_id(const struct tcp_signal_timer *t);
+void tcp_signal_timer_stop(struct tcp_signal_timer *t);
+
 /* periodic.c: TCP_INTERVAL */
 int tcp_periodic_start(void);
 int tcp_periodic_timer_id(void);

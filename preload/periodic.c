@@ -7,43 +7,22 @@
 #include "../common/rawsys.h"
 
 #include <signal.h>
-#include <time.h>
 
 #define TCP_TIMER_MAGIC 0x7463702d /* "tcp-" */
 
-static int timer_id = -1;
-static long owner_pid; /* a fork() of the app inherits timer_id, not the timer */
+static struct tcp_signal_timer timer = TCP_SIGNAL_TIMER_NONE;
 
 int tcp_periodic_start(void)
 {
-	struct sigevent sev;
-	struct itimerspec its;
-	int id;
-
-	timer_id = -1;
+	timer.id = -1; /* after a restore: the old timer is gone with the old process */
 	if (!tcp_cfg.interval)
 		return 0;
-	f_memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = tcp_cfg.signal;
-	sev.sigev_value.sival_int = TCP_TIMER_MAGIC;
-	if (rsys3(__NR_timer_create, 1 /* CLOCK_MONOTONIC */, (long)&sev, (long)&id) < 0)
-		return -1;
-	f_memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = tcp_cfg.interval;
-	its.it_interval.tv_sec = tcp_cfg.interval;
-	if (rsys4(__NR_timer_settime, id, 0, (long)&its, 0) < 0) {
-		rsys1(__NR_timer_delete, id);
-		return -1;
-	}
-	timer_id = id;
-	owner_pid = r_getpid();
-	return 0;
+	return tcp_signal_timer_start(&timer, tcp_cfg.signal, TCP_TIMER_MAGIC, tcp_cfg.interval);
 }
 
 int tcp_periodic_timer_id(void)
 {
-	return owner_pid == r_getpid() ? timer_id : -1;
+	return tcp_signal_timer_id(&timer);
 }
 
 int tcp_is_periodic(const siginfo_t *si)

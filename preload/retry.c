@@ -21,17 +21,15 @@
 #include "../common/rawsys.h"
 
 #include <signal.h>
-#include <time.h>
 
 #define TCP_RETRY_MAGIC 0x74637052 /* "tcpR" */
 
 static volatile int lock_word;
-static int timer_id = -1;
+static struct tcp_signal_timer timer = TCP_SIGNAL_TIMER_NONE;
 static int pending_sig;		/* the signal being asked for again, 0 if none */
 static uint64_t started_ms;	/* when it was first refused */
 static int tries;		/* ticks so far */
 static siginfo_t stop_si;	/* the stop signal as delivered: for the app's handler if we give up */
-static long owner_pid;		/* the process that created the timer: a fork() of the app has no timer */
 
 static void lock(void)
 {
@@ -47,41 +45,21 @@ static void unlock(void)
 /* Under the lock. */
 static void drop_timer(void)
 {
-	if (timer_id >= 0)
-		rsys1(__NR_timer_delete, timer_id);
-	timer_id = -1;
+	tcp_signal_timer_stop(&timer);
 	pending_sig = 0;
 }
 
 /* Under the lock: a 1 s interval timer sending `sig`. */
 static int create_timer(int sig)
 {
-	struct sigevent sev;
-	struct itimerspec its;
-	int id;
-	f_memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = sig;
-	sev.sigev_value.sival_int = TCP_RETRY_MAGIC;
-	if (rsys3(__NR_timer_create, 1 /* CLOCK_MONOTONIC */, (long)&sev, (long)&id) < 0)
-		return -1;
-	f_memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = 1;
-	its.it_interval.tv_sec = 1;
-	if (rsys4(__NR_timer_settime, id, 0, (long)&its, 0) < 0) {
-		rsys1(__NR_timer_delete, id);
-		return -1;
-	}
-	timer_id = id;
-	owner_pid = r_getpid();
-	return 0;
+	return tcp_signal_timer_start(&timer, sig, TCP_RETRY_MAGIC, 1);
 }
 
 /* Under the lock: a child the app forked inherits our state, not the timer. */
 static void forget_if_inherited(void)
 {
-	if (timer_id >= 0 && owner_pid != r_getpid()) {
-		timer_id = -1;
+	if (timer.id >= 0 && tcp_signal_timer_id(&timer) < 0) {
+		timer.id = -1;
 		pending_sig = 0;
 	}
 }
@@ -93,7 +71,7 @@ int tcp_is_retry(const siginfo_t *si)
 
 int tcp_retry_timer_id(void)
 {
-	return owner_pid == r_getpid() ? timer_id : -1;
+	return tcp_signal_timer_id(&timer);
 }
 
 static const char *sig_word(int sig)
@@ -201,7 +179,7 @@ void tcp_retry_tick(int sig, siginfo_t *si, ucontext_t *uc)
 	lock();
 	/* A tick of a timer since replaced or deleted (its signal was queued
 	 * already), or the app's own timer with our mark: not ours. */
-	if (sig != pending_sig || si->si_timerid != timer_id) {
+	if (sig != pending_sig || si->si_timerid != timer.id) {
 		unlock();
 		return;
 	}
@@ -261,7 +239,7 @@ void tcp_retry_tick(int sig, siginfo_t *si, ucontext_t *uc)
 
 void tcp_retry_forget(void)
 {
-	timer_id = -1;
+	timer.id = -1;
 	pending_sig = 0;
 	lock_word = 0;
 }

@@ -48,10 +48,11 @@ expect_stopped() {
 		fail "$name: the retry and its success were not reported: $(cat "$name.err")"
 		return
 	fi
-	if ! grep -q 'child ended' "$name.out"; then
-		fail "$name: the image was taken before the child process ended"
-		return
-	fi
+	# Whether the child was gone when the image was taken shows in the restore:
+	# with a live child, the restored waitpid() fails (ECHILD), the program
+	# ends without "child ended" and its output differs from REF. (The image
+	# may be taken between the reaping and that line, so the line itself need
+	# not be in NAME.out yet.)
 	# The restore rolls NAME.err back to where it was at the checkpoint.
 	local msg
 	msg=$(grep -m1 'taken after' "$name.err")
