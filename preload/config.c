@@ -70,7 +70,7 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 	c->stop_signal = SIGTERM;
 	c->log = 1;
 	c->fork = 1;
-	c->direct = 1;
+	c->direct = 0; /* the page-cache writer with write-behind: as fast or faster here, and any filesystem takes it */
 	c->retry = TCP_RETRY_DEFAULT;
 
 	v = get("TCP_DIR");

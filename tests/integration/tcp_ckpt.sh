@@ -57,8 +57,10 @@ os.kill(os.getpid(), signal.SIGUSR1)' || die "the python program under libtcp fa
 	echo "ok: a program that ends during a checkpoint writes 'finished' after the image"
 fi
 
-# tcp-run --thp: the malloc heap has MADV_HUGEPAGE (glibc does it where the
-# kernel's THP mode is 'madvise'), and the resumed program still has it.
+# tcp-run's huge pages: by default the malloc heap has MADV_HUGEPAGE (glibc
+# does it where the kernel's THP mode is 'madvise'), and the resumed program
+# still has it; --no-thp, or the user's own glibc.malloc.hugetlb=0, leave it
+# without.
 if [ -x /usr/bin/python3 ] && grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
 	cat >thp.py <<'EOF'
 import os, time
@@ -70,11 +72,12 @@ while not os.path.exists("thp.go"):
     time.sleep(0.02)
 print("huge pages after:", hg(), flush=True)
 EOF
-	for mode in plain thp; do
+	for mode in default no-thp tunable; do
 		rm -rf "ck-$mode" thp.go
-		opt=
-		[ "$mode" = thp ] && opt=--thp
-		"$SCRIPTS/tcp-run" $opt --dir "ck-$mode" --log 0 -- /usr/bin/python3 thp.py >"thp-$mode.txt" 2>&1 &
+		opt=() envs=()
+		[ "$mode" = no-thp ] && opt=(--no-thp)
+		[ "$mode" = tunable ] && envs=(GLIBC_TUNABLES=glibc.malloc.hugetlb=0)
+		env ${envs[@]+"${envs[@]}"} "$SCRIPTS/tcp-run" ${opt[@]+"${opt[@]}"} --dir "ck-$mode" --log 0 -- /usr/bin/python3 thp.py >"thp-$mode.txt" 2>&1 &
 		pid=$!
 		for _ in $(seq 500); do grep -q before "thp-$mode.txt" && break; sleep 0.02; done
 		"$SCRIPTS/tcp-ckpt" --stop --timeout 60 "$pid" >/dev/null || die "tcp-ckpt --stop of thp.py ($mode) failed"
@@ -83,9 +86,10 @@ EOF
 		"$SCRIPTS/tcp-run" --dir "ck-$mode" --log 0 -- /usr/bin/python3 thp.py >>"thp-$mode.txt" 2>&1 ||
 			die "thp.py ($mode) did not resume: $(cat "thp-$mode.txt")"
 	done
-	[ "$(cat thp-plain.txt)" = $'huge pages before: False\nhuge pages after: False' ] || die "without --thp: $(cat thp-plain.txt)"
-	[ "$(cat thp-thp.txt)" = $'huge pages before: True\nhuge pages after: True' ] || die "with --thp: $(cat thp-thp.txt)"
-	echo "ok: tcp-run --thp gives the heap MADV_HUGEPAGE, kept across the restore"
+	[ "$(cat thp-default.txt)" = $'huge pages before: True\nhuge pages after: True' ] || die "tcp-run by default: $(cat thp-default.txt)"
+	[ "$(cat thp-no-thp.txt)" = $'huge pages before: False\nhuge pages after: False' ] || die "with --no-thp: $(cat thp-no-thp.txt)"
+	[ "$(cat thp-tunable.txt)" = $'huge pages before: False\nhuge pages after: False' ] || die "with GLIBC_TUNABLES=glibc.malloc.hugetlb=0: $(cat thp-tunable.txt)"
+	echo "ok: tcp-run gives the heap MADV_HUGEPAGE by default, kept across the restore; not with --no-thp or the user's hugetlb=0"
 fi
 
 # A pipe to another process on fd 3 (cat, the script's child, not the program's).

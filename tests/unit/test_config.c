@@ -250,7 +250,7 @@ Test(config, direct)
 {
 	const char *none[] = { NULL };
 	cr_assert_eq(parse_env(none), 0);
-	cr_assert_eq(cfg.direct, 1, "O_DIRECT writing is the default");
+	cr_assert_eq(cfg.direct, 0, "the page-cache writer is the default");
 	cr_assert_eq(parse1("TCP_DIRECT", "0"), 0);
 	cr_assert_eq(cfg.direct, 0);
 	cr_assert_eq(parse1("TCP_DIRECT", "1"), 0);
