@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
-#define TCP_FORMAT_VERSION 4
+#define TCP_FORMAT_VERSION 5 /* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only */
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
 #define TCP_SECTION_MAGIC 0x53504354u /* "TCPS" */
@@ -90,7 +90,7 @@ struct tcp_process {
 	uint64_t auxv[TCP_AUXV_WORDS];
 	struct tcp_rlimit rlimits[TCP_NRLIMITS];
 	struct tcp_ksigaction sigactions[TCP_NSIG];	/* index = signal - 1 */
-	uint64_t pending;		/* pending signals (bit sig-1), to raise again */
+	uint64_t pending;		/* signals pending for the process (bit sig-1), to raise again */
 	struct tcp_itimer itimers[3];
 	uint64_t resume_slot;		/* address of libtcp's struct tcp_resume_slot */
 	uint32_t cmdline_len;
@@ -210,6 +210,7 @@ struct tcp_thread {
 	char comm[16];		/* the thread's name (pthread_setname_np), NUL-terminated */
 	uint32_t nframes;
 	uint32_t reserved0;
+	uint64_t pending;	/* signals pending for this thread alone (bit sig-1): tgkill, pthread_kill */
 	uint64_t frames[TCP_MAX_FRAMES]; /* return addresses, innermost first */
 };
 

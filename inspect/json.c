@@ -335,6 +335,7 @@ static void threads(struct jw *w, const struct report *r)
 		jw_key(w, "sigmask_raw");
 		jw_hex(w, t->sigmask);
 		name_list(w, "sigmask", sigset_names, t->sigmask);
+		name_list(w, "pending", sigset_names, t->pending);
 		uint64_t ip;
 		jw_key(w, "interrupted_at");
 		if (interrupted_ip(img, t, &ip) == 0) {

@@ -378,6 +378,10 @@ static void threads(FILE *out, const struct report *r)
 		}
 		fprintf(out, "fs base 0x%" PRIx64 "  signal mask: ", t->fs_base);
 		sigset(out, t->sigmask);
+		if (t->pending) {
+			fputs("  pending for it: ", out);
+			sigset(out, t->pending);
+		}
 		fputc('\n', out);
 		if (t->nframes == 0) {
 			/* An image from before backtraces were recorded: the

@@ -44,6 +44,70 @@ static int parse_stat(const char *buf, long len, uint64_t *field, int nfields)
 	return f > nfields ? 0 : -1;
 }
 
+/* The hex mask after "KEY:\t" in a /proc status text, or -1 if absent. */
+static int status_mask(const char *buf, long len, const char *key, uint64_t *mask)
+{
+	for (long i = 0; i < len; i++) {
+		if ((i > 0 && buf[i - 1] != '\n') || !f_startswith(buf + i, key))
+			continue;
+		i += f_strlen(key);
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		uint64_t v = 0;
+		int digits = 0;
+		for (; i < len; i++, digits++) {
+			char c = buf[i];
+			int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (x < 0)
+				break;
+			v = v << 4 | (uint64_t)x;
+		}
+		*mask = v;
+		return digits ? 0 : -1;
+	}
+	return -1;
+}
+
+/* Pending signals, from each stopped thread's /proc/self/task/TID/status:
+ * SigPnd (sent to that thread alone: tgkill, pthread_kill) into its slot,
+ * which the restored thread raises again for itself, and ShdPnd (sent to
+ * the process) into p. libtcp's own signals are left out: the one being
+ * handled, and a second one that came meanwhile, need no replay. The slots
+ * are in the memory the image holds, so they are filled before it is read. */
+static int read_pending(struct dump_ctx *d, struct tcp_process *p)
+{
+	uint64_t ours = 1ull << (tcp_cfg.signal - 1) | 1ull << (TCP_THREAD_SIGNAL - 1);
+	if (tcp_cfg.stop_signal)
+		ours |= 1ull << (tcp_cfg.stop_signal - 1);
+	char path[64], *buf = arena_alloc(d, 4096);
+	if (!buf) {
+		fb_puts(&d->err, "out of scratch memory");
+		return -1;
+	}
+	p->pending = 0;
+	for (int i = 0; i < d->nslots; i++) {
+		struct tcp_thread *t = &d->threads[i];
+		if (!tcp_thread_valid(t))
+			continue;
+		path_append_num(path, sizeof(path), "/proc/self/task/", t->tid, "/status");
+		long n = read_whole(path, buf, 4096);
+		if (n == -27)
+			n = 4096; /* longer: the masks come early in the file */
+		uint64_t mine = 0, shared = 0;
+		if (n <= 0 || status_mask(buf, n, "SigPnd:", &mine) || status_mask(buf, n, "ShdPnd:", &shared)) {
+			fb_puts(&d->err, "cannot read the pending signals of thread ");
+			fb_puti(&d->err, t->tid);
+			fb_puts(&d->err, " from ");
+			fb_puts(&d->err, path);
+			fb_puts(&d->err, " (is /proc mounted?); they would be lost");
+			return -1;
+		}
+		t->pending = mine & ~ours;
+		p->pending = shared & ~ours;
+	}
+	return 0;
+}
+
 int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t generation)
 {
 	char *buf = arena_alloc(d, 8192);
@@ -106,13 +170,8 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 		r_prlimit(0, i, 0, &p->rlimits[i]);
 	for (int s = 1; s <= TCP_NSIG; s++)
 		r_rt_sigaction(s, 0, &p->sigactions[s - 1]);
-	uint64_t pending = 0;
-	r_rt_sigpending(&pending);
-	pending &= ~(1ull << (tcp_cfg.signal - 1));
-	pending &= ~(1ull << (TCP_THREAD_SIGNAL - 1));
-	if (tcp_cfg.stop_signal)
-		pending &= ~(1ull << (tcp_cfg.stop_signal - 1));
-	p->pending = pending;
+	if (read_pending(d, p) < 0)
+		return -1;
 	for (int i = 0; i < 3; i++) {
 		struct { long is, iu, vs, vu; } it;
 		r_getitimer(i, &it);

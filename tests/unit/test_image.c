@@ -110,6 +110,7 @@ static void make_sample(struct sample *s)
 		s->thr.ctx[i] = 0x1111ull * (uint64_t)(i + 1);
 	s->thr.fs_base = 0x7f0000002000;
 	s->thr.sigmask = 0x4000;
+	s->thr.pending = 1ull << 11; /* SIGUSR2, sent to this thread alone */
 	s->thr.altstack = (struct tcp_altstack){ .sp = 0x7f0000100000, .flags = 2, .size = 8192 };
 	s->thr.rseq_len = 32;
 	s->thr.nframes = 2;
