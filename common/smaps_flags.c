@@ -15,7 +15,7 @@ static const struct {
 } kept[] = {
 	{ "hg", TCP_REGF_HUGEPAGE },  { "nh", TCP_REGF_NOHUGEPAGE }, { "dd", TCP_REGF_DONTDUMP },
 	{ "wf", TCP_REGF_WIPEONFORK }, { "dc", TCP_REGF_DONTFORK },	  { "mg", TCP_REGF_MERGEABLE },
-	{ "nr", TCP_REGF_NORESERVE },
+	{ "nr", TCP_REGF_NORESERVE }, { "lo", TCP_REGF_LOCKED },	  { "lf", TCP_REGF_LOCKONFAULT },
 };
 
 const char *smaps_flag_name(uint32_t flag)

@@ -12,7 +12,7 @@
 int smaps_is_field(const char *line, size_t len);
 
 /* If the line is "VmFlags: ...", sets *flags to the TCP_REGF_* bits of the
- * flags tcp restores (hg nh dd wf dc mg nr) and returns 1; else returns 0. */
+ * flags tcp restores (hg nh dd wf dc mg nr lo lf) and returns 1; else returns 0. */
 int smaps_vmflags(const char *line, size_t len, uint32_t *flags);
 
 /* The mnemonic ("hg") of one TCP_REGF_* bit that comes from VmFlags, or 0. */

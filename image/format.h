@@ -126,7 +126,9 @@ enum tcp_region_kind {
 #define TCP_REGF_DONTFORK 64u	/* MADV_DONTFORK ("dc") */
 #define TCP_REGF_MERGEABLE 128u	/* MADV_MERGEABLE ("mg", KSM) */
 #define TCP_REGF_NORESERVE 256u	/* MAP_NORESERVE ("nr") */
-#define TCP_REGF_KNOWN 511u
+#define TCP_REGF_LOCKED 512u	/* mlock ("lo") */
+#define TCP_REGF_LOCKONFAULT 1024u /* mlock2 MLOCK_ONFAULT ("lf", with "lo") */
+#define TCP_REGF_KNOWN 2047u
 
 struct tcp_region {
 	uint64_t start, end;

@@ -170,6 +170,33 @@ static void advise_regions(const struct blob_args *a)
 	}
 }
 
+/* mlock'd memory locked again, once its pages are in and the program's
+ * RLIMIT_MEMLOCK is back, so that the limit it was locked under applies.
+ * Locking changes no result, only paging: a failure (a lower limit here)
+ * is reported and the program runs on with that region unlocked. */
+static void lock_regions(const struct blob_args *a)
+{
+	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	for (uint32_t i = 0; i < a->nregions; i++) {
+		const struct blob_region *r = &regs[i];
+		if (!(r->flags & TCP_REGF_LOCKED))
+			continue;
+		long rc = rsys3(__NR_mlock2, (long)r->start, (long)(r->end - r->start),
+				r->flags & TCP_REGF_LOCKONFAULT ? 1 /* MLOCK_ONFAULT */ : 0);
+		if (rc < 0) {
+			char mem[512];
+			struct fbuf b;
+			fb_init(&b, mem, sizeof(mem));
+			fb_puts(&b, "tcp-restore: warning: cannot lock the region at 0x");
+			fb_putu(&b, r->start, 16, 0);
+			fb_puts(&b, " in memory again (mlock, errno ");
+			fb_puti(&b, -rc);
+			fb_puts(&b, "; raise `ulimit -l` to keep it locked); the program runs on with it unlocked\n");
+			r_write(a->report_fd, b.p, b.len);
+		}
+	}
+}
+
 /* Seals that would have refused the mappings just made (restore/shm.c). */
 static void seal_late(const struct blob_args *a)
 {
@@ -423,6 +450,7 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	set_mm(a);
 	for (int i = 0; i < 16; i++)
 		r_prlimit(0, i, &a->rlimits[i], 0);
+	lock_regions(a);
 	/* The restorer's own fds go, but for its stderr until the last
 	 * thread is made. */
 	if (a->report_fd < a->close_from) {

@@ -1,6 +1,7 @@
 /* madvise_flags: mappings with each madvise flag tcp keeps (MADV_HUGEPAGE,
  * MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_WIPEONFORK, MADV_DONTFORK,
- * MADV_MERGEABLE) and one MAP_NORESERVE, each filled with its own pattern;
+ * MADV_MERGEABLE), one MAP_NORESERVE, one mlock'd and one mlock'd on fault
+ * (MLOCK_ONFAULT), each filled with its own pattern;
  * 100 x 25 ms of sleep (the checkpoint lands in there), then it prints, for
  * each mapping, whether its bytes are intact and the flags /proc/self/smaps
  * shows. Last, a fork: the child must find the WIPEONFORK mapping zeroed
@@ -21,11 +22,12 @@
 
 static const struct {
 	const char *name;
-	int advice;	/* 0: MAP_NORESERVE instead */
+	int advice;	/* 0: MAP_NORESERVE, or the lock below, instead */
+	int lock;	/* 1: mlock, 2: mlock2(MLOCK_ONFAULT) */
 } cases[] = {
-	{ "hugepage", MADV_HUGEPAGE },	 { "nohugepage", MADV_NOHUGEPAGE }, { "dontdump", MADV_DONTDUMP },
-	{ "wipeonfork", MADV_WIPEONFORK }, { "dontfork", MADV_DONTFORK },	    { "mergeable", MADV_MERGEABLE },
-	{ "noreserve", 0 },
+	{ "hugepage", MADV_HUGEPAGE, 0 },   { "nohugepage", MADV_NOHUGEPAGE, 0 }, { "dontdump", MADV_DONTDUMP, 0 },
+	{ "wipeonfork", MADV_WIPEONFORK, 0 }, { "dontfork", MADV_DONTFORK, 0 },	  { "mergeable", MADV_MERGEABLE, 0 },
+	{ "noreserve", 0, 0 },		      { "locked", 0, 1 },		  { "lockonfault", 0, 2 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -49,7 +51,7 @@ static void flags_of(const void *p, char *out, size_t cap)
 	}
 	if (f)
 		fclose(f);
-	static const char *kept[] = { "hg", "nh", "dd", "wf", "dc", "mg", "nr" };
+	static const char *kept[] = { "hg", "nh", "dd", "wf", "dc", "mg", "nr", "lo", "lf" };
 	char *save = 0;
 	for (char *t = in ? strtok_r(line + 8, " \n", &save) : 0; t; t = strtok_r(0, " \n", &save))
 		for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++)
@@ -68,7 +70,7 @@ int main(void)
 {
 	for (size_t k = 0; k < NCASES; k++) {
 		/* 2 MiB aligned, so that MADV_HUGEPAGE can use huge pages. */
-		int extra = cases[k].advice ? 0 : MAP_NORESERVE;
+		int extra = cases[k].advice || cases[k].lock ? 0 : MAP_NORESERVE;
 		unsigned char *raw = mmap(0, LEN + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra, -1, 0);
 		if (raw == MAP_FAILED) {
 			perror("mmap");
@@ -82,6 +84,10 @@ int main(void)
 		 * which is the same in both runs on one machine. */
 		if (cases[k].advice && madvise(p, LEN, cases[k].advice) != 0)
 			printf("%s: madvise: %s\n", cases[k].name, strerror(errno));
+		/* Locking needs RLIMIT_MEMLOCK room: print whether it took (the
+		 * same in both runs under one user). */
+		if (cases[k].lock && mlock2(p, LEN, cases[k].lock == 2 ? MLOCK_ONFAULT : 0) != 0)
+			printf("%s: mlock2: %s\n", cases[k].name, strerror(errno));
 		for (size_t i = 0; i < LEN; i++)
 			p[i] = pattern(k, i);
 		maps[k] = p;
@@ -95,6 +101,7 @@ int main(void)
 		char flags[64];
 		flags_of(maps[k], flags, sizeof(flags));
 		printf("%s: %zu bytes differ; flags:%s\n", cases[k].name, bad, flags);
+
 	}
 	fflush(stdout);
 	pid_t child = fork();

@@ -21,6 +21,8 @@ Test(smaps, vmflags_kept)
 	cr_assert_eq(flags_of("VmFlags: rd wr mr mw me nr nh dd"),
 		     TCP_REGF_NORESERVE | TCP_REGF_NOHUGEPAGE | TCP_REGF_DONTDUMP);
 	cr_assert_eq(flags_of("VmFlags: wf dc mg "), TCP_REGF_WIPEONFORK | TCP_REGF_DONTFORK | TCP_REGF_MERGEABLE);
+	cr_assert_eq(flags_of("VmFlags: rd wr lo"), TCP_REGF_LOCKED);
+	cr_assert_eq(flags_of("VmFlags: rd wr lo lf"), TCP_REGF_LOCKED | TCP_REGF_LOCKONFAULT);
 	cr_assert_eq(flags_of("VmFlags:"), 0);
 }
 
