@@ -170,6 +170,32 @@ static void advise_regions(const struct blob_args *a)
 	}
 }
 
+/* The program's resource limits as they were. A limit above tcp-restore's
+ * own hard limit cannot be set by an unprivileged process: the program then
+ * runs with the lower one, which is said (a lower RLIMIT_NOFILE or
+ * RLIMIT_STACK may change what it can do). */
+static void set_rlimits(const struct blob_args *a)
+{
+	static const char names[16][11] = { "CPU",	"FSIZE", "DATA", "STACK",     "CORE",	  "RSS",
+					    "NPROC",	"NOFILE", "MEMLOCK", "AS",	      "LOCKS",	  "SIGPENDING",
+					    "MSGQUEUE", "NICE",	 "RTPRIO", "RTTIME" };
+	for (int i = 0; i < 16; i++) {
+		long rc = r_prlimit(0, i, &a->rlimits[i], 0);
+		if (rc < 0) {
+			char mem[512];
+			struct fbuf b;
+			fb_init(&b, mem, sizeof(mem));
+			fb_puts(&b, "tcp-restore: warning: cannot set RLIMIT_");
+			fb_puts(&b, names[i]);
+			fb_puts(&b, " back to its value at the checkpoint (errno ");
+			fb_puti(&b, -rc);
+			fb_puts(&b, "; tcp-restore's own hard limit is lower: raise it, e.g. with ulimit -H, to restore "
+				    "it); the program runs with tcp-restore's limit\n");
+			r_write(a->report_fd, b.p, b.len);
+		}
+	}
+}
+
 /* mlock'd memory locked again, once its pages are in and the program's
  * RLIMIT_MEMLOCK is back, so that the limit it was locked under applies.
  * Locking changes no result, only paging: a failure (a lower limit here)
@@ -448,8 +474,7 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 		r_munmap(buf, VERIFY_CHUNK);
 	protect_regions(a);
 	set_mm(a);
-	for (int i = 0; i < 16; i++)
-		r_prlimit(0, i, &a->rlimits[i], 0);
+	set_rlimits(a);
 	lock_regions(a);
 	/* The restorer's own fds go, but for its stderr until the last
 	 * thread is made. */
