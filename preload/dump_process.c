@@ -44,7 +44,8 @@ static int parse_stat(const char *buf, long len, uint64_t *field, int nfields)
 	return f > nfields ? 0 : -1;
 }
 
-/* The hex mask after "KEY:\t" in a /proc status text, or -1 if absent. */
+/* *mask = the hex number after "KEY:" in a /proc status text; 0, or -1 if
+ * the line or its number is missing. */
 static int status_mask(const char *buf, long len, const char *key, uint64_t *mask)
 {
 	for (long i = 0; i < len; i++) {

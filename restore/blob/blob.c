@@ -170,6 +170,19 @@ static void advise_regions(const struct blob_args *a)
 	}
 }
 
+/* A warning line on tcp-restore's stderr: begin, add to b, end. */
+static void warn_begin(struct fbuf *b, char *mem, size_t cap)
+{
+	fb_init(b, mem, cap);
+	fb_puts(b, "tcp-restore: warning: ");
+}
+
+static void warn_end(const struct blob_args *a, struct fbuf *b)
+{
+	fb_putc(b, '\n');
+	r_write(a->report_fd, b->p, b->len);
+}
+
 /* The program's resource limits as they were. A limit above tcp-restore's
  * own hard limit cannot be set by an unprivileged process: the program then
  * runs with the lower one, which is said (a lower RLIMIT_NOFILE or
@@ -184,42 +197,55 @@ static void set_rlimits(const struct blob_args *a)
 		if (rc < 0) {
 			char mem[512];
 			struct fbuf b;
-			fb_init(&b, mem, sizeof(mem));
-			fb_puts(&b, "tcp-restore: warning: cannot set RLIMIT_");
+			warn_begin(&b, mem, sizeof(mem));
+			fb_puts(&b, "cannot set RLIMIT_");
 			fb_puts(&b, names[i]);
 			fb_puts(&b, " back to its value at the checkpoint (errno ");
 			fb_puti(&b, -rc);
 			fb_puts(&b, "; tcp-restore's own hard limit is lower: raise it, e.g. with ulimit -H, to restore "
-				    "it); the program runs with tcp-restore's limit\n");
-			r_write(a->report_fd, b.p, b.len);
+				    "it); the program runs with tcp-restore's limit");
+			warn_end(a, &b);
 		}
 	}
 }
 
 /* mlock'd memory locked again, once its pages are in and the program's
  * RLIMIT_MEMLOCK is back, so that the limit it was locked under applies.
- * Locking changes no result, only paging: a failure (a lower limit here)
- * is reported and the program runs on with that region unlocked. */
+ * Locking changes no result, only paging: failures (a lower limit here) are
+ * reported, in one line, and the program runs on with those regions
+ * unlocked. */
 static void lock_regions(const struct blob_args *a)
 {
 	const struct blob_region *regs = (const void *)((const char *)a + a->regions_off);
+	uint32_t locked = 0, failed = 0;
+	uint64_t first = 0;
+	long first_err = 0;
 	for (uint32_t i = 0; i < a->nregions; i++) {
 		const struct blob_region *r = &regs[i];
 		if (!(r->flags & TCP_REGF_LOCKED))
 			continue;
+		locked++;
 		long rc = rsys3(__NR_mlock2, (long)r->start, (long)(r->end - r->start),
 				r->flags & TCP_REGF_LOCKONFAULT ? 1 /* MLOCK_ONFAULT */ : 0);
-		if (rc < 0) {
-			char mem[512];
-			struct fbuf b;
-			fb_init(&b, mem, sizeof(mem));
-			fb_puts(&b, "tcp-restore: warning: cannot lock the region at 0x");
-			fb_putu(&b, r->start, 16, 0);
-			fb_puts(&b, " in memory again (mlock, errno ");
-			fb_puti(&b, -rc);
-			fb_puts(&b, "; raise `ulimit -l` to keep it locked); the program runs on with it unlocked\n");
-			r_write(a->report_fd, b.p, b.len);
+		if (rc < 0 && !failed++) {
+			first = r->start;
+			first_err = rc;
 		}
+	}
+	if (failed) {
+		char mem[512];
+		struct fbuf b;
+		warn_begin(&b, mem, sizeof(mem));
+		fb_puts(&b, "cannot lock ");
+		fb_putu(&b, failed, 10, 0);
+		fb_puts(&b, " of the ");
+		fb_putu(&b, locked, 10, 0);
+		fb_puts(&b, " locked regions in memory again (the first at 0x");
+		fb_putu(&b, first, 16, 0);
+		fb_puts(&b, ": mlock, errno ");
+		fb_puti(&b, -first_err);
+		fb_puts(&b, "; raise `ulimit -l` to keep them locked); the program runs on with them unlocked");
+		warn_end(a, &b);
 	}
 }
 

@@ -48,8 +48,8 @@ rc=$?
 [ "$rc" = 0 ] || fail "tcp-restore exited $rc: $(cat restore.err)"
 grep -q "warning: cannot set RLIMIT_MEMLOCK back to its value at the checkpoint (errno 1; tcp-restore's own hard limit is lower" restore.err ||
 	fail "no warning that RLIMIT_MEMLOCK stays lower: $(cat restore.err)"
-n=$(grep -c 'warning: cannot lock the region at 0x[0-9a-f]* in memory again (mlock, errno [0-9]*; raise `ulimit -l`' restore.err)
-[ "$n" = 2 ] || fail "expected 2 warnings, one per locked region, got $n: $(cat restore.err)"
+grep -q 'warning: cannot lock 2 of the 2 locked regions in memory again (the first at 0x[0-9a-f]*: mlock, errno [0-9]*; raise `ulimit -l`' restore.err ||
+	fail "no warning that both locked regions stay unlocked: $(cat restore.err)"
 # The run went on to its end, with everything but the lock as before.
 grep -q '^locked: 0 bytes differ; flags:$' out.txt && grep -q '^lockonfault: 0 bytes differ; flags:$' out.txt ||
 	fail "the locked regions are not as expected: $(cat out.txt)"

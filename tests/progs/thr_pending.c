@@ -7,7 +7,7 @@
  *   - SIGRTMIN+3 to the process (kill): pending for whichever thread
  *     takes it,
  * the program raises SIGUSR1 (under the checkpointer: a checkpoint, taken
- * by the main thread) and computes for a while (a later trigger from
+ * by the main thread, about a second in) and computes for a while (a later trigger from
  * outside, by any thread, lands there too). Then B waits for SIGUSR2,
  * thread C for SIGRTMIN+3 and the main thread for SIGWINCH, each with
  * sigtimedwait and a timeout, and each says what it got. A signal lost, or
@@ -57,6 +57,14 @@ static void *thread_c(void *arg)
 	return NULL;
 }
 
+static void compute_step(volatile uint64_t *x, int step)
+{
+	for (long i = 0; i < 60000000; i++)
+		*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	printf("step %d\n", step);
+	fflush(stdout);
+}
+
 int main(void)
 {
 	/* Under the checkpointer, SIGUSR1 is its trigger; uninterrupted, a no-op. */
@@ -73,6 +81,13 @@ int main(void)
 	pthread_create(&b, NULL, thread_b, NULL);
 	pthread_create(&c, NULL, thread_c, NULL);
 
+	/* About a second of work first: a checkpoint at the very start would
+	 * come before the test harness looks for it. */
+	volatile uint64_t x = 1;
+	int step = 0;
+	for (; step < 12; step++)
+		compute_step(&x, step);
+
 	pthread_kill(b, SIGUSR2);
 	raise(SIGWINCH);
 	kill(getpid(), SIGRTMIN + 3);
@@ -80,13 +95,8 @@ int main(void)
 	fflush(stdout);
 
 	raise(SIGUSR1);
-	volatile uint64_t x = 1;
-	for (int step = 0; step < 30; step++) {
-		for (long i = 0; i < 60000000; i++)
-			x = x * 6364136223846793005ull + 1442695040888963407ull;
-		printf("step %d\n", step);
-		fflush(stdout);
-	}
+	for (; step < 42; step++)
+		compute_step(&x, step);
 
 	pthread_barrier_wait(&go_b);
 	pthread_join(b, NULL);

@@ -689,13 +689,13 @@ Test(crafted, counts_disagree_with_process)
 Test(crafted, region_flags)
 {
 	struct spec s = default_spec();
-	s.reg.flags = TCP_REGF_HUGEPAGE | TCP_REGF_DONTFORK | TCP_REGF_NORESERVE;
+	s.reg.flags = TCP_REGF_HUGEPAGE | TCP_REGF_DONTFORK | TCP_REGF_NORESERVE | TCP_REGF_LOCKED | TCP_REGF_LOCKONFAULT;
 	struct buf b;
 	char err[512];
 	cr_expect_eq(load_spec(&s, &b, err, sizeof(err)), 0, "known flags refused: %s", err);
 	free(b.p);
-	s.reg.flags = 1024;
-	expect_fail(s, "unknown flags 0x400", NULL);
+	s.reg.flags = TCP_REGF_KNOWN + 1;
+	expect_fail(s, "unknown flags 0x800", NULL);
 	/* The kernel takes MADV_WIPEONFORK on private anonymous memory only. */
 	s.reg.flags = TCP_REGF_WIPEONFORK;
 	expect_fail(s, "MADV_WIPEONFORK on a region of kind 2", NULL);
