@@ -18,8 +18,9 @@ struct fdinfo {
 int fdinfo_parse(const char *buf, size_t len, struct fdinfo *out);
 
 /* The number on the line that starts with `key` (e.g. "eventfd-count:",
- * "sigmask:", "settime flags:"), in `base` (8, 10 or 16). 0, or -1 if the
- * line is missing or its value is not one number. */
+ * "sigmask:", "settime flags:"; or "SigPnd:" of /proc/PID/status), in `base`
+ * (8, 10 or 16). 0, or -1 if the line is missing or its value is not one
+ * number. */
 int fdinfo_field(const char *buf, size_t len, const char *key, int base, uint64_t *out);
 
 /* One registration of an epoll fd: a "tfd:" line. */

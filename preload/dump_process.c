@@ -4,6 +4,7 @@
 #include "dump.h"
 #include "../common/rawsys.h"
 #include "../common/xcr0.h"
+#include "../common/fdinfo_parse.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -44,31 +45,6 @@ static int parse_stat(const char *buf, long len, uint64_t *field, int nfields)
 	return f > nfields ? 0 : -1;
 }
 
-/* *mask = the hex number after "KEY:" in a /proc status text; 0, or -1 if
- * the line or its number is missing. */
-static int status_mask(const char *buf, long len, const char *key, uint64_t *mask)
-{
-	for (long i = 0; i < len; i++) {
-		if ((i > 0 && buf[i - 1] != '\n') || !f_startswith(buf + i, key))
-			continue;
-		i += f_strlen(key);
-		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-			i++;
-		uint64_t v = 0;
-		int digits = 0;
-		for (; i < len; i++, digits++) {
-			char c = buf[i];
-			int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (x < 0)
-				break;
-			v = v << 4 | (uint64_t)x;
-		}
-		*mask = v;
-		return digits ? 0 : -1;
-	}
-	return -1;
-}
-
 /* Pending signals, from each stopped thread's /proc/self/task/TID/status:
  * SigPnd (sent to that thread alone: tgkill, pthread_kill) into its slot,
  * which the restored thread raises again for itself, and ShdPnd (sent to
@@ -95,7 +71,8 @@ static int read_pending(struct dump_ctx *d, struct tcp_process *p)
 		if (n == -27)
 			n = 4096; /* longer: the masks come early in the file */
 		uint64_t mine = 0, shared = 0;
-		if (n <= 0 || status_mask(buf, n, "SigPnd:", &mine) || status_mask(buf, n, "ShdPnd:", &shared)) {
+		if (n <= 0 || fdinfo_field(buf, (size_t)n, "SigPnd:", 16, &mine) ||
+		    fdinfo_field(buf, (size_t)n, "ShdPnd:", 16, &shared)) {
 			fb_puts(&d->err, "cannot read the pending signals of thread ");
 			fb_puti(&d->err, t->tid);
 			fb_puts(&d->err, " from ");

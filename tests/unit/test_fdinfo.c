@@ -191,6 +191,23 @@ Test(fdinfo_field, signalfd_mask_and_bad_values)
 	cr_assert_eq(get("xticks: 4\n", "ticks:", 10, &v), -1);
 }
 
+/* /proc/PID/task/TID/status: a thread's own pending signals (SigPnd) and the
+ * process's (ShdPnd), told apart from the neighbouring Sig* lines. */
+Test(fdinfo_field, proc_status_pending)
+{
+	static const char status[] = "Name:\tthr_pending\nUmask:\t0022\nState:\tS (sleeping)\n"
+				     "SigQ:\t2/95594\nSigPnd:\t0000000000000800\nShdPnd:\t0000001000000000\n"
+				     "SigBlk:\t0000001000002800\nSigIgn:\t0000000000000200\n";
+	uint64_t v;
+	cr_assert_eq(get(status, "SigPnd:", 16, &v), 0);
+	cr_assert_eq(v, 1ull << 11, "SIGUSR2 for this thread alone");
+	cr_assert_eq(get(status, "ShdPnd:", 16, &v), 0);
+	cr_assert_eq(v, 1ull << 36, "SIGRTMIN+3 (37) for the process");
+	cr_assert_eq(get(status, "SigBlk:", 16, &v), 0);
+	cr_assert_eq(v, 0x1000002800ull);
+	cr_assert_eq(get("Name:\tx\nSigQ:\t0/1\n", "SigPnd:", 16, &v), -1, "missing line");
+}
+
 Test(fdinfo_epoll, items)
 {
 	const char info[] = "pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t26\n"
