@@ -104,6 +104,9 @@ static inline long r_getpid(void) { return rsys0(__NR_getpid); }
 static inline long r_gettid(void) { return rsys0(__NR_gettid); }
 static inline long r_tgkill(int tg, int tid, int sig) { return rsys3(__NR_tgkill, tg, tid, sig); }
 static inline long r_kill(int pid, int sig) { return rsys2(__NR_kill, pid, sig); }
+static inline long r_rt_sigtimedwait(const void *set, void *info, const void *ts) { return rsys4(__NR_rt_sigtimedwait, (long)set, (long)info, (long)ts, 8); }
+static inline long r_rt_sigqueueinfo(int pid, int sig, const void *info) { return rsys3(__NR_rt_sigqueueinfo, pid, sig, (long)info); }
+static inline long r_rt_tgsigqueueinfo(int tg, int tid, int sig, const void *info) { return rsys4(__NR_rt_tgsigqueueinfo, tg, tid, sig, (long)info); }
 static inline long r_rt_sigaction(int sig, const void *act, void *old) { return rsys4(__NR_rt_sigaction, sig, (long)act, (long)old, 8); }
 static inline long r_rt_sigprocmask(int how, const void *set, void *old) { return rsys4(__NR_rt_sigprocmask, how, (long)set, (long)old, 8); }
 static inline long r_rt_sigpending(void *set) { return rsys2(__NR_rt_sigpending, (long)set, 8); }

@@ -75,9 +75,6 @@ static void finish_inflight(struct img_writer *w)
 	pwrite_all(w, buf, len, off); /* on EINVAL: drops O_DIRECT, then writes */
 }
 
-#define NR_sync_file_range 277
-#define NR_fadvise64 221
-
 /* Buffered writes of a stage: its write-back is started at once, and the
  * stage written two flushes earlier is waited for and dropped from the page
  * cache. The disk is kept busy with a few stages in flight, the page cache
@@ -88,7 +85,7 @@ static void finish_inflight(struct img_writer *w)
  * Errors here are only hints: fsync reports a failed write. */
 static void write_behind(struct img_writer *w, uint64_t off, uint64_t len)
 {
-	rsys4(NR_sync_file_range, w->fd, (long)off, (long)len, 2 /* SYNC_FILE_RANGE_WRITE */);
+	rsys4(__NR_sync_file_range, w->fd, (long)off, (long)len, 2 /* SYNC_FILE_RANGE_WRITE */);
 	uint64_t old_off = w->behind_off[0], old_len = w->behind_len[0];
 	w->behind_off[0] = w->behind_off[1];
 	w->behind_len[0] = w->behind_len[1];
@@ -96,8 +93,8 @@ static void write_behind(struct img_writer *w, uint64_t off, uint64_t len)
 	w->behind_len[1] = len;
 	if (!old_len)
 		return;
-	rsys4(NR_sync_file_range, w->fd, (long)old_off, (long)old_len, 1 | 2 | 4 /* WAIT_BEFORE|WRITE|WAIT_AFTER */);
-	rsys4(NR_fadvise64, w->fd, (long)old_off, (long)old_len, 4 /* POSIX_FADV_DONTNEED */);
+	rsys4(__NR_sync_file_range, w->fd, (long)old_off, (long)old_len, 1 | 2 | 4 /* WAIT_BEFORE|WRITE|WAIT_AFTER */);
+	rsys4(__NR_fadvise64, w->fd, (long)old_off, (long)old_len, 4 /* POSIX_FADV_DONTNEED */);
 }
 
 /* Writes the staged bytes. Whole pages only, except at the end (`last`):

@@ -372,6 +372,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	d.arena_len = ARENA_LEN;
 	d.dents = arena_alloc(&d, 65536);
 	/* Every other thread stops at a signal frame and records itself. */
+	tcp_pending_reset();
 	int rc = d.dents ? tcp_quiesce_others(&d) : -1;
 	if (!d.dents)
 		fb_puts(&d.err, "out of scratch memory");

@@ -4,7 +4,6 @@
 #include "dump.h"
 #include "../common/rawsys.h"
 #include "../common/xcr0.h"
-#include "../common/fdinfo_parse.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -45,43 +44,30 @@ static int parse_stat(const char *buf, long len, uint64_t *field, int nfields)
 	return f > nfields ? 0 : -1;
 }
 
-/* Pending signals, from each stopped thread's /proc/self/task/TID/status:
- * SigPnd (sent to that thread alone: tgkill, pthread_kill) into its slot,
- * which the restored thread raises again for itself, and ShdPnd (sent to
- * the process) into p. libtcp's own signals are left out: the one being
- * handled, and a second one that came meanwhile, need no replay. The slots
- * are in the memory the image holds, so they are filled before it is read. */
+/* Pending signals: each stopped thread has recorded its own
+ * (pending_signals.c); the leader does so now, for itself and the process.
+ * The records are in the memory the image holds, so they are made before
+ * it is read. */
 static int read_pending(struct dump_ctx *d, struct tcp_process *p)
 {
-	uint64_t ours = 1ull << (tcp_cfg.signal - 1) | 1ull << (TCP_THREAD_SIGNAL - 1);
-	if (tcp_cfg.stop_signal)
-		ours |= 1ull << (tcp_cfg.stop_signal - 1);
-	char path[64], *buf = arena_alloc(d, 4096);
-	if (!buf) {
-		fb_puts(&d->err, "out of scratch memory");
-		return -1;
-	}
-	p->pending = 0;
+	tcp_pending_take(&d->threads[0], &p->pending); /* slot 0 is the leader's */
 	for (int i = 0; i < d->nslots; i++) {
 		struct tcp_thread *t = &d->threads[i];
-		if (!tcp_thread_valid(t))
-			continue;
-		path_append_num(path, sizeof(path), "/proc/self/task/", t->tid, "/status");
-		long n = read_whole(path, buf, 4096);
-		if (n == -27)
-			n = 4096; /* longer: the masks come early in the file */
-		uint64_t mine = 0, shared = 0;
-		if (n <= 0 || fdinfo_field(buf, (size_t)n, "SigPnd:", 16, &mine) ||
-		    fdinfo_field(buf, (size_t)n, "ShdPnd:", 16, &shared)) {
+		if (tcp_thread_valid(t) && t->pending == TCP_PENDING_UNKNOWN) {
 			fb_puts(&d->err, "cannot read the pending signals of thread ");
 			fb_puti(&d->err, t->tid);
-			fb_puts(&d->err, " from ");
-			fb_puts(&d->err, path);
-			fb_puts(&d->err, " (is /proc mounted?); they would be lost");
+			fb_puts(&d->err, " from /proc/self/task/");
+			fb_puti(&d->err, t->tid);
+			fb_puts(&d->err, "/status (is /proc mounted?); they would be lost");
 			return -1;
 		}
-		t->pending = mine & ~ours;
-		p->pending = shared & ~ours;
+	}
+	if (tcp_pending_overflowed()) {
+		fb_puts(&d->err, "more signals are queued (sent while blocked) than the ");
+		fb_puti(&d->err, TCP_PENDING_RECORDS);
+		fb_puts(&d->err, " libtcp can keep; they would be lost: let the program take them first, then "
+				 "checkpoint again");
+		return -1;
 	}
 	return 0;
 }

@@ -60,6 +60,18 @@ int tcp_quiesce_wait_restored(int nthreads);
 /* A slot holding a stopped thread (its resume context is saved last). */
 static inline int tcp_thread_valid(const struct tcp_thread *t) { return t->ctx[7] != 0; }
 
+/* pending_signals.c: signals pending at a checkpoint, with their siginfo.
+ * tcp_pending_reset before the threads stop; tcp_pending_take in each
+ * stopped thread; after a restore, tcp_pending_raise_thread in each thread
+ * and tcp_pending_raise_process in the one that took the checkpoint. */
+#define TCP_PENDING_UNKNOWN (~0ull) /* t->pending when /proc could not tell */
+#define TCP_PENDING_RECORDS 4096    /* queued signals kept with their siginfo; more fail the checkpoint */
+void tcp_pending_reset(void);
+int tcp_pending_take(struct tcp_thread *t, uint64_t *process_pending);
+int tcp_pending_overflowed(void);
+void tcp_pending_raise_thread(const struct tcp_thread *t, int tid);
+void tcp_pending_raise_process(uint64_t numbers);
+
 /* status.c: the outcome of each checkpoint, for tcp-ckpt */
 void tcp_status_init(void);
 void tcp_status_begin(void);

@@ -14,7 +14,8 @@ static struct tcp_signal_timer timer = TCP_SIGNAL_TIMER_NONE;
 
 int tcp_periodic_start(void)
 {
-	timer.id = -1; /* after a restore: the old timer is gone with the old process */
+	/* After a restore the old timer is gone with the old process; starting
+	 * a new one forgets its id. */
 	if (!tcp_cfg.interval)
 		return 0;
 	return tcp_signal_timer_start(&timer, tcp_cfg.signal, TCP_TIMER_MAGIC, tcp_cfg.interval);

@@ -81,6 +81,8 @@ static int park(ucontext_t *uc, int idx, int epoch)
 	struct tcp_thread *t = &tcp_threads.slots[idx];
 	volatile int restored = 0;
 	tcp_fill_thread(t, uc);
+	uint64_t process_pending;
+	tcp_pending_take(t, &process_pending); /* a failure is the leader's to report */
 	/* Our own copy: once released, the slot may be the next checkpoint's. */
 	struct tcp_thread rs = { .rseq_addr = t->rseq_addr, .rseq_len = t->rseq_len, .rseq_sig = t->rseq_sig };
 	int rseq_paused = tcp_rseq_unregister(&rs);
@@ -181,7 +183,7 @@ static long send_stop(int pid, int tid, int value)
 	si.si_pid = pid;
 	si.si_uid = (uid_t)r_getuid();
 	si.si_value.sival_int = value;
-	return rsys4(__NR_rt_tgsigqueueinfo, pid, tid, TCP_THREAD_SIGNAL, (long)&si);
+	return r_rt_tgsigqueueinfo(pid, tid, TCP_THREAD_SIGNAL, &si);
 }
 
 /* Signals every thread in /proc/self/task not signalled yet; returns how

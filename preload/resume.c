@@ -26,11 +26,10 @@ void tcp_thread_after_restore(const struct tcp_thread *t)
 			t->altstack.size };
 		r_sigaltstack(&ss, 0);
 	}
-	/* Signals sent to this thread alone, pending at the checkpoint: to it
-	 * again (blocked now, they wait for the mask the thread returns to). */
-	for (int s = 1; s <= TCP_NSIG; s++)
-		if (t->pending & (1ull << (s - 1)))
-			r_tgkill((int)r_getpid(), tid, s);
+	/* Signals pending at the checkpoint for this thread (and, in the main
+	 * thread, the process's it recorded): queued again with their siginfo
+	 * (blocked now, they wait for the mask the thread returns to). */
+	tcp_pending_raise_thread(t, tid);
 }
 
 /* The leader (the thread that took the checkpoint): its own thread state,
@@ -45,11 +44,10 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 			r_setitimer(i, v, 0);
 		}
 	}
-	/* Signals sent to the process: to the process again, so that whichever
-	 * thread does not block them takes them, as it would have. */
-	for (int s = 1; s <= TCP_NSIG; s++)
-		if (info->pending & (1ull << (s - 1)))
-			r_kill((int)r_getpid(), s);
+	/* Signals sent to the process that no main thread recorded: to the
+	 * process again, so that whichever thread does not block them takes
+	 * them, as it would have. */
+	tcp_pending_raise_process(info->pending);
 	if (tcp_apply_job_env((const char *)tcp_slot.env_addr, tcp_slot.env_len) < 0) {
 		TCP_MSG(m);
 		fb_puts(&m, "warning: the new job's environment variables did not fit; the program keeps its old ones");

@@ -49,6 +49,17 @@ elif ! grep -q 'the stop signal did not stop the program' child.err; then
 elif ls "$WORK/child.img" | grep -q '\.tcp$'; then
 	fail "child: an image was written with TCP_RETRY=0"
 fi
+# More queued signals than libtcp keeps with their siginfo: refused, and the
+# program still gets every one, in order (obstacle checks; its queue needs
+# a RLIMIT_SIGPENDING above 5000).
+if [ "$(ulimit -i)" = unlimited ] || [ "$(ulimit -i)" -gt 5100 ]; then
+	mkdir -p "$WORK/flood.img"
+	run_case sigflood USR1 "checkpoint failed: more signals are queued .* than the 4096 libtcp can keep" \
+		"$WORK/flood.img" sigflood
+	ls "$WORK/flood.img" | grep -q '\.tcp$' && fail "sigflood: an image was written"
+else
+	echo "skip: sigflood: ulimit -i is $(ulimit -i), below 5100"
+fi
 # A forked child inherits libtcp's state but not its TCP_INTERVAL timer:
 # the child's own first timer (the same id) must still refuse its checkpoint.
 mkdir -p "$WORK/ftimer.img"

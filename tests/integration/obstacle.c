@@ -10,6 +10,9 @@
  *                      SIGUSR1: refused (the timer) in the child, whose
  *                      first timer has the id of libtcp's TCP_INTERVAL one
  *                      in the parent; then the parent computes
+ *   obstacle sigflood  5000 instances of a blocked real-time signal queued
+ *                      with values 0..4999: more than libtcp keeps; at the
+ *                      end they must all come, in order (else exit 3)
  *   obstacle plain     nothing
  * Its output is the same whatever happens to the checkpoints. */
 #include <signal.h>
@@ -57,6 +60,18 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			p[i] = (unsigned char)(i * 2654435761u >> 13);
 	}
+	int flood = !strcmp(argv[1], "sigflood");
+	sigset_t rt;
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN + 6);
+	if (flood) {
+		sigprocmask(SIG_BLOCK, &rt, NULL);
+		for (int v = 0; v < 5000; v++)
+			if (sigqueue(getpid(), SIGRTMIN + 6, (union sigval){ .sival_int = v })) {
+				perror("obstacle sigflood: sigqueue");
+				return 1;
+			}
+	}
 	int steps = (!strcmp(argv[1], "heap") && argc > 3) ? atoi(argv[3]) : 40;
 	volatile unsigned long x = 1;
 	for (int step = 0; step < steps; step++) {
@@ -64,6 +79,14 @@ int main(int argc, char **argv)
 			x = x * 6364136223846793005ul + 1442695040888963407ul;
 		printf("step %d %lu\n", step, x);
 		fflush(stdout);
+	}
+	for (int v = 0; flood && v < 5000; v++) {
+		siginfo_t si;
+		struct timespec none = { 0, 0 };
+		if (sigtimedwait(&rt, &si, &none) != SIGRTMIN + 6 || si.si_value.sival_int != v) {
+			fprintf(stderr, "obstacle sigflood: instance %d of the queued signal is missing or out of order\n", v);
+			return 3;
+		}
 	}
 	if (child > 0) {
 		kill(child, SIGKILL);

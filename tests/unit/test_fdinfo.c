@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "common/fdinfo_parse.h"
+#include "common/proc_fields.h"
+#include "tmp_file.h"
 
 /* The kernel's O_LARGEFILE; glibc defines O_LARGEFILE as 0 on x86-64. */
 #define K_O_LARGEFILE 0100000u
@@ -206,6 +208,35 @@ Test(fdinfo_field, proc_status_pending)
 	cr_assert_eq(get(status, "SigBlk:", 16, &v), 0);
 	cr_assert_eq(v, 0x1000002800ull);
 	cr_assert_eq(get("Name:\tx\nSigQ:\t0/1\n", "SigPnd:", 16, &v), -1, "missing line");
+}
+
+/* A status file whose Groups line is far longer than the buffer, read
+ * with every buffer size from one line's length up: each key's line falls
+ * across a piece boundary somewhere in that range. */
+Test(proc_fields, small_buffer_long_lines)
+{
+	static char status[16384];
+	int len = snprintf(status, sizeof(status), "Name:\tthr_pending\nGroups:\t");
+	for (int i = 0; i < 2000; i++)
+		len += snprintf(status + len, sizeof(status) - len, "%d ", 1000 + i);
+	len += snprintf(status + len, sizeof(status) - len,
+			"\nSigQ:\t2/95594\nSigPnd:\t0000000000000800\nShdPnd:\t0000001000000000\n"
+			"SigBlk:\t0000001000002800\n");
+	int fd = tmp_file();
+	cr_assert_eq(write(fd, status, len), len);
+	static const char *const keys[3] = { "SigPnd:", "ShdPnd:", "NoSuch:" };
+	for (size_t cap = 26; cap <= 300; cap++) {
+		char buf[300];
+		uint64_t v[3] = { 0, 0, 0 };
+		lseek(fd, 0, SEEK_SET);
+		cr_assert_eq(proc_fields_read(fd, buf, cap, keys, 2, 16, v), 3, "buffer of %zu bytes", cap);
+		cr_assert_eq(v[0], 1ull << 11, "buffer of %zu bytes", cap);
+		cr_assert_eq(v[1], 1ull << 36, "buffer of %zu bytes", cap);
+		lseek(fd, 0, SEEK_SET);
+		cr_assert_eq(proc_fields_read(fd, buf, cap, keys, 3, 16, v), 3, "the missing key's bit stays clear");
+	}
+	cr_assert_eq(proc_fields_read(-1, (char[64]){ 0 }, 64, keys, 2, 16, (uint64_t[2]){ 0 }), -1, "read error");
+	close(fd);
 }
 
 Test(fdinfo_epoll, items)
