@@ -9,7 +9,8 @@
  *     the values 101, 102, 103 (sigqueue): pending for whichever thread
  *     takes them,
  * the program raises SIGUSR1 (under the checkpointer: a checkpoint, taken
- * by the main thread, about a second in) and computes for a while (a later trigger from
+ * by the main thread, about a second in; with the argument other-thread,
+ * by a short-lived thread, while the main thread is stopped like the rest) and computes for a while (a later trigger from
  * outside, by any thread, lands there too). Then B waits for SIGUSR2,
  * thread C for SIGRTMIN+3 and the main thread for SIGWINCH, each with
  * sigtimedwait and a timeout, then B and C for each queued one, and each
@@ -81,6 +82,13 @@ static void *thread_c(void *arg)
 	return NULL;
 }
 
+static void *trigger(void *arg)
+{
+	(void)arg;
+	raise(SIGUSR1);
+	return NULL;
+}
+
 static void compute_step(volatile uint64_t *x, int step)
 {
 	for (long i = 0; i < 60000000; i++)
@@ -89,8 +97,9 @@ static void compute_step(volatile uint64_t *x, int step)
 	fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int other = argc > 1 && !strcmp(argv[1], "other-thread");
 	/* Under the checkpointer, SIGUSR1 is its trigger; uninterrupted, a no-op. */
 	signal(SIGUSR1, SIG_IGN);
 	sigset_t set;
@@ -124,7 +133,13 @@ int main(void)
 	printf("signals sent\n");
 	fflush(stdout);
 
-	raise(SIGUSR1);
+	if (other) {
+		pthread_t t;
+		pthread_create(&t, NULL, trigger, NULL);
+		pthread_join(t, NULL);
+	} else {
+		raise(SIGUSR1);
+	}
 	for (; step < 42; step++)
 		compute_step(&x, step);
 
