@@ -361,10 +361,14 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	d.sig = sig;
 	d.uc = uc;
 
-	d.arena = r_mmap(0, ARENA_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	d.arena = tcp_scratch_map(ARENA_LEN);
 	if ((long)d.arena < 0 && (long)d.arena > -4096) {
 		TCP_MSG(m);
-		fb_puts(&m, "checkpoint failed: cannot map scratch memory; the program continues");
+		fb_puts(&m, "checkpoint failed: cannot reserve ");
+		fb_puti(&m, (long)(ARENA_LEN >> 20));
+		fb_puts(&m, " MiB of address space for scratch memory (");
+		fb_puts(&m, tcp_strerror((long)d.arena));
+		fb_puts(&m, "; is the address space limited, ulimit -v?); the program continues");
 		tcp_emit(&m);
 		tcp_quiesce_release();
 		return TCP_CK_FAILED;

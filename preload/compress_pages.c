@@ -45,7 +45,7 @@ static uint32_t next_block(struct cursor *c, struct zseg *segs)
 
 static void *map(uint64_t len)
 {
-	void *p = r_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = tcp_scratch_map(len);
 	return ((long)p < 0 && (long)p > -4096) ? 0 : p;
 }
 

@@ -3,6 +3,7 @@
  * or in the paused app itself. Each block is one frame with its content
  * checksum, so a damaged block is caught when it is decompressed. */
 #include "compress.h"
+#include "internal.h"
 #include "../common/rawsys.h"
 
 #include <sys/mman.h>
@@ -22,7 +23,7 @@ static void *zmem_alloc(void *opaque, size_t size)
 {
 	(void)opaque;
 	uint64_t len = (size + ZMEM_HEAD + 4095) & ~4095ull;
-	char *p = r_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = tcp_scratch_map(len);
 	if ((long)p < 0 && (long)p > -4096)
 		return 0;
 	*(uint64_t *)p = len;
@@ -46,7 +47,7 @@ uint64_t zcomp_bound(void)
 struct zcomp *zcomp_new(int level)
 {
 	uint64_t len = (4096 + ZBLOCK_SIZE + zcomp_bound() + 4095) & ~4095ull;
-	char *p = r_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = tcp_scratch_map(len);
 	if ((long)p < 0 && (long)p > -4096)
 		return 0;
 	struct zcomp *z = (struct zcomp *)p;

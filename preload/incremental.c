@@ -52,7 +52,7 @@ static void *scratch_map(uint64_t len)
 {
 	if (!len)
 		len = TCP_PAGE_SIZE;
-	void *p = r_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = tcp_scratch_map(len);
 	return ((long)p < 0 && (long)p > -4096) ? 0 : p;
 }
 

@@ -30,7 +30,7 @@ static char *log_area(void)
 	char *a = notes;
 	if (a)
 		return a;
-	long m = (long)r_mmap(0, LOG_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	long m = (long)tcp_scratch_map(LOG_BYTES);
 	if (m < 0 && m > -4096)
 		return 0;
 	char *expected = 0;

@@ -72,6 +72,13 @@ int tcp_pending_overflowed(void);
 void tcp_pending_raise_thread(const struct tcp_thread *t, int tid);
 void tcp_pending_raise_process(uint64_t numbers);
 
+/* scratch_map.c, mlock_future.c: the program's mlockall(MCL_FUTURE)
+ * (with MCL_ONFAULT if asked; 0 if none), which libtcp's own memory
+ * escapes and a restore applies again. */
+extern int tcp_mlock_future;
+void *tcp_scratch_map(size_t len); /* the address, or a negative errno like r_mmap */
+void tcp_mlock_future_after_restore(void);
+
 /* status.c: the outcome of each checkpoint, for tcp-ckpt */
 void tcp_status_init(void);
 void tcp_status_begin(void);

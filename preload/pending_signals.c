@@ -27,7 +27,6 @@
 #include "../common/proc_fields.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 
 struct queued_signal {
 	int32_t tid;	/* the thread that took it (its tid at the checkpoint); 0: unused */
@@ -88,8 +87,7 @@ static void spill_rest(int sig, int tid, int pid, int shared, int first)
 	struct { uint64_t cur, max; } lim = { 0, 0 };
 	r_prlimit(0, 11 /* RLIMIT_SIGPENDING */, 0, &lim);
 	uint64_t cap = lim.cur < (1u << 20) ? lim.cur + 1 : (1u << 20);
-	siginfo_t *rest = r_mmap(0, cap * sizeof(siginfo_t), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	siginfo_t *rest = tcp_scratch_map(cap * sizeof(siginfo_t));
 	uint64_t n = 0;
 	if ((long)rest < 0 && (long)rest > -4096)
 		rest = 0; /* they stay where they are, before the recorded ones */

@@ -72,6 +72,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		r_munmap((void *)tcp_slot.blob_addr, tcp_slot.blob_len);
 	}
 	tcp_slot.blob_addr = 0;
+	tcp_mlock_future_after_restore();
 	tcp_quiesce_release();
 	if (tcp_cfg.log >= 1) {
 		TCP_MSG(m);
