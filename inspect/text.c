@@ -2,6 +2,7 @@
  * Strings from the image are printed with control bytes and backslashes
  * escaped (\xNN, \\), so a crafted path cannot drive the terminal. */
 #include "inspect.h"
+#include "../common/sockaddr_text.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -250,6 +251,14 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 			fputs("connection to the outside, restored as lost (TCP_SOCKETS=close)", out);
 		else
 			fputs("not connected", out);
+		char a[160];
+		struct fbuf b;
+		fb_init(&b, a, sizeof(a));
+		if (fb_put_sockaddr(&b, k->addr, k->addr_len <= TCP_SOCK_ADDR_MAX ? k->addr_len : 0))
+			fprintf(out, ", address %s", a);
+		fb_init(&b, a, sizeof(a));
+		if (fb_put_sockaddr(&b, k->peer, k->peer_len <= TCP_SOCK_ADDR_MAX ? k->peer_len : 0))
+			fprintf(out, ", peer %s", a);
 		if (data && k->type == 1) /* a stream: messages are just chunks, each with a 4-byte length */
 			fprintf(out, ", %" PRIu64 " bytes queued", data - (uint64_t)4 * k->nmsgs);
 		else if (data)

@@ -14,6 +14,7 @@
 #include "sock_diag.h"
 #include "sock_peek.h"
 #include "../common/rawsys.h"
+#include "../common/sockaddr_text.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,9 +22,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-
-static uint16_t port_of(uint16_t net) { return (uint16_t)(net >> 8 | net << 8); }
-
 
 static int get_int(int fd, int level, int opt, int *v)
 {
@@ -36,48 +34,6 @@ static int opt_on(int fd, int level, int opt)
 {
 	int v;
 	return !get_int(fd, level, opt, &v) && v;
-}
-
-/* "1.2.3.4:80", "[::1]:80", "/path", "@abstract", "an unnamed socket". */
-static void put_addr(struct fbuf *b, const uint8_t *a, uint32_t len)
-{
-	uint16_t family = 0;
-	if (len >= 2)
-		f_memcpy(&family, a, 2);
-	if (family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		struct sockaddr_in s;
-		f_memcpy(&s, a, sizeof(s));
-		const uint8_t *ip = (const uint8_t *)&s.sin_addr;
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				fb_putc(b, '.');
-			fb_putu(b, ip[i], 10, 0);
-		}
-		fb_putc(b, ':');
-		fb_putu(b, port_of(s.sin_port), 10, 0);
-	} else if (family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		struct sockaddr_in6 s;
-		f_memcpy(&s, a, sizeof(s));
-		fb_putc(b, '[');
-		for (int i = 0; i < 16; i += 2) {
-			if (i)
-				fb_putc(b, ':');
-			fb_putu(b, (uint64_t)s.sin6_addr.s6_addr[i] << 8 | s.sin6_addr.s6_addr[i + 1], 16, 0);
-		}
-		fb_puts(b, "]:");
-		fb_putu(b, port_of(s.sin6_port), 10, 0);
-	} else if (family == AF_UNIX && len > 2) {
-		const char *p = (const char *)a + 2;
-		uint32_t n = len - 2;
-		if (p[0] == 0) {
-			fb_putc(b, '@');
-			p++, n--;
-		}
-		for (uint32_t i = 0; i < n && p[i]; i++)
-			fb_putc(b, p[i] >= 32 && p[i] < 127 ? p[i] : '?');
-	} else {
-		fb_puts(b, "an unnamed socket");
-	}
 }
 
 /* TCP_SOCKETS=close: connections waiting in an accept queue are dropped
@@ -105,9 +61,9 @@ static int refuse_connection(struct dump_ctx *d, const struct dump_fd *f, const 
 	fb_init(&b, mem, sizeof(mem));
 	fb_puts(&b, what);
 	fb_puts(&b, " from ");
-	put_addr(&b, s->addr, s->addr_len);
+	fb_put_sockaddr(&b, s->addr, s->addr_len);
 	fb_puts(&b, " to ");
-	put_addr(&b, s->peer, s->peer_len);
+	fb_put_sockaddr(&b, s->peer, s->peer_len);
 	fb_puts(&b, "; tcp cannot take the other end along. Set TCP_SOCKETS=close to restore it as a connection whose "
 		    "peer is gone (reads see the end, writes fail with EPIPE), so that the program reconnects");
 	return dump_fd_refuse(d, f->rec.fd, f->path, mem);
