@@ -28,6 +28,10 @@ int region_is_file(uint32_t kind);
 void region_perms(const struct tcp_region *r, char out[5]);	/* "r-xp" */
 /* The madvise flags kept (TCP_REGF_*) as smaps spells them: "hg dc", or "". */
 void region_vmflags(const struct tcp_region *r, char *out, size_t cap);
+/* memfd, posix (/dev/shm), anon (MAP_SHARED|MAP_ANONYMOUS), sysv */
+const char *shm_type_name(uint32_t type);
+/* deleted (POSIX, unlinked), sealable (memfd), removed (System V, IPC_RMID) */
+void shm_flag_names(uint32_t flags, name_cb cb, void *ctx);
 const char *fd_kind_name(uint32_t kind);	/* regular, inherited, device, deleted */
 const char *file_type_name(uint32_t st_mode);	/* regular file, pipe, socket, ... */
 /* SIGUSR1, SIGRTMIN+2, SIG32...; buf receives names that are built */

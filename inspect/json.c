@@ -231,6 +231,46 @@ static void fds(struct jw *w, const struct report *r)
 	jw_end(w, ']');
 }
 
+static void shms(struct jw *w, const struct report *r)
+{
+	const struct tcp_image *img = r->img;
+	jw_key(w, "shared_memory");
+	jw_begin(w, '[');
+	for (size_t i = 0; i < img->nshms; i++) {
+		const struct img_shm *m = &img->shms[i];
+		int sysv = m->s.type == TCP_SHM_SYSV;
+		jw_begin(w, '{');
+		jw_key(w, "type");
+		jw_str(w, shm_type_name(m->s.type));
+		jw_key(w, "name");
+		jw_str(w, !sysv && m->name && m->name[0] ? m->name : NULL);
+		jw_key(w, "size");
+		jw_uint(w, m->s.size);
+		jw_key(w, "stored_bytes");
+		jw_uint(w, m->s.data_len);
+		jw_key(w, "mode");
+		jw_uint(w, m->s.mode & 07777);
+		jw_key(w, "seals");
+		jw_uint(w, m->s.seals);
+		jw_key(w, "sysv_key");
+		if (sysv)
+			jw_int(w, m->s.sysv_key);
+		else
+			jw_null(w);
+		jw_key(w, "sysv_id");
+		if (sysv)
+			jw_int(w, m->s.sysv_id);
+		else
+			jw_null(w);
+		jw_key(w, "flags");
+		jw_begin(w, '[');
+		shm_flag_names(m->s.flags, name_item, w);
+		jw_end(w, ']');
+		jw_end(w, '}');
+	}
+	jw_end(w, ']');
+}
+
 static void signals(struct jw *w, const struct report *r)
 {
 	const struct tcp_process *p = &r->img->proc;
@@ -391,6 +431,7 @@ int print_json(FILE *out, const struct report *r)
 	header(&w, r);
 	regions(&w, r);
 	fds(&w, r);
+	shms(&w, r);
 	signals(&w, r);
 	threads(&w, r);
 	/* after everything that symbolizes: files whose symbols were not used */

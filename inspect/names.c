@@ -60,6 +60,27 @@ void region_vmflags(const struct tcp_region *r, char *out, size_t cap)
 	}
 }
 
+const char *shm_type_name(uint32_t type)
+{
+	switch (type) {
+	case TCP_SHM_MEMFD: return "memfd";
+	case TCP_SHM_POSIX: return "posix";
+	case TCP_SHM_ANON: return "anon";
+	case TCP_SHM_SYSV: return "sysv";
+	default: return "?";
+	}
+}
+
+void shm_flag_names(uint32_t flags, name_cb cb, void *ctx)
+{
+	if (flags & TCP_SHMF_DELETED)
+		cb(ctx, "deleted");
+	if (flags & TCP_SHMF_SEALABLE)
+		cb(ctx, "sealable");
+	if (flags & TCP_SHMF_RMID)
+		cb(ctx, "removed");
+}
+
 const char *fd_kind_name(uint32_t kind)
 {
 	switch (kind) {

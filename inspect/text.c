@@ -302,6 +302,34 @@ static void fds(FILE *out, const struct report *r)
 	}
 }
 
+/* Shared memory objects, each stored once however many mappings and fds
+ * use it. */
+static void shms(FILE *out, const struct report *r)
+{
+	const struct tcp_image *img = r->img;
+	if (!img->nshms)
+		return;
+	fprintf(out, "\nshared memory: %zu\n", img->nshms);
+	fprintf(out, "  %-6s  %12s  %12s  %s\n", "type", "size", "stored", "name");
+	for (size_t i = 0; i < img->nshms; i++) {
+		const struct img_shm *m = &img->shms[i];
+		fprintf(out, "  %-6s  %12" PRIu64 "  %12" PRIu64 "  ", shm_type_name(m->s.type), m->s.size,
+			m->s.data_len);
+		if (m->s.type == TCP_SHM_SYSV)
+			fprintf(out, "key 0x%08x, id %d", (uint32_t)m->s.sysv_key, m->s.sysv_id);
+		else if (m->name && m->name[0])
+			escs(out, m->name);
+		else
+			fputs("(no name)", out);
+		fprintf(out, "  [mode %03o", m->s.mode & 0777);
+		if (m->s.seals)
+			fprintf(out, ", seals 0x%x", m->s.seals);
+		struct joiner j = { out, ", ", 1 };
+		shm_flag_names(m->s.flags, join_item, &j);
+		fputs("]\n", out);
+	}
+}
+
 static void signals(FILE *out, const struct report *r)
 {
 	const struct tcp_process *p = &r->img->proc;
@@ -435,6 +463,7 @@ int print_text(FILE *out, const struct report *r)
 	header(out, r);
 	memory(out, r);
 	fds(out, r);
+	shms(out, r);
 	signals(out, r);
 	threads(out, r);
 	/* Once every address was looked up: which files could not help. */

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Shared memory that cannot be checkpointed must be refused with a message
 # (the program goes on); and objects that are gone or in the way at restore
-# time. usage: shm_cases.sh LIBTCP TCP_RESTORE SHM_OBSTACLE
+# time; tcp-inspect lists the objects of an image.
+# usage: shm_cases.sh LIBTCP TCP_RESTORE SHM_OBSTACLE TCP_INSPECT
 set -u
-LIBTCP=$1 RESTORE=$2 PROG=$3
+LIBTCP=$1 RESTORE=$2 PROG=$3 INSPECT=$4
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-shm.XXXXXX")
 failed=0
 cleanup() {
@@ -62,7 +63,15 @@ for how in gone stale; do
 		fail "posix-$how: $name was not there after the checkpointed run"
 		continue
 	fi
-	if [ $how = gone ]; then rm -f "$name"; else head -c 8192 /dev/urandom >"$name"; fi
+	if [ $how = gone ]; then
+		"$INSPECT" img >posix.inspect 2>&1
+		if grep -Eq "^  posix +8192 +[0-9]+  $name  \[mode 600\]$" posix.inspect; then
+			echo "ok: inspect lists $name"
+		else
+			fail "tcp-inspect does not list $name as an 8 KiB posix object: $(grep -A3 'shared memory' posix.inspect)"
+		fi
+		rm -f "$name"
+	else head -c 8192 /dev/urandom >"$name"; fi
 	# ck.out is the program's stdout: rolled back to the checkpoint and
 	# written on by the restored run.
 	if ! timeout 60 "$RESTORE" img >posix.out 2>posix.err; then
@@ -80,6 +89,12 @@ done
 # run's segment, restored without a new IPC namespace) is refused.
 checkpoint keyed
 key=$(printf '0x%08x' $((0x7c000000 | (PID & 0xffffff))))
+if "$INSPECT" --json img | grep -q '"type": *"sysv"'; then
+	"$INSPECT" img | grep -Eq "^  sysv .*  key $key, id [0-9]+  \[mode" && echo "ok: inspect lists segment $key" ||
+		fail "tcp-inspect does not show segment $key: $("$INSPECT" img | grep -A3 'shared memory')"
+else
+	fail "tcp-inspect --json has no sysv object: $("$INSPECT" --json img | grep -A12 shared_memory)"
+fi
 if timeout 60 "$RESTORE" --no-namespace img >keyed.out 2>keyed.err; then
 	fail "keyed: restore over an existing key succeeded"
 elif ! grep -q "a segment of key $key exists here already" keyed.err; then
