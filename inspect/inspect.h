@@ -32,6 +32,9 @@ void region_vmflags(const struct tcp_region *r, char *out, size_t cap);
 const char *shm_type_name(uint32_t type);
 /* deleted (POSIX, unlinked), sealable (memfd), removed (System V, IPC_RMID) */
 void shm_flag_names(uint32_t flags, name_cb cb, void *ctx);
+/* A socket's address as text in buf (common/sockaddr_text.c); NULL for an
+ * unnamed one, or a length beyond the image's limit. */
+const char *sock_addr_text(const uint8_t *addr, uint32_t len, char *buf, size_t cap);
 const char *fd_kind_name(uint32_t kind);	/* regular, inherited, device, deleted */
 const char *file_type_name(uint32_t st_mode);	/* regular file, pipe, socket, ... */
 /* SIGUSR1, SIGRTMIN+2, SIG32...; buf receives names that are built */

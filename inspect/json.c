@@ -2,7 +2,6 @@
  * Addresses and 64-bit masks are "0x..." strings (a JSON number is a double
  * for most readers and would lose their low bits); sizes are numbers. */
 #include "inspect.h"
-#include "../common/sockaddr_text.h"
 
 #include <string.h>
 
@@ -218,13 +217,10 @@ static void fds(struct jw *w, const struct report *r)
 		if (d->f.kind == TCP_FD_SOCKET) {
 			const struct tcp_fd_socket *k = &d->f.u.sock;
 			char a[160];
-			struct fbuf b;
 			jw_key(w, "address");
-			fb_init(&b, a, sizeof(a));
-			jw_str(w, fb_put_sockaddr(&b, k->addr, k->addr_len <= TCP_SOCK_ADDR_MAX ? k->addr_len : 0) ? a : NULL);
+			jw_str(w, sock_addr_text(k->addr, k->addr_len, a, sizeof(a)));
 			jw_key(w, "peer");
-			fb_init(&b, a, sizeof(a));
-			jw_str(w, fb_put_sockaddr(&b, k->peer, k->peer_len <= TCP_SOCK_ADDR_MAX ? k->peer_len : 0) ? a : NULL);
+			jw_str(w, sock_addr_text(k->peer, k->peer_len, a, sizeof(a)));
 		}
 		jw_end(w, '}');
 	}

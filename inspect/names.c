@@ -2,6 +2,7 @@
  * than taken from libc headers where those depend on feature macros or
  * describe glibc's view instead of the kernel's (sigaction flags, O_*). */
 #include "inspect.h"
+#include "../common/sockaddr_text.h"
 #include "../common/smaps_flags.h"
 
 #include <stdio.h>
@@ -79,6 +80,13 @@ void shm_flag_names(uint32_t flags, name_cb cb, void *ctx)
 		cb(ctx, "sealable");
 	if (flags & TCP_SHMF_RMID)
 		cb(ctx, "removed");
+}
+
+const char *sock_addr_text(const uint8_t *addr, uint32_t len, char *buf, size_t cap)
+{
+	struct fbuf b;
+	fb_init(&b, buf, cap);
+	return len <= TCP_SOCK_ADDR_MAX && fb_put_sockaddr(&b, addr, len) ? buf : NULL;
 }
 
 const char *fd_kind_name(uint32_t kind)

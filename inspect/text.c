@@ -2,7 +2,6 @@
  * Strings from the image are printed with control bytes and backslashes
  * escaped (\xNN, \\), so a crafted path cannot drive the terminal. */
 #include "inspect.h"
-#include "../common/sockaddr_text.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -252,12 +251,9 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 		else
 			fputs("not connected", out);
 		char a[160];
-		struct fbuf b;
-		fb_init(&b, a, sizeof(a));
-		if (fb_put_sockaddr(&b, k->addr, k->addr_len <= TCP_SOCK_ADDR_MAX ? k->addr_len : 0))
+		if (sock_addr_text(k->addr, k->addr_len, a, sizeof(a)))
 			fprintf(out, ", address %s", a);
-		fb_init(&b, a, sizeof(a));
-		if (fb_put_sockaddr(&b, k->peer, k->peer_len <= TCP_SOCK_ADDR_MAX ? k->peer_len : 0))
+		if (sock_addr_text(k->peer, k->peer_len, a, sizeof(a)))
 			fprintf(out, ", peer %s", a);
 		if (data && k->type == 1) /* a stream: messages are just chunks, each with a 4-byte length */
 			fprintf(out, ", %" PRIu64 " bytes queued", data - (uint64_t)4 * k->nmsgs);

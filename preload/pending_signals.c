@@ -76,6 +76,19 @@ static void queue_again(int pid, int tid, int sig, int shared, const siginfo_t *
 		r_rt_tgsigqueueinfo(pid, tid, sig, info);
 }
 
+/* One thread's records of one number, from `first` along their chain. */
+static void queue_chain_again(int pid, int tid, int sig, int shared, int first)
+{
+	for (int i = first; i >= 0; i = queued[i].next)
+		queue_again(pid, tid, sig, shared, &queued[i].info);
+}
+
+/* Records that the last checkpoint filled (claims past the end did not). */
+static int records_used(void)
+{
+	return nqueued < TCP_PENDING_RECORDS ? nqueued : TCP_PENDING_RECORDS;
+}
+
 /* The records ran out in the middle of `sig` (the checkpoint fails): the
  * rest of its instances go behind the recorded ones through a scratch
  * mapping, so that the program, which runs on, gets them in order. The
@@ -93,8 +106,7 @@ static void spill_rest(int sig, int tid, int pid, int shared, int first)
 		rest = 0; /* they stay where they are, before the recorded ones */
 	while (rest && n < cap && r_rt_sigtimedwait(&set, &rest[n], &now) == sig)
 		n++;
-	for (int i = first; i >= 0; i = queued[i].next)
-		queue_again(pid, tid, sig, shared, &queued[i].info);
+	queue_chain_again(pid, tid, sig, shared, first);
 	for (uint64_t i = 0; i < n; i++)
 		queue_again(pid, tid, sig, shared, &rest[i]);
 	if (rest)
@@ -131,8 +143,7 @@ static void take_one(int sig, int tid, int pid, int shared)
 			first = i;
 		last = i;
 	}
-	for (int i = first; i >= 0; i = queued[i].next)
-		queue_again(pid, tid, sig, shared, &queued[i].info);
+	queue_chain_again(pid, tid, sig, shared, first);
 }
 
 /* In each stopped thread (the one taking the checkpoint too): its pending
@@ -171,7 +182,7 @@ int tcp_pending_take(struct tcp_thread *t, uint64_t *process_pending)
 static uint64_t raise_recorded(int old_tid, int tid, int pid, int shared)
 {
 	uint64_t done = 0;
-	int end = nqueued < TCP_PENDING_RECORDS ? nqueued : TCP_PENDING_RECORDS;
+	int end = records_used();
 	for (int i = 0; i < end; i++) {
 		struct queued_signal *q = &queued[i];
 		int sig = q->info.si_signo;
@@ -197,7 +208,7 @@ void tcp_pending_raise_thread(const struct tcp_thread *t, int tid)
 void tcp_pending_raise_process(uint64_t numbers)
 {
 	uint64_t recorded = 0;
-	int end = nqueued < TCP_PENDING_RECORDS ? nqueued : TCP_PENDING_RECORDS;
+	int end = records_used();
 	for (int i = 0; i < end; i++) {
 		int sig = queued[i].info.si_signo;
 		if (queued[i].tid && queued[i].shared && sig >= 1 && sig <= TCP_NSIG)
