@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
-#define TCP_FORMAT_VERSION 5 /* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only */
+/* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only.
+ * 6: issue 19 (safety): see the fields marked "(6)". */
+#define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
 #define TCP_SECTION_MAGIC 0x53504354u /* "TCPS" */

@@ -3,36 +3,11 @@
 # forged (writable by others, owned by someone else), refuses to run
 # setuid, and root restores another user's image only when told to;
 # libtcp does nothing inside a setuid program. Needs root (to switch users).
-# usage: security.sh LIBTCP TCP_RESTORE OBSTACLE_PROG
-set -u
+# usage: basics.sh LIBTCP TCP_RESTORE OBSTACLE_PROG ...
 LIBTCP=$1 RESTORE=$2 PROG=$3
-if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
-	echo "skip: needs root and setpriv"
-	exit 77
-fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-security.XXXXXX")
-chmod 755 "$WORK"
-failed=0
-trap 'jobs -p | xargs -r kill -9 2>/dev/null' EXIT
-fail() { echo "FAIL: $*"; failed=1; }
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-as_nobody() { "${NOBODY[@]}" "$@"; }
-
-# expect NAME WANT_STATUS PATTERN CMD...: run CMD, check status and stderr.
-expect() {
-	local name=$1 want=$2 pattern=$3
-	shift 3
-	local out rc
-	out=$("$@" 2>&1 >/dev/null)
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		fail "$name: status $rc, expected $want: $out"
-	elif ! grep -Eq "$pattern" <<<"$out"; then
-		fail "$name: output does not match /$pattern/: $out"
-	else
-		echo "ok: $name: ${out:0:160}"
-	fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+NOBODY=(setpriv --reuid=$UID_A --regid=$UID_A --clear-groups)
+as_nobody() { as_a "$@"; }
 
 cp "$PROG" "$WORK/prog"
 cp "$RESTORE" "$WORK/tcp-restore"
@@ -91,10 +66,4 @@ else
 	fail "setuid program: status $rc, image dir: $(ls -A "$WORK/suid-img")"
 fi
 
-if [ $failed = 0 ]; then
-	rm -rf "$WORK"
-	echo PASS
-else
-	echo "work dir kept: $WORK"
-fi
-exit $failed
+finish
