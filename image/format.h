@@ -15,7 +15,7 @@
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
 /* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only.
- * 6: issue 19 (safety): see the fields marked "(6)". */
+ * 6: issue 19 (safety): see the fields marked "(6)"; issue 22: tcp_process.job. */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -103,6 +103,10 @@ struct tcp_process {
 	char exe[TCP_PATH_MAX];
 	char cwd[TCP_PATH_MAX];
 	char cmdline[TCP_PATH_MAX];	/* NUL-separated argv, maybe truncated */
+	/* (6) The batch job the program ran in at checkpoint time (after a
+	 * restore: the job that restored it): SLURM_JOB_ID, else PBS_JOBID,
+	 * LSB_JOBID or FLUX_JOB_ID; "" outside a job. NUL-terminated. */
+	char job[64];
 };
 
 enum tcp_region_kind {

@@ -704,6 +704,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 	img->proc.prog[sizeof(img->proc.prog) - 1] = 0;
 	img->proc.exe[sizeof(img->proc.exe) - 1] = 0;
 	img->proc.cwd[sizeof(img->proc.cwd) - 1] = 0;
+	img->proc.job[sizeof(img->proc.job) - 1] = 0;
 	return 0;
 }
 

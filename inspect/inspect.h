@@ -1,5 +1,6 @@
 /* tcp-inspect: shared declarations of its pieces.
  *   main.c        command line, loading, choice of output
+ *   list.c        --list DIR: the images in a directory and their state
  *   text.c        the human-readable report
  *   json.c        the same as one JSON document (json_writer.c escapes)
  *   facts.c       values derived from the image that both outputs print
@@ -129,6 +130,17 @@ struct report {
 
 int print_text(FILE *out, const struct report *r);
 int print_json(FILE *out, const struct report *r);
+/* Bytes of the image as printed: control bytes and backslashes escaped
+ * (\xNN, \\), so that a crafted name cannot drive the terminal. */
+void text_esc(FILE *out, const char *s, size_t n);
+/* 0, 8K, 132K, 1.9M, 2.3G */
+const char *text_human(uint64_t b, char *buf, size_t len);
+
+/* ---- list.c: tcp-inspect --list DIR ---- */
+
+/* The generations in an image directory, one line (or JSON object) each.
+ * Returns the exit status: 0, or 1 if DIR cannot be read. */
+int list_dir(FILE *out, const char *dir, int json);
 
 /* ---- json_writer.c ---- */
 

@@ -88,6 +88,8 @@ static void header(struct jw *w, const struct report *r)
 	jw_uint(w, p->umask);
 	jw_key(w, "host");
 	jw_str(w, p->hostname);
+	jw_key(w, "job"); /* "" outside a batch job */
+	jw_str(w, p->job);
 	jw_key(w, "time");
 	jw_str(w, when);
 	jw_key(w, "time_sec");

@@ -1,5 +1,5 @@
 /* tcp-inspect IMAGE|DIR [--json]: what a checkpoint image holds, and where
- * each thread was when it was taken. Reads the image only; never runs or
+ * each thread was when it was taken; --list DIR: the images in a directory. Reads the image only; never runs or
  * maps anything from it. */
 #include "inspect.h"
 
@@ -12,6 +12,7 @@
 
 static const char usage[] =
 	"usage: tcp-inspect [--json] IMAGE|DIR\n"
+	"       tcp-inspect --list [--json] DIR\n"
 	"\n"
 	"Describes a checkpoint image written by libtcp.so (DIR means DIR/latest):\n"
 	"the program and when and where it was checkpointed, its memory regions and\n"
@@ -20,13 +21,20 @@ static const char usage[] =
 	"at checkpoint time. Addresses are resolved to functions using the mapped\n"
 	"files as they are on this machine now, when they still match the image.\n"
 	"\n"
+	"With --list: every image in DIR, one line each: when it was written, its\n"
+	"size, the program (pid, host) and batch job it belongs to, whether it is\n"
+	"complete (an incremental image also needs the older ones it reads), and\n"
+	"which one 'latest' names. Only the metadata of each image is checked;\n"
+	"tcp-restore --check IMAGE reads one whole.\n"
+	"\n"
 	"options:\n"
+	"  --list      list the images in DIR instead of describing one\n"
 	"  --json      print the same as one JSON document\n"
 	"  -h, --help  this help\n"
 	"  --version   the version and the image format it reads\n"
 	"\n"
 	"exit status: 0, 1 if the image cannot be read (missing, truncated,\n"
-	"corrupted), 2 for a usage error.\n";
+	"corrupted) or, with --list, DIR cannot be read, 2 for a usage error.\n";
 
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
@@ -40,7 +48,7 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-	int json = 0, opts_done = 0;
+	int json = 0, list = 0, opts_done = 0;
 	const char *arg = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -52,6 +60,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!opts_done && !strcmp(a, "--json")) {
 			json = 1;
+		} else if (!opts_done && !strcmp(a, "--list")) {
+			list = 1;
 		} else if (!opts_done && !strcmp(a, "--")) {
 			opts_done = 1;
 		} else if (!opts_done && a[0] == '-' && a[1]) {
@@ -59,7 +69,7 @@ int main(int argc, char **argv)
 			fputs(usage, stderr);
 			return 2;
 		} else if (arg) {
-			say("one image at a time (got %s and %s)", arg, a);
+			say(list ? "one directory at a time (got %s and %s)" : "one image at a time (got %s and %s)", arg, a);
 			return 2;
 		} else {
 			arg = a;
@@ -68,6 +78,14 @@ int main(int argc, char **argv)
 	if (!arg) {
 		fputs(usage, stderr);
 		return 2;
+	}
+	if (list) {
+		int rc = list_dir(stdout, arg, json);
+		if (fflush(stdout) || ferror(stdout)) {
+			say("cannot write the list: %s", strerror(errno));
+			rc = 1;
+		}
+		return rc;
 	}
 
 	char err[1024];

@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void esc(FILE *out, const char *s, size_t n)
+void text_esc(FILE *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -21,11 +21,11 @@ static void esc(FILE *out, const char *s, size_t n)
 
 static void escs(FILE *out, const char *s)
 {
-	esc(out, s, strlen(s));
+	text_esc(out, s, strlen(s));
 }
 
 /* 0, 8K, 132K, 1.9M, 2.3G: region sizes are whole pages, so K is exact. */
-static const char *human(uint64_t b, char *buf, size_t len)
+const char *text_human(uint64_t b, char *buf, size_t len)
 {
 	if (b == 0)
 		snprintf(buf, len, "0");
@@ -91,7 +91,7 @@ static void arg_item(void *ctx, const char *a, size_t n)
 		if (a[i] == '\'')
 			fputs("'\\''", j->out);
 		else
-			esc(j->out, a + i, 1);
+			text_esc(j->out, a + i, 1);
 	}
 	fputc('\'', j->out);
 }
@@ -123,11 +123,11 @@ static void header(FILE *out, const struct report *r)
 	fputs("tcp image ", out);
 	escs(out, img->path);
 	fprintf(out, "\n  format version    %u\n", img->hdr.version);
-	fprintf(out, "  image size        %" PRIu64 " bytes (%s)\n", img->size, human(img->size, h, sizeof(h)));
+	fprintf(out, "  image size        %" PRIu64 " bytes (%s)\n", img->size, text_human(img->size, h, sizeof(h)));
 	fputs("  program           ", out);
 	escs(out, p->prog);
 	fputs("  (comm ", out);
-	esc(out, p->comm, strnlen(p->comm, sizeof(p->comm)));
+	text_esc(out, p->comm, strnlen(p->comm, sizeof(p->comm)));
 	fputs(")\n  command line      ", out);
 	struct joiner j = { out, " ", 0 };
 	if (cmdline_args(p, arg_item, &j))
@@ -140,6 +140,8 @@ static void header(FILE *out, const struct report *r)
 	fprintf(out, "  uid/gid           %u/%u  (umask %04o)\n", p->uid, p->gid, p->umask);
 	fputs("  host              ", out);
 	escs(out, p->hostname);
+	fputs("\n  job               ", out);
+	escs(out, p->job[0] ? p->job : "-");
 	fprintf(out, "\n  checkpointed at   %s\n", when);
 	fprintf(out, "  generation        %u\n", p->generation);
 }
@@ -159,8 +161,8 @@ static void memory(FILE *out, const struct report *r)
 		if (ir->r.kind < 8)
 			per_kind[ir->r.kind]++;
 		fprintf(out, "  %016" PRIx64 "-%016" PRIx64 "  %6s  %-4s  %-11s  %6s  ", ir->r.start, ir->r.end,
-			human(ir->r.end - ir->r.start, a, sizeof(a)), perms, region_kind_name(ir->r.kind),
-			human(r->stored[i], b, sizeof(b)));
+			text_human(ir->r.end - ir->r.start, a, sizeof(a)), perms, region_kind_name(ir->r.kind),
+			text_human(r->stored[i], b, sizeof(b)));
 		if (region_is_file(ir->r.kind)) {
 			escs(out, ir->path);
 			fprintf(out, " (+0x%" PRIx64 ")", ir->r.offset);
@@ -184,8 +186,8 @@ static void memory(FILE *out, const struct report *r)
 	for (uint32_t k = 1; k < 8; k++)
 		if (per_kind[k])
 			fprintf(out, "%s%zu %s", n++ ? ", " : "", per_kind[k], region_kind_name(k));
-	fprintf(out, "), %s mapped, %s stored in the image (%" PRIu64 " bytes)\n", human(mapped_bytes(img), a, sizeof(a)),
-		human(img->page_bytes, b, sizeof(b)), img->page_bytes);
+	fprintf(out, "), %s mapped, %s stored in the image (%" PRIu64 " bytes)\n", text_human(mapped_bytes(img), a, sizeof(a)),
+		text_human(img->page_bytes, b, sizeof(b)), img->page_bytes);
 	if (img->nzpages) {
 		uint64_t raw = 0, stored = 0;
 		for (size_t k = 0; k < img->nzpages; k++) {
@@ -193,14 +195,14 @@ static void memory(FILE *out, const struct report *r)
 			stored += img->zpages[k].stored_bytes;
 		}
 		fprintf(out, "  compressed (zstd): %s of pages in %zu sections stored as %s (%" PRIu64
-			" bytes), ratio %.2f\n", human(raw, a, sizeof(a)), img->nzpages, human(stored, b, sizeof(b)), stored,
+			" bytes), ratio %.2f\n", text_human(raw, a, sizeof(a)), img->nzpages, text_human(stored, b, sizeof(b)), stored,
 			stored ? (double)raw / (double)stored : 0.0);
 	}
 	if (img->nparents) {
 		/* An incremental image (TCP_INCREMENTAL): where the other pages are. */
 		uint64_t stored = img->page_bytes / TCP_PAGE_SIZE;
 		fprintf(out, "  incremental: %" PRIu64 " pages stored, %" PRIu64 " inherited (%s) from %zu older images:\n",
-			stored, img->ref_pages, human(img->ref_pages * TCP_PAGE_SIZE, a, sizeof(a)), img->nparents);
+			stored, img->ref_pages, text_human(img->ref_pages * TCP_PAGE_SIZE, a, sizeof(a)), img->nparents);
 		for (size_t i = 0; i < img->nparents; i++) {
 			uint64_t pages = 0;
 			for (size_t k = 0; k < img->nextents; k++)
@@ -406,7 +408,7 @@ static void threads(FILE *out, const struct report *r)
 		fprintf(out, "  thread %d%s  ", t->tid, t->is_leader ? " (leader)" : "");
 		if (t->comm[0]) {
 			fputs("name ", out);
-			esc(out, t->comm, strnlen(t->comm, sizeof(t->comm)));
+			text_esc(out, t->comm, strnlen(t->comm, sizeof(t->comm)));
 			fputs("  ", out);
 		}
 		fprintf(out, "fs base 0x%" PRIx64 "  signal mask: ", t->fs_base);

@@ -147,6 +147,7 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 	if (r_uname(&u) == 0)
 		f_memcpy(p->hostname, u.nodename, sizeof(p->hostname) - 1);
 	f_memcpy(p->prog, tcp_prog, sizeof(tcp_prog));
+	tcp_current_job(p->job, sizeof(p->job));
 	n = r_prctl(16 /* PR_GET_NAME */, (long)p->comm, 0, 0, 0);
 	n = r_readlinkat(R_AT_FDCWD, "/proc/self/exe", p->exe, sizeof(p->exe) - 1);
 	if (n < 0) {

@@ -117,6 +117,10 @@ void tcp_rseq_register(const struct tcp_thread *t);
 
 /* job_env.c: the new job's variables into the restored environment */
 int tcp_apply_job_env(const char *block, uint64_t len);
+/* The batch job the program runs in now (tcp_process.job): the value of the
+ * first of SLURM_JOB_ID, PBS_JOBID, LSB_JOBID, FLUX_JOB_ID that is set,
+ * truncated to fit; "" outside a job. Reads environ only (no libc). */
+void tcp_current_job(char *out, size_t cap);
 
 /* sigwrap.c */
 int tcp_install_handlers(void);

@@ -52,3 +52,22 @@ int tcp_apply_job_env(const char *block, uint64_t len)
 	environ = new_environ;
 	return (int)nnew;
 }
+
+void tcp_current_job(char *out, size_t cap)
+{
+	static const char *const names[] = { "SLURM_JOB_ID=", "PBS_JOBID=", "LSB_JOBID=", "FLUX_JOB_ID=" };
+	if (!cap)
+		return;
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (char **e = environ; e && *e; e++)
+			if (f_startswith(*e, names[i]) && (*e)[f_strlen(names[i])]) {
+				const char *v = *e + f_strlen(names[i]);
+				size_t n = f_strlen(v);
+				if (n > cap - 1)
+					n = cap - 1;
+				f_memcpy(out, v, n);
+				out[n] = 0;
+				return;
+			}
+}
