@@ -18,8 +18,10 @@ tcp_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Debian 12 packages: meson/ninja/gcc/libc to build, pkg-config so meson finds
 # Criterion, python3 for the build's blob embedding and the tests,
 # libunwind-dev for backtraces, libzstd-dev for TCP_COMPRESS=zstd, util-linux
-# for setpriv (tests as a plain user).
-TCP_PACKAGES=(meson ninja-build gcc libc6-dev pkg-config python3 libcriterion-dev libunwind-dev libzstd-dev util-linux)
+# for setpriv (tests as a plain user), libcap2-bin for setcap (a tcp-restore
+# with file capabilities must refuse to run).
+TCP_PACKAGES=(meson ninja-build gcc libc6-dev pkg-config python3 libcriterion-dev libunwind-dev libzstd-dev util-linux
+	libcap2-bin)
 # TCP_EXTRA_PACKAGES: more, e.g. python3-torch for the 'apps' suite.
 read -ra _tcp_extra <<<"${TCP_EXTRA_PACKAGES:-}"
 TCP_PACKAGES+=("${_tcp_extra[@]}")
