@@ -20,6 +20,7 @@ static void write_through(struct img_writer *w, const char *c, size_t len)
 		}
 		c += n;
 		len -= (size_t)n;
+		w->file_end += (uint64_t)n;
 	}
 }
 
@@ -49,6 +50,8 @@ static void pwrite_all(struct img_writer *w, const char *c, size_t len, uint64_t
 		c += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
+		if (off > w->file_end)
+			w->file_end = off;
 	}
 }
 
@@ -61,6 +64,8 @@ static void finish_inflight(struct img_writer *w)
 	uint64_t off;
 	int none;
 	long got = iw_aio_wait(&w->aio, &buf, &len, &off, &none);
+	if (!none && got > 0 && off + (uint64_t)got > w->file_end)
+		w->file_end = off + (uint64_t)got;
 	if (none || got == (long)len)
 		return;
 	if (got > 0 && (size_t)got < len) {
