@@ -10,6 +10,8 @@
  *       a header, a HASHES section declaring BYTES bytes that are a hole of
  *       a sparse file, checksums right, then END: a reader that trusts the
  *       declared length allocates BYTES.
+ *   image_surgery find IMG TYPE
+ *       prints the file offset of IMG's first section of TYPE.
  *   image_surgery fixsums FILE
  *       rewrites in place every checksum (keyed with the file's image
  *       identifier) and END's count and offset, after a test changed bytes.
@@ -176,6 +178,12 @@ int main(int argc, char **argv)
 		return sparse(argv[2], strtoull(argv[3], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "fixsums"))
 		return fixsums(argv[2]);
-	fprintf(stderr, "usage: image_surgery splice IMG DONOR TYPE OUT | sparse OUT BYTES | fixsums FILE\n");
+	if (argc == 4 && !strcmp(argv[1], "find")) {
+		size_t len;
+		unsigned char *p = slurp(argv[2], &len);
+		printf("%zu\n", find_section(p, len, (uint32_t)strtoul(argv[3], NULL, 0), argv[2]));
+		return 0;
+	}
+	fprintf(stderr, "usage: image_surgery splice IMG DONOR TYPE OUT | sparse OUT BYTES | find IMG TYPE | fixsums FILE\n");
 	return 2;
 }
