@@ -247,6 +247,8 @@ static int add_zpages(struct ctx *c, struct tcp_image *img, const char *p, uint6
 	if (h.nblocks > (64u << 20) / sizeof(struct tcp_zblock))
 		return fail(c, "%llu blocks is implausibly many", (unsigned long long)h.nblocks);
 	size_t tlen = h.nblocks * sizeof(struct tcp_zblock);
+	if (tlen > HOLE_CHECK_MIN && !img_range_stored(c->fd, payload_off + len - tlen, tlen))
+		return fail(c, "its block table is not stored in the file (a hole of a sparse file)");
 	struct tcp_zblock *table = malloc(tlen ? tlen : 1);
 	if (!table)
 		return fail(c, "out of memory");
