@@ -24,8 +24,9 @@ static int read_full(int fd, void *buf, size_t len, uint64_t off)
 }
 
 /* Is fd the image `p` names: same size, and its PROCESS section (time,
- * pid, generation, ...) has the recorded checksum? */
-static const char *same_image(int fd, const struct tcp_parent *p)
+ * pid, generation, ...) has the recorded checksum (keyed with that image's
+ * own identifier, which *key receives)? */
+static const char *same_image(int fd, const struct tcp_parent *p, uint64_t key[2])
 {
 	struct stat st;
 	struct tcp_file_header hdr;
@@ -36,26 +37,28 @@ static const char *same_image(int fd, const struct tcp_parent *p)
 	if (read_full(fd, &hdr, sizeof(hdr), 0) || memcmp(hdr.magic, TCP_IMAGE_MAGIC, 8) ||
 	    hdr.checksum != csum_buf(&hdr, offsetof(struct tcp_file_header, checksum)))
 		return "it is not a tcp image, or its header is damaged";
+	key[0] = hdr.image_id[0];
+	key[1] = hdr.image_id[1];
 	if (read_full(fd, &sh, sizeof(sh), sizeof(hdr)) || sh.magic != TCP_SECTION_MAGIC ||
-	    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)) ||
+	    sh.header_sum != csum_buf_keyed(key, &sh, offsetof(struct tcp_section_header, header_sum)) ||
 	    sh.type != TCP_SEC_PROCESS || sh.length != sizeof(proc))
 		return "its first section is not a valid PROCESS section";
 	if (sh.payload_sum != p->process_sum)
 		return "it is another checkpoint (its PROCESS section differs from the one recorded)";
 	if (read_full(fd, &proc, sizeof(proc), sizeof(hdr) + sizeof(sh)) ||
-	    csum_buf(&proc, sizeof(proc)) != p->process_sum || proc.generation != p->generation)
+	    csum_buf_keyed(key, &proc, sizeof(proc)) != p->process_sum || proc.generation != p->generation)
 		return "its PROCESS section is damaged";
 	return NULL;
 }
 
 /* The older image's HASHES: where it stores a page, what the page held. */
-static const char *load_hashes(int fd, struct img_parent *ip)
+static const char *load_hashes(int fd, struct img_parent *ip, const uint64_t key[2])
 {
 	struct tcp_section_header sh;
 	uint64_t off = sizeof(struct tcp_file_header);
 	for (;;) {
 		if (off + sizeof(sh) > ip->p.size || read_full(fd, &sh, sizeof(sh), off) || sh.magic != TCP_SECTION_MAGIC ||
-		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)) ||
+		    sh.header_sum != csum_buf_keyed(key, &sh, offsetof(struct tcp_section_header, header_sum)) ||
 		    sh.length > ip->p.size - off - sizeof(sh))
 			return "its sections are damaged";
 		if (sh.type == TCP_SEC_END)
@@ -66,11 +69,16 @@ static const char *load_hashes(int fd, struct img_parent *ip)
 	}
 	if (sh.length % sizeof(struct tcp_page_hash))
 		return "its HASHES section is damaged";
+	/* Only what the file really stores is allocated (not a sparse file's
+	 * declared gigabytes). */
+	if (!img_range_stored(fd, off + sizeof(sh), sh.length))
+		return "its HASHES section is not stored in the file (a sparse file)";
 	ip->nhashes = sh.length / sizeof(struct tcp_page_hash);
 	ip->hashes = malloc(sh.length ? sh.length : 1);
 	if (!ip->hashes)
 		return "out of memory for its HASHES";
-	if (read_full(fd, ip->hashes, sh.length, off + sizeof(sh)) || csum_buf(ip->hashes, sh.length) != sh.payload_sum)
+	if (read_full(fd, ip->hashes, sh.length, off + sizeof(sh)) ||
+	    csum_buf_keyed(key, ip->hashes, sh.length) != sh.payload_sum)
 		return "its HASHES section is damaged";
 	for (size_t i = 1; i < ip->nhashes; i++)
 		if (ip->hashes[i].addr <= ip->hashes[i - 1].addr)
@@ -116,19 +124,23 @@ int img_chain_open(struct tcp_image *img, const char *img_path, char *err, size_
 		struct img_parent *ip = &img->parents[i];
 		char path[PATH_MAX + TCP_PARENT_NAME_MAX];
 		snprintf(path, sizeof(path), "%s/%s", dir, ip->p.name);
-		ip->fd = open(path, O_RDONLY | O_CLOEXEC);
+		char why_open[PATH_MAX + 512];
+		/* A regular file of this directory, never a FIFO or symlink
+		 * planted under its name. */
+		ip->fd = img_open(path, 1, why_open, sizeof(why_open));
 		if (ip->fd < 0) {
 			snprintf(err, errlen,
 				 "image %s is incremental: it takes pages from the older image %s (generation %u), which "
-				 "cannot be opened: %s. Every image of its chain must stay in %s: put it back, or restore "
+				 "cannot be opened (%s). Every image of its chain must stay in %s: put it back, or restore "
 				 "an older image that does not need it (tcp-inspect shows each image's chain)",
-				 img_path, path, ip->p.generation, strerror(errno), dir);
+				 img_path, path, ip->p.generation, why_open, dir);
 			rc = -1;
 			break;
 		}
-		const char *why = same_image(ip->fd, &ip->p);
+		uint64_t key[2];
+		const char *why = same_image(ip->fd, &ip->p, key);
 		if (!why)
-			why = load_hashes(ip->fd, ip);
+			why = load_hashes(ip->fd, ip, key);
 		if (why) {
 			snprintf(err, errlen,
 				 "image %s is incremental: it takes pages from the older image %s (generation %u), but that "

@@ -90,3 +90,18 @@ uint64_t csum_buf(const void *data, size_t len)
 	csum_update(&c, data, len);
 	return csum_final(&c);
 }
+
+void csum_init_keyed(struct csum *c, const uint64_t key[2])
+{
+	uint64_t k[4] = { key[0], key[1], rotl(key[0], 32) ^ K3, rotl(key[1], 32) ^ K1 };
+	csum_init(c);
+	blocks(c, (const uint8_t *)k, 1);
+}
+
+uint64_t csum_buf_keyed(const uint64_t key[2], const void *data, size_t len)
+{
+	struct csum c;
+	csum_init_keyed(&c, key);
+	csum_update(&c, data, len);
+	return csum_final(&c);
+}

@@ -2,7 +2,9 @@
  * tcp-restore / tcp-inspect (readers).
  *
  * File = file header, then sections. Each section = section header + payload.
- * Every header and every payload carries a checksum (image/checksum.h). The
+ * Every header and every payload carries a checksum (image/checksum.h),
+ * keyed with the image's random identifier (file header): a section is
+ * valid only in the image it was written for. The
  * last section is END; a file without a valid END is incomplete. Page data in
  * PAGES sections starts page-aligned in the file so that the restorer can read
  * it straight into place (or map it, for lazy restore).
@@ -15,7 +17,8 @@
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
 /* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only.
- * 6: issue 19 (safety): see the fields marked "(6)"; issue 22: tcp_process.job. */
+ * 6: issue 19 (safety): see the fields marked "(6)"; issue 22: tcp_process.job.
+ *    tcp_file_header.image_id keys every section's checksums. */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -29,7 +32,9 @@ struct tcp_file_header {
 	uint32_t header_size;	/* sizeof(struct tcp_file_header) */
 	uint32_t arch;
 	uint32_t page_size;
-	uint64_t reserved[4];
+	uint64_t image_id[2];	/* (6) random, new for every image: keys the checksums of its
+				 * sections (image/checksum.h csum_init_keyed) */
+	uint64_t reserved[2];
 	uint64_t checksum;	/* of the bytes before this field */
 };
 
@@ -52,7 +57,7 @@ struct tcp_section_header {
 	uint32_t magic;
 	uint32_t type;
 	uint64_t length;	/* payload bytes that follow */
-	uint64_t payload_sum;
+	uint64_t payload_sum;	/* keyed with the image_id, as header_sum */
 	uint64_t header_sum;	/* of the 24 bytes before this field */
 };
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* SEEK_HOLE */
 #include "reader.h"
 #include "checksum.h"
 
@@ -29,11 +30,19 @@ const char *img_section_name(uint32_t type)
 }
 
 #define SCRATCH (256u << 10)
+/* The largest part of a section that is read into memory (run and block
+ * tables, REFS, shared memory extent tables), but for HASHES (bounded by
+ * the pages stored before it). */
+#define META_MAX (64u << 20)
+/* In-memory parts larger than this must be stored in the file, not a hole
+ * of a sparse file: only what the file really holds is ever allocated. */
+#define HOLE_CHECK_MIN (1u << 20)
 
 struct ctx {
 	char *scratch;		/* SCRATCH bytes */
 	int fd;
 	const char *name;
+	const uint64_t *key;	/* the image's identifier: keys every section checksum */
 	char *err;
 	size_t errlen;
 	uint64_t sec_no, sec_off;
@@ -81,7 +90,7 @@ static int read_at(struct ctx *c, void *buf, size_t len, uint64_t off)
 static int sum_range(struct ctx *c, uint64_t off, uint64_t len, uint64_t *out)
 {
 	struct csum s;
-	csum_init(&s);
+	csum_init_keyed(&s, c->key);
 	while (len) {
 		size_t n = len > SCRATCH ? SCRATCH : (size_t)len;
 		if (read_at(c, c->scratch, n, off))
@@ -238,6 +247,8 @@ static int add_zpages(struct ctx *c, struct tcp_image *img, const char *p, uint6
 	if (h.nblocks > (64u << 20) / sizeof(struct tcp_zblock))
 		return fail(c, "%llu blocks is implausibly many", (unsigned long long)h.nblocks);
 	size_t tlen = h.nblocks * sizeof(struct tcp_zblock);
+	if (tlen > HOLE_CHECK_MIN && !img_range_stored(c->fd, payload_off + len - tlen, tlen))
+		return fail(c, "its block table is not stored in the file (a hole of a sparse file)");
 	struct tcp_zblock *table = malloc(tlen ? tlen : 1);
 	if (!table)
 		return fail(c, "out of memory");
@@ -551,6 +562,57 @@ static int small_part(struct ctx *c, uint32_t type, uint64_t len, uint64_t paylo
 	return 0;
 }
 
+int img_range_stored(int fd, uint64_t off, uint64_t len)
+{
+	off_t pos = lseek(fd, 0, SEEK_CUR); /* kept: whoever reads the fd after us */
+	off_t hole = lseek(fd, (off_t)off, SEEK_HOLE);
+	if (pos >= 0)
+		lseek(fd, pos, SEEK_SET);
+	return hole < 0 || (uint64_t)hole >= off + len; /* no SEEK_HOLE: no holes */
+}
+
+/* Bounds what a section may make the reader allocate and read, before
+ * anything of it is: its in-memory part (`small`) by a maximum per type,
+ * HASHES by the pages stored before them, and any large in-memory part by
+ * what the file really stores (a sparse file declaring gigabytes of zeros
+ * is refused at once, not read and allocated). Unknown types end here too. */
+static int check_size(struct ctx *c, const struct tcp_image *img, uint32_t type, uint64_t len, uint64_t small,
+		      uint64_t poff)
+{
+	uint64_t exact = 0, max = META_MAX;
+	switch (type) {
+	case TCP_SEC_PROCESS: exact = sizeof(struct tcp_process); break;
+	case TCP_SEC_THREAD: exact = sizeof(struct tcp_thread); break;
+	case TCP_SEC_END: exact = sizeof(struct tcp_end); break;
+	case TCP_SEC_REGION: max = sizeof(struct tcp_region) + TCP_PATH_MAX; break;
+	case TCP_SEC_FD: max = sizeof(struct tcp_fd) + TCP_PATH_MAX; break;
+	case TCP_SEC_PARENT: max = 255 * sizeof(struct tcp_parent); break;
+	case TCP_SEC_HASHES: {
+		uint64_t pages = img->page_bytes / TCP_PAGE_SIZE;
+		if (len / sizeof(struct tcp_page_hash) > pages)
+			return fail(c, "%llu page hashes, but the image stores only %llu pages before them",
+				    (unsigned long long)(len / sizeof(struct tcp_page_hash)), (unsigned long long)pages);
+		max = len;
+		break;
+	}
+	case TCP_SEC_PAGES:
+	case TCP_SEC_ZPAGES:
+	case TCP_SEC_SHM:
+	case TCP_SEC_REFS: break;
+	default: return fail(c, "unknown section type %u", type);
+	}
+	if (exact && len != exact)
+		return fail(c, "payload of %llu bytes, expected %llu", (unsigned long long)len, (unsigned long long)exact);
+	if (small > max)
+		return fail(c, "section metadata of %llu bytes is implausibly large (at most %llu)", (unsigned long long)small,
+			    (unsigned long long)max);
+	if (small > HOLE_CHECK_MIN && !img_range_stored(c->fd, poff, small))
+		return fail(c, "its %llu bytes are not stored in the file (a hole of a sparse file): not an image "
+			       "written by tcp",
+			    (unsigned long long)small);
+	return 0;
+}
+
 /* Deferred PAGES: the checksum of the part that was read (head, run table,
  * padding), to be continued over the pages in memory. */
 static int defer_pages(struct ctx *c, struct tcp_image *img, const char *p, uint64_t small, uint64_t payload_sum,
@@ -561,7 +623,7 @@ static int defer_pages(struct ctx *c, struct tcp_image *img, const char *p, uint
 		return fail(c, "out of memory");
 	img->deferred = n;
 	struct img_pages_sum *d = &img->deferred[img->ndeferred++];
-	csum_init(&d->state);
+	csum_init_keyed(&d->state, c->key);
 	csum_update(&d->state, p, small);
 	d->expect = payload_sum;
 	d->sec_off = c->sec_off;
@@ -596,6 +658,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 	if (img->hdr.header_size != sizeof(img->hdr) || img->hdr.arch != TCP_ARCH_X86_64 ||
 	    img->hdr.page_size != TCP_PAGE_SIZE)
 		return fail(&c, "header describes another architecture or page size");
+	c.key = img->hdr.image_id;
 
 	uint64_t off = sizeof(img->hdr);
 	while (!have_end) {
@@ -608,19 +671,23 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 					"was interrupted, or a truncated copy); use an older image");
 		if (read_at(&c, &sh, sizeof(sh), off))
 			return -1;
+		static const struct tcp_section_header unwritten; /* the writer's placeholder */
+		if (!memcmp(&sh, &unwritten, sizeof(sh)))
+			return fail(&c, "the image is incomplete: this section was still being written (a checkpoint "
+					"that was interrupted, or a copy of an image being written); use an older image");
+		c.sec_type = sh.magic == TCP_SECTION_MAGIC ? sh.type : 0; /* for the message */
 		if (sh.magic != TCP_SECTION_MAGIC ||
-		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)))
-			return fail(&c, "section header is corrupted");
-		c.sec_type = sh.type;
+		    sh.header_sum != csum_buf_keyed(c.key, &sh, offsetof(struct tcp_section_header, header_sum)))
+			return fail(&c, "section header is corrupted, or comes from another image");
 		uint64_t poff = off + sizeof(sh);
 		if (sh.length > img->size - poff)
-			return fail(&c, "section length %llu runs past the end of the file (truncated)",
-				    (unsigned long long)sh.length);
+			return fail(&c, "the image is incomplete: the section's %llu bytes run past the end of the file "
+					"(%llu bytes; a checkpoint that was interrupted, or a truncated copy); use an older "
+					"image",
+				    (unsigned long long)sh.length, (unsigned long long)img->size);
 		uint64_t small;
-		if (small_part(&c, sh.type, sh.length, poff, &small))
+		if (small_part(&c, sh.type, sh.length, poff, &small) || check_size(&c, img, sh.type, sh.length, small, poff))
 			return -1;
-		if (small > (64u << 20) && sh.type != TCP_SEC_HASHES) /* 32 bytes a page: bounded by the file */
-			return fail(&c, "section metadata of %llu bytes is implausibly large", (unsigned long long)small);
 		uint64_t sum = 0;
 		/* Deferred: PAGES are checked by the blob where they land,
 		 * ZPAGES by tcp-restore's decompressor as it reads them. */
@@ -629,7 +696,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 		if (!deferred_here && sum_range(&c, poff, sh.length, &sum))
 			return -1;
 		if (!deferred_here && sum != sh.payload_sum)
-			return fail(&c, "checksum mismatch: the section is corrupted");
+			return fail(&c, "checksum mismatch: the section is corrupted, or comes from another image");
 		char *p = malloc(small ? small : 1);
 		if (!p)
 			return fail(&c, "out of memory");
@@ -757,12 +824,46 @@ char *img_resolve(const char *arg, char *err, size_t errlen)
 	return p;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+	       : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link"
+						      : "not a regular file";
+}
+
+int img_open(const char *path, int nofollow, char *err, size_t errlen)
+{
+	struct stat st;
+	/* Refused before open() where possible: opening a device can act. */
+	if ((nofollow ? lstat(path, &st) : stat(path, &st)) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "image %s is %s, not an image file", path, file_kind(st.st_mode));
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		snprintf(err, errlen, "image %s: cannot open: %s", path,
+			 nofollow && errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "image %s: cannot stat: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) { /* replaced since the stat above */
+		snprintf(err, errlen, "image %s is %s, not an image file", path, file_kind(st.st_mode));
+	} else {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+			return fd;
+		snprintf(err, errlen, "image %s: fcntl: %s", path, strerror(errno));
+	}
+	close(fd);
+	return -1;
+}
+
 int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = img_open(path, 0, err, errlen);
 	if (fd < 0) {
 		memset(img, 0, sizeof(*img));
-		snprintf(err, errlen, "image %s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	int rc = img_load_fd(fd, path, img, err, errlen);

@@ -105,6 +105,15 @@ const struct tcp_page_hash *img_hash_find(const struct tcp_page_hash *h, size_t 
 
 const char *img_section_name(uint32_t type);
 
+/* Opens an image (or an older image of its chain) for reading: only a
+ * regular file, checked before and after open() (which never blocks: a
+ * FIFO planted as the image or as DIR/latest is refused at once, not
+ * waited on); with nofollow, not through a symlink. Returns the fd
+ * (blocking, close-on-exec), or -1 with a message in err. */
+int img_open(const char *path, int nofollow, char *err, size_t errlen);
+/* 1 unless the file has a hole in [off, off + len) (a sparse file). */
+int img_range_stored(int fd, uint64_t off, uint64_t len);
+
 /* Loads `path`. On failure returns -1 with a message in err (naming the file,
  * the damaged section and its offset), and *img holds nothing to free. */
 int img_load(const char *path, struct tcp_image *img, char *err, size_t errlen);

@@ -20,6 +20,7 @@ static void write_through(struct img_writer *w, const char *c, size_t len)
 		}
 		c += n;
 		len -= (size_t)n;
+		w->file_end += (uint64_t)n;
 	}
 }
 
@@ -49,6 +50,8 @@ static void pwrite_all(struct img_writer *w, const char *c, size_t len, uint64_t
 		c += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
+		if (off > w->file_end)
+			w->file_end = off;
 	}
 }
 
@@ -61,6 +64,8 @@ static void finish_inflight(struct img_writer *w)
 	uint64_t off;
 	int none;
 	long got = iw_aio_wait(&w->aio, &buf, &len, &off, &none);
+	if (!none && got > 0 && off + (uint64_t)got > w->file_end)
+		w->file_end = off + (uint64_t)got;
 	if (none || got == (long)len)
 		return;
 	if (got > 0 && (size_t)got < len) {
@@ -236,6 +241,31 @@ static void patch(struct img_writer *w, uint64_t off, const void *p, size_t len)
 		f_memcpy(w->stage + (off - w->stage_off), c, len);
 }
 
+/* A new random identifier for the image (format.h): from getrandom, or,
+ * where it has no entropy yet, from the clocks, the pid and an address. It
+ * needs to differ between images, not to be secret. */
+static void new_image_id(struct img_writer *w)
+{
+	if (rsys3(__NR_getrandom, (long)w->image_id, sizeof(w->image_id), 1 /* GRND_NONBLOCK */) ==
+	    (long)sizeof(w->image_id))
+		return;
+	struct {
+		long ts[2], mono[2];
+		uint64_t tsc, pid, addr;
+	} seed;
+	uint32_t lo, hi;
+	f_memset(&seed, 0, sizeof(seed));
+	r_clock_gettime(0 /* CLOCK_REALTIME */, seed.ts);
+	r_clock_gettime(1 /* CLOCK_MONOTONIC */, seed.mono);
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	seed.tsc = (uint64_t)hi << 32 | lo;
+	seed.pid = (uint64_t)r_getpid();
+	seed.addr = (uint64_t)w;
+	w->image_id[0] = csum_buf(&seed, sizeof(seed));
+	seed.tsc = ~seed.tsc;
+	w->image_id[1] = csum_buf(&seed, sizeof(seed));
+}
+
 static void begin(struct img_writer *w, int fd, char *stage, size_t cap, int direct)
 {
 	struct tcp_file_header h;
@@ -261,6 +291,9 @@ static void begin(struct img_writer *w, int fd, char *stage, size_t cap, int dir
 	h.header_size = sizeof(h);
 	h.arch = TCP_ARCH_X86_64;
 	h.page_size = TCP_PAGE_SIZE;
+	new_image_id(w);
+	h.image_id[0] = w->image_id[0];
+	h.image_id[1] = w->image_id[1];
 	h.checksum = csum_buf(&h, offsetof(struct tcp_file_header, checksum));
 	put(w, &h, sizeof(h), 0);
 }
@@ -283,7 +316,7 @@ void iw_open(struct img_writer *w, uint32_t type)
 	w->sec_start = w->off;
 	w->sec_type = type;
 	w->sec_open = 1;
-	csum_init(&w->sum);
+	csum_init_keyed(&w->sum, w->image_id);
 	f_memset(&h, 0, sizeof(h)); /* placeholder, rewritten by iw_close */
 	put(w, &h, sizeof(h), 0);
 }
@@ -311,7 +344,7 @@ void iw_close(struct img_writer *w)
 	h.type = w->sec_type;
 	h.length = w->off - w->sec_start - sizeof(h);
 	h.payload_sum = csum_final(&w->sum);
-	h.header_sum = csum_buf(&h, offsetof(struct tcp_section_header, header_sum));
+	h.header_sum = csum_buf_keyed(w->image_id, &h, offsetof(struct tcp_section_header, header_sum));
 	patch(w, w->sec_start, &h, sizeof(h));
 	if (w->err)
 		return;

@@ -14,7 +14,9 @@
 struct img_writer {
 	int fd;
 	int err;		/* first error, -errno; 0 if none */
+	uint64_t image_id[2];	/* random, in the file header; keys every section checksum */
 	uint64_t off;		/* current file offset */
+	uint64_t file_end;	/* bytes the kernel took: the file's size so far (for messages) */
 	uint64_t nsections;
 	uint64_t sec_start;	/* offset of the open section's header */
 	uint32_t sec_type;

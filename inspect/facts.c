@@ -94,13 +94,14 @@ int sig_disposition_default(const struct tcp_ksigaction *sa)
  * chain in the same directory. */
 static int open_source(const struct tcp_image *img, uint32_t source)
 {
+	char err[512];
 	if (!source)
-		return open(img->path, O_RDONLY | O_CLOEXEC);
+		return img_open(img->path, 0, err, sizeof(err));
 	char *slash = strrchr(img->path, '/');
 	int dirlen = slash ? (int)(slash - img->path) : 1;
 	char path[8192];
 	snprintf(path, sizeof(path), "%.*s/%s", dirlen, slash ? img->path : ".", img->parents[source - 1].p.name);
-	return open(path, O_RDONLY | O_CLOEXEC);
+	return img_open(path, 1, err, sizeof(err));
 }
 
 int read_image_memory(const struct tcp_image *img, uint64_t addr, void *buf, size_t len)

@@ -3,6 +3,8 @@
  * for most readers and would lose their low bits); sizes are numbers. */
 #include "inspect.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 static void name_item(void *ctx, const char *name)
@@ -62,6 +64,10 @@ static void header(struct jw *w, const struct report *r)
 	jw_uint(w, img->hdr.version);
 	jw_key(w, "image");
 	jw_str(w, img->path);
+	char id[40];
+	snprintf(id, sizeof(id), "%016" PRIx64 "%016" PRIx64, img->hdr.image_id[0], img->hdr.image_id[1]);
+	jw_key(w, "image_id");
+	jw_str(w, id);
 	jw_key(w, "size");
 	jw_uint(w, img->size);
 	jw_key(w, "prog");

@@ -123,6 +123,7 @@ static void header(FILE *out, const struct report *r)
 	fputs("tcp image ", out);
 	escs(out, img->path);
 	fprintf(out, "\n  format version    %u\n", img->hdr.version);
+	fprintf(out, "  image id          %016" PRIx64 "%016" PRIx64 "\n", img->hdr.image_id[0], img->hdr.image_id[1]);
 	fprintf(out, "  image size        %" PRIu64 " bytes (%s)\n", img->size, text_human(img->size, h, sizeof(h)));
 	fputs("  program           ", out);
 	escs(out, p->prog);

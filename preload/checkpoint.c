@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 
 #define ARENA_LEN (256ull << 20) /* reserved, not committed: only touched pages cost */
 
@@ -128,6 +129,23 @@ static void image_name(char *buf, size_t cap, const char *prefix, long gen, cons
 	fb_puts(&b, suffix);
 }
 
+/* A full filesystem (or quota): how much of the image was written when it
+ * was, and how much room there is once the partial image is gone, so that
+ * the user knows what to free. */
+static void space_hint(struct fbuf *e, int dirfd, uint64_t written)
+{
+	struct statfs sf;
+	fb_puts(e, " after ");
+	fb_putu(e, (written + (1u << 20) - 1) >> 20, 10, 0);
+	fb_puts(e, " MiB of the image were written");
+	if (rsys2(__NR_fstatfs, dirfd, (long)&sf) == 0) {
+		fb_puts(e, "; it needs more than that, and ");
+		fb_putu(e, ((uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize) >> 20, 10, 0);
+		fb_puts(e, " MiB are free there");
+	}
+	fb_puts(e, " (free some space or point TCP_DIR elsewhere)");
+}
+
 static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, size_t final_cap)
 {
 	char tmp[512];
@@ -197,7 +215,7 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		fb_puts(&d->err, " failed: ");
 		fb_puts(&d->err, tcp_strerror(w.err));
 		if (w.err == -28 || w.err == -122)
-			fb_puts(&d->err, " (free some space or point TCP_DIR elsewhere)");
+			space_hint(&d->err, dirfd, w.file_end);
 		return -1;
 	}
 	r_fsync(dirfd);

@@ -107,6 +107,9 @@ int dump_scan_shm(struct dump_ctx *d);
 long dump_shm_index(struct dump_ctx *d, int type, uint32_t major, uint32_t minor, uint64_t inode);
 void dump_write_shm(struct dump_ctx *d, struct img_writer *w);
 int dump_fd_refuse(struct dump_ctx *d, long fd, const char *what, const char *why);
+/* getcwd into out (TCP_PATH_MAX bytes), or -1 with a message that names
+ * the directory even when its path is too long to read (dump_process.c). */
+int dump_read_cwd(struct dump_ctx *d, char *out, size_t cap);
 
 /* Per-kind fd functions (dump_fd_*.c): each fills out->rec.kind and out->rec.u
  * (and out->data) or refuses with a message. The *_finish ones run once all

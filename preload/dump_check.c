@@ -65,6 +65,10 @@ int dump_check_process(struct dump_ctx *d)
 		fb_puts(&d->err, "out of scratch memory");
 		return -1;
 	}
+	/* The current directory before the fds: a path too long to be read
+	 * makes the files opened in it fail too, and it is the cause. */
+	if (dump_read_cwd(d, buf, TCP_PATH_MAX))
+		return -1;
 	long n = first_children(buf, 65536); /* every thread is stopped: the list holds */
 	char child[24] = "";
 	if (n > 0) {

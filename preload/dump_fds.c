@@ -69,6 +69,10 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	out->locks = 0;
 	path_append_num(proc, sizeof(proc), "/proc/self/fd/", fd, "");
 	long n = r_readlinkat(R_AT_FDCWD, proc, out->path, sizeof(out->path) - 1);
+	if (n == -36 /* ENAMETOOLONG */)
+		return refuse_fd(d, fd, "a file whose path is too long",
+				 "its path is longer than the 4095 bytes a restore can reopen a file by; open it by a "
+				 "shorter path");
 	if (n < 0)
 		return refuse_fd(d, fd, "?", "cannot read its /proc/self/fd link");
 	out->path[n] = 0;

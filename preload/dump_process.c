@@ -16,6 +16,56 @@ struct fpx_sw_bytes {	/* the kernel's software-reserved area of the XSAVE frame 
 };
 #define TCP_FP_XSTATE_MAGIC1 0x46505853u
 
+/* The current directory, which the restore goes back to by its path. One
+ * longer than TCP_PATH_MAX (getcwd fails) is named by its start: the
+ * nearest ancestor whose path the kernel can give, reached through "..". */
+int dump_read_cwd(struct dump_ctx *d, char *out, size_t cap)
+{
+	long n = r_getcwd(out, cap);
+	if (n >= 0)
+		return 0;
+	if (n != -36 /* ENAMETOOLONG */) {
+		fb_puts(&d->err, "cannot read the current directory (");
+		fb_puts(&d->err, tcp_strerror(n));
+		fb_puts(&d->err, n == -2 ? ": it was deleted); cd to a directory that exists" : ")");
+		return -1;
+	}
+	fb_puts(&d->err, "the current directory's path is longer than the ");
+	fb_putu(&d->err, TCP_PATH_MAX - 1, 10, 0);
+	fb_puts(&d->err, " bytes a restore can go back to: ");
+	long dir = r_openat(R_AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	int up = 0;
+	for (; dir >= 0 && up < 4096;) {
+		long parent = r_openat((int)dir, "..", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		r_close((int)dir);
+		dir = parent;
+		up++;
+		char proc[64];
+		path_append_num(proc, sizeof(proc), "/proc/self/fd/", dir, "");
+		if (dir >= 0 && (n = r_readlinkat(R_AT_FDCWD, proc, out, cap - 1)) > 0)
+			break;
+	}
+	if (dir >= 0 && n > 0) {
+		out[n] = 0;
+		fb_puts(&d->err, "it is ");
+		fb_puti(&d->err, up);
+		fb_puts(&d->err, " directories below ");
+		if (n > 300) { /* the start is what tells which it is */
+			out[300] = 0;
+			fb_puts(&d->err, out);
+			fb_puts(&d->err, "...");
+		} else {
+			fb_puts(&d->err, out);
+		}
+		fb_puts(&d->err, "; ");
+	}
+	if (dir >= 0)
+		r_close((int)dir);
+	out[0] = 0;
+	fb_puts(&d->err, "run the program from a directory with a shorter path");
+	return -1;
+}
+
 /* Parses the numeric fields of /proc/self/stat after "(comm) ". */
 static int parse_stat(const char *buf, long len, uint64_t *field, int nfields)
 {
@@ -154,10 +204,8 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 		fb_puts(&d->err, "cannot read /proc/self/exe");
 		return -1;
 	}
-	if (r_getcwd(p->cwd, sizeof(p->cwd)) < 0) {
-		fb_puts(&d->err, "the current directory is gone or its path is too long");
+	if (dump_read_cwd(d, p->cwd, sizeof(p->cwd)))
 		return -1;
-	}
 	n = read_whole("/proc/self/cmdline", p->cmdline, sizeof(p->cmdline));
 	p->cmdline_len = n > 0 ? (uint32_t)n : 0;
 	return 0;

@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 
 #define REFS_PER_SECTION 8192
+#ifndef SEEK_HOLE
+#define SEEK_HOLE 4
+#endif
 
 struct parent_run {
 	uint64_t addr, npages, file_off;
@@ -93,9 +96,49 @@ static int our_image_name(const char *n)
 	return 1;
 }
 
-static int sum_ok(const void *p, uint64_t len, uint64_t expect)
+/* Checksums are keyed with the identifier of the image they are in. */
+static int sum_ok(const uint64_t key[2], const void *p, uint64_t len, uint64_t expect)
 {
-	return csum_buf(p, len) == expect;
+	return csum_buf_keyed(key, p, len) == expect;
+}
+
+static int header_ok(const uint64_t key[2], const struct tcp_section_header *sh)
+{
+	return sh->magic == TCP_SECTION_MAGIC &&
+	       sh->header_sum == csum_buf_keyed(key, sh, offsetof(struct tcp_section_header, header_sum));
+}
+
+/* Opens image `name` of the directory: a regular file only (a FIFO planted
+ * under the name must not block the checkpoint, nor a symlink lead
+ * elsewhere), with a valid file header of this format, whose identifier
+ * goes to key. The fd, or -1. */
+static long open_image(int dirfd, const char *name, struct stat *sb, uint64_t key[2])
+{
+	long fd = r_openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct tcp_file_header hdr;
+	long fl = r_fcntl((int)fd, F_GETFL, 0);
+	if (r_fstat((int)fd, sb) || !S_ISREG(sb->st_mode) || fl < 0 || r_fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK) ||
+	    read_at((int)fd, &hdr, sizeof(hdr), 0) || !f_memeq(hdr.magic, TCP_IMAGE_MAGIC, 8) ||
+	    hdr.version != TCP_FORMAT_VERSION || hdr.checksum != csum_buf(&hdr, offsetof(struct tcp_file_header, checksum))) {
+		r_close((int)fd);
+		return -1;
+	}
+	key[0] = hdr.image_id[0];
+	key[1] = hdr.image_id[1];
+	return fd;
+}
+
+/* 1 unless [off, off + len) of fd has a hole: a sparse file declaring a
+ * large section gets no memory for it. */
+static int stored(int fd, uint64_t off, uint64_t len)
+{
+	long pos = r_lseek(fd, 0, SEEK_CUR);
+	long hole = r_lseek(fd, (long)off, SEEK_HOLE);
+	if (pos >= 0)
+		r_lseek(fd, pos, SEEK_SET);
+	return hole < 0 || (uint64_t)hole >= off + len;
 }
 
 /* The PAGES run table at payload `poff` (`len` bytes): its runs, with the
@@ -149,14 +192,15 @@ static int read_ref_runs(struct incr *s, int fd, uint64_t poff, uint64_t len, ui
 }
 
 /* A HASHES payload read into a scratch mapping, checksum and order checked. */
-static int read_hashes(int fd, uint64_t poff, const struct tcp_section_header *sh, struct older_hashes *o)
+static int read_hashes(int fd, const uint64_t key[2], uint64_t poff, const struct tcp_section_header *sh,
+		       struct older_hashes *o)
 {
-	if (sh->length % sizeof(struct tcp_page_hash))
+	if (sh->length % sizeof(struct tcp_page_hash) || !stored(fd, poff, sh->length))
 		return -1;
 	o->n = sh->length / sizeof(struct tcp_page_hash);
 	o->map = sh->length;
 	o->h = scratch_map(sh->length);
-	if (!o->h || read_at(fd, o->h, sh->length, poff) || !sum_ok(o->h, sh->length, sh->payload_sum))
+	if (!o->h || read_at(fd, o->h, sh->length, poff) || !sum_ok(key, o->h, sh->length, sh->payload_sum))
 		return -1;
 	for (uint64_t i = 1; i < o->n; i++)
 		if (o->h[i].addr <= o->h[i - 1].addr)
@@ -168,25 +212,25 @@ static int read_hashes(int fd, uint64_t poff, const struct tcp_section_header *s
  * (size, PROCESS checksum), its HASHES read. */
 static int read_older(int dirfd, const struct tcp_parent *p, struct older_hashes *o)
 {
-	long fd = r_openat(dirfd, p->name, O_RDONLY | O_CLOEXEC, 0);
+	struct stat sb;
+	uint64_t key[2];
+	long fd = open_image(dirfd, p->name, &sb, key);
 	if (fd < 0)
 		return -1;
-	struct stat sb;
 	struct tcp_section_header sh;
 	int rc = -1;
 	uint64_t off = sizeof(struct tcp_file_header), size;
-	if (r_fstat((int)fd, &sb) || (uint64_t)sb.st_size != p->size)
+	if ((uint64_t)sb.st_size != p->size)
 		goto out;
 	size = (uint64_t)sb.st_size;
 	for (int first = 1;; first = 0) {
-		if (off + sizeof(sh) > size || read_at((int)fd, &sh, sizeof(sh), off) || sh.magic != TCP_SECTION_MAGIC ||
-		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)) ||
+		if (off + sizeof(sh) > size || read_at((int)fd, &sh, sizeof(sh), off) || !header_ok(key, &sh) ||
 		    sh.length > size - off - sizeof(sh) || sh.type == TCP_SEC_END)
 			goto out;
 		if (first && (sh.type != TCP_SEC_PROCESS || sh.payload_sum != p->process_sum))
 			goto out;
 		if (sh.type == TCP_SEC_HASHES) {
-			rc = read_hashes((int)fd, off + sizeof(sh), &sh, o);
+			rc = read_hashes((int)fd, key, off + sizeof(sh), &sh, o);
 			break;
 		}
 		off += sizeof(sh) + sh.length;
@@ -205,19 +249,15 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 	name[n] = 0;
 	if (!our_image_name(name))
 		return why(s, "'latest' names ", name, ", not an image of this program");
-	long fd = r_openat(dirfd, name, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return why(s, "cannot open the previous image ", name, 0);
 	struct stat sb;
-	struct tcp_file_header hdr;
+	uint64_t key[2];
+	long fd = open_image(dirfd, name, &sb, key);
+	if (fd < 0)
+		return why(s, "the previous image ", name,
+			   " cannot be opened, is not a regular file, or is of another format version");
 	int rc = -1, have_process = 0, have_hashes = 0, have_end = 0;
 	uint32_t prev_nparents = 0;
 	uint64_t size = 0, process_sum = 0;
-	if (r_fstat((int)fd, &sb) || read_at((int)fd, &hdr, sizeof(hdr), 0) || !f_memeq(hdr.magic, TCP_IMAGE_MAGIC, 8) ||
-	    hdr.version != TCP_FORMAT_VERSION || hdr.checksum != csum_buf(&hdr, offsetof(struct tcp_file_header, checksum))) {
-		why(s, "the previous image ", name, " is unreadable or of another format version");
-		goto out;
-	}
 	size = (uint64_t)sb.st_size;
 	s->pr_map = size / TCP_PAGE_SIZE + 1;
 	s->pr = scratch_map(s->pr_map * sizeof(*s->pr));
@@ -227,10 +267,9 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 		why(s, "no scratch memory to read the previous image", 0, 0);
 		goto out;
 	}
-	for (uint64_t off = sizeof(hdr); !have_end;) {
+	for (uint64_t off = sizeof(struct tcp_file_header); !have_end;) {
 		struct tcp_section_header sh;
-		if (off + sizeof(sh) > size || read_at((int)fd, &sh, sizeof(sh), off) || sh.magic != TCP_SECTION_MAGIC ||
-		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)) ||
+		if (off + sizeof(sh) > size || read_at((int)fd, &sh, sizeof(sh), off) || !header_ok(key, &sh) ||
 		    sh.length > size - off - sizeof(sh)) {
 			why(s, "the previous image ", name, " is damaged or incomplete");
 			goto out;
@@ -239,7 +278,7 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 		switch (sh.type) {
 		case TCP_SEC_PROCESS:
 			if (sh.length != sizeof(*s->pproc) || read_at((int)fd, s->pproc, sizeof(*s->pproc), poff) ||
-			    !sum_ok(s->pproc, sizeof(*s->pproc), sh.payload_sum)) {
+			    !sum_ok(key, s->pproc, sizeof(*s->pproc), sh.payload_sum)) {
 				why(s, "the previous image ", name, " has a damaged PROCESS section");
 				goto out;
 			}
@@ -255,7 +294,8 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 		case TCP_SEC_PARENT:
 			if (sh.length % sizeof(struct tcp_parent) ||
 			    sh.length / sizeof(struct tcp_parent) >= TCP_INCREMENTAL_MAX ||
-			    read_at((int)fd, &s->parents[1], sh.length, poff) || !sum_ok(&s->parents[1], sh.length, sh.payload_sum)) {
+			    read_at((int)fd, &s->parents[1], sh.length, poff) ||
+			    !sum_ok(key, &s->parents[1], sh.length, sh.payload_sum)) {
 				why(s, "the previous image ", name, " has a damaged PARENT section");
 				goto out;
 			}
@@ -263,7 +303,7 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 			break;
 		case TCP_SEC_HASHES: {
 			struct older_hashes own = { 0 };
-			int bad = read_hashes((int)fd, poff, &sh, &own);
+			int bad = read_hashes((int)fd, key, poff, &sh, &own);
 			s->ph = own.h;
 			s->nph = own.n;
 			s->ph_map = own.map;
@@ -494,7 +534,9 @@ void incr_end(int ok)
 
 int incr_image_parents(int dirfd, const char *name, struct tcp_parent *out, int max)
 {
-	long fd = r_openat(dirfd, name, O_RDONLY | O_CLOEXEC, 0);
+	struct stat sb;
+	uint64_t key[2];
+	long fd = open_image(dirfd, name, &sb, key);
 	if (fd < 0)
 		return 0;
 	int n = 0;
@@ -502,8 +544,7 @@ int incr_image_parents(int dirfd, const char *name, struct tcp_parent *out, int 
 	uint64_t off = sizeof(struct tcp_file_header);
 	/* PROCESS, then PARENT if the image has one. */
 	for (int i = 0; i < 2; i++) {
-		if (read_at((int)fd, &sh, sizeof(sh), off) || sh.magic != TCP_SECTION_MAGIC ||
-		    sh.header_sum != csum_buf(&sh, offsetof(struct tcp_section_header, header_sum)))
+		if (read_at((int)fd, &sh, sizeof(sh), off) || !header_ok(key, &sh))
 			break;
 		if (i == 0) {
 			off += sizeof(sh) + sh.length;
@@ -515,7 +556,7 @@ int incr_image_parents(int dirfd, const char *name, struct tcp_parent *out, int 
 			n = -1;
 			break;
 		}
-		if (read_at((int)fd, out, sh.length, off + sizeof(sh)) || !sum_ok(out, sh.length, sh.payload_sum))
+		if (read_at((int)fd, out, sh.length, off + sizeof(sh)) || !sum_ok(key, out, sh.length, sh.payload_sum))
 			break;
 		n = (int)(sh.length / sizeof(struct tcp_parent));
 		for (int k = 0; k < n; k++)

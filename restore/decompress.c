@@ -89,7 +89,7 @@ static int stream(const struct tcp_image *img, int fd, int out, const char *path
 		}
 		const struct tcp_zblock *table = (const void *)(meta + meta_len);
 		struct csum sum;
-		csum_init(&sum);
+		csum_init_keyed(&sum, img->hdr.image_id); /* as the reader: keyed with this image's id */
 		csum_update(&sum, meta, meta_len);
 		uint64_t off = z->frames_off;
 		size_t pending = 0;

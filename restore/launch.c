@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -438,15 +439,20 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 					    mm->arg_end, mm->env_start, mm->env_end, 0, img->proc.auxv_bytes, 0 };
 	memcpy(a->auxv, img->proc.auxv, img->proc.auxv_bytes);
 	memcpy(a->rlimits, img->proc.rlimits, sizeof(a->rlimits));
+	/* /proc/PID/exe names the program again, not tcp-restore: the blob
+	 * sets it with PR_SET_MM_MAP, which needs CAP_CHECKPOINT_RESTORE (or
+	 * CAP_SYS_ADMIN) in the process's user namespace: root has it, and so
+	 * has a plain user's restore in the user namespace tcp-restore makes;
+	 * --no-namespace as a plain user has not (the blob goes on without).
+	 * The file must be one the program could execute. */
 	a->exe_fd = (uint32_t)-1;
-	if (geteuid() == 0) { /* only CAP_CHECKPOINT_RESTORE may set /proc/PID/exe */
-		int fd = open(img->proc.exe, O_RDONLY | O_CLOEXEC);
-		int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, floor) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (high >= 0)
-			a->exe_fd = (uint32_t)high;
-	}
+	struct stat est;
+	int efd = open(img->proc.exe, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int high = efd >= 0 && !fstat(efd, &est) && S_ISREG(est.st_mode) ? fcntl(efd, F_DUPFD_CLOEXEC, floor) : -1;
+	if (efd >= 0)
+		close(efd);
+	if (high >= 0)
+		a->exe_fd = (uint32_t)high;
 	/* The blob runs as the main thread (its tid is the pid); it creates
 	 * the others with their own tids, which are free in the new PID
 	 * namespace tcp-restore runs in. */

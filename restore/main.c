@@ -141,13 +141,13 @@ static int restore(struct restore_opts *o)
 	const char *path = o->image;
 	/* One fd for the checks and the restore: what was checked is what is
 	 * restored. */
-	int image_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (image_fd < 0) {
-		say("cannot open %s: %s", path, strerror(errno));
-		return 1;
-	}
 	struct tcp_image img;
 	char err[1024];
+	int image_fd = img_open(path, 0, err, sizeof(err)); /* a regular file, or refused at once */
+	if (image_fd < 0) {
+		say("%s", err);
+		return 1;
+	}
 	if (check_trusted_image(image_fd, path, o->allow_other_owner)) {
 		close(image_fd);
 		return 1;
@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (check_not_setuid())
+	if (check_not_setuid() || check_no_capabilities())
 		return 1;
 	char err[1024];
 	char *path = img_resolve(arg, err, sizeof(err));

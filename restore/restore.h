@@ -41,6 +41,7 @@ size_t job_env_block(char *out, size_t cap);
 
 /* trust.c */
 int check_not_setuid(void);
+int check_no_capabilities(void);
 int check_trusted_image(int fd, const char *path, int allow_other_owner);
 
 /* checks.c */

@@ -1,13 +1,16 @@
 /* An image is a process's whole memory, code pointers included: restoring a
  * forged one runs arbitrary code. So tcp-restore only restores images that
  * the user running it owns and that nobody else can write, never runs with
- * setuid/setgid privileges, and root restores another user's image only
- * when told to explicitly. */
+ * setuid/setgid privileges or capabilities it did not get from root, and
+ * root restores another user's image only when told to explicitly. */
 #include "restore.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int check_not_setuid(void)
@@ -15,6 +18,36 @@ int check_not_setuid(void)
 	if (getuid() != geteuid() || getgid() != getegid()) {
 		say("refusing to run with setuid/setgid privileges: tcp-restore must be installed as an ordinary "
 		    "program (chmod u-s,g-s)");
+		return -1;
+	}
+	return 0;
+}
+
+/* File capabilities (setcap on tcp-restore, as CRIU suggests for itself)
+ * or ambient ones would be handed to whatever program an image holds (with
+ * --no-namespace, it keeps them): a user could run any code with them. Root
+ * itself has them anyway. */
+int check_no_capabilities(void)
+{
+	if (getuid() == 0)
+		return 0;
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	memset(d, 0, sizeof(d));
+	int have = 0;
+	if (syscall(SYS_capget, &h, d) == 0)
+		for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+			have |= d[i].permitted || d[i].effective;
+	if (have || getauxval(AT_SECURE)) {
+		char self[4096] = "tcp-restore";
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0)
+			self[n] = 0;
+		say("refusing to run with privileges a plain user does not have (%s): the restored program would get "
+		    "them, and an image can hold any code. tcp-restore needs none: remove its file capabilities "
+		    "(setcap -r %s), or run it without ambient capabilities",
+		    have ? "capabilities in its permitted or effective set" : "a secure-execution exec, AT_SECURE",
+		    self);
 		return -1;
 	}
 	return 0;

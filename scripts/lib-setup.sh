@@ -19,9 +19,10 @@ tcp_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Criterion, python3 for the build's blob embedding and the tests,
 # libunwind-dev for backtraces, libzstd-dev for TCP_COMPRESS=zstd, util-linux
 # for setpriv (tests as a plain user), scdoc for the man pages and man-db
-# (with groff-base) to check that they render.
+# (with groff-base) to check that they render, libcap2-bin for setcap (a
+# tcp-restore with file capabilities must refuse to run).
 TCP_PACKAGES=(meson ninja-build gcc libc6-dev pkg-config python3 libcriterion-dev libunwind-dev libzstd-dev util-linux
-	scdoc man-db groff-base)
+	scdoc man-db groff-base libcap2-bin)
 # TCP_EXTRA_PACKAGES: more, e.g. python3-torch for the 'apps' suite.
 read -ra _tcp_extra <<<"${TCP_EXTRA_PACKAGES:-}"
 TCP_PACKAGES+=("${_tcp_extra[@]}")

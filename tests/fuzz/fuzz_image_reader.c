@@ -9,6 +9,7 @@
  *   fuzz_image_reader        the raw bytes, as they are
  *   fuzz_image_reader_fixed  -DFUZZ_FIX_CHECKSUMS: the target first rewrites
  *     the file header checksum, every section's header and payload checksums
+ *     (keyed with the header's image identifier, as the writer does)
  *     and END's section count and offset, walking the sections the way
  *     format.h lays them out, so that random mutations get past the checksums
  *     and the structural validation (lengths, offsets, counts, run tables,
@@ -72,8 +73,8 @@ static void fix_checksums(uint8_t *buf, size_t size)
 			memcpy(buf + poff, &e, sizeof(e));
 		}
 		if (fits)
-			sh.payload_sum = csum_buf(buf + poff, (size_t)sh.length);
-		sh.header_sum = csum_buf(&sh, offsetof(struct tcp_section_header, header_sum));
+			sh.payload_sum = csum_buf_keyed(fh.image_id, buf + poff, (size_t)sh.length);
+		sh.header_sum = csum_buf_keyed(fh.image_id, &sh, offsetof(struct tcp_section_header, header_sum));
 		memcpy(buf + off, &sh, sizeof(sh));
 		if (!fits || sh.type == TCP_SEC_END)
 			return;

@@ -1,6 +1,7 @@
 /* Hand-built images for the reader's unit tests: an in-memory file of a
- * header and sections whose checksums are right, so that a test can make
- * exactly one fact wrong. */
+ * header and sections whose checksums are right (keyed with the image's
+ * identifier, a different one for every image built), so that a test can
+ * make exactly one fact wrong. */
 #ifndef TCP_TEST_IMAGE_BUILDER_H
 #define TCP_TEST_IMAGE_BUILDER_H
 
@@ -17,6 +18,7 @@ struct buf {
 	uint8_t *p;
 	size_t len, cap;
 	uint64_t nsec;
+	uint64_t id[2];		/* the image's identifier, new for every put_header */
 	uint64_t off[64];	/* offset of each section's header (the first 64) */
 };
 
@@ -33,9 +35,15 @@ static inline void put(struct buf *b, const void *p, size_t n)
 
 static inline void put_header(struct buf *b, uint32_t version)
 {
+	static uint64_t serial;
+	serial++;
+	b->id[0] = 0x7463702d69640000ull | serial;
+	b->id[1] = serial * 0x9e3779b97f4a7c15ull;
 	struct tcp_file_header h;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, TCP_IMAGE_MAGIC, 8);
+	h.image_id[0] = b->id[0];
+	h.image_id[1] = b->id[1];
 	h.version = version;
 	h.header_size = sizeof(h);
 	h.arch = TCP_ARCH_X86_64;
@@ -48,8 +56,9 @@ static inline void put_header(struct buf *b, uint32_t version)
 static inline void put_section_raw(struct buf *b, uint32_t magic, uint32_t type, uint64_t length, const void *p,
 				   size_t n)
 {
-	struct tcp_section_header h = { .magic = magic, .type = type, .length = length, .payload_sum = csum_buf(p, n) };
-	h.header_sum = csum_buf(&h, offsetof(struct tcp_section_header, header_sum));
+	struct tcp_section_header h = { .magic = magic, .type = type, .length = length,
+					.payload_sum = csum_buf_keyed(b->id, p, n) };
+	h.header_sum = csum_buf_keyed(b->id, &h, offsetof(struct tcp_section_header, header_sum));
 	if (b->nsec < sizeof(b->off) / sizeof(b->off[0]))
 		b->off[b->nsec] = b->len;
 	b->nsec++;

@@ -539,9 +539,10 @@ Test(crafted, length_past_eof)
 {
 	struct spec s = default_spec();
 	s.proc_extra_len = 1 << 20;
-	expect_fail(s, "runs past the end of the file", "(PROCESS) at offset 64");
+	expect_fail(s, "(PROCESS) at offset 64: the image is incomplete: the section's",
+		    "bytes run past the end of the file");
 	s.proc_extra_len = UINT64_MAX - sizeof(s.proc); /* length UINT64_MAX: offset + length overflows */
-	expect_fail(s, "runs past the end of the file", NULL);
+	expect_fail(s, "run past the end of the file", NULL);
 }
 
 Test(crafted, pages_unknown_region)
@@ -702,5 +703,101 @@ Test(crafted, region_flags)
 	s.reg.kind = TCP_REG_ANON;
 	s.reg_path = "";
 	cr_expect_eq(load_spec(&s, &b, err, sizeof(err)), 0, "anonymous WIPEONFORK refused: %s", err);
+	free(b.p);
+}
+
+/* ---------------------------------------------------------------------------
+ * A section belongs to its image (format 6): its checksums are keyed with
+ * the image's identifier.
+ */
+
+Test(crafted, section_of_another_image_refused)
+{
+	/* Two images of the same shape (another checkpoint of the same
+	 * program: another thread state); A takes B's THREAD section whole,
+	 * its own checksums right. */
+	struct spec s = default_spec();
+	struct buf a, b;
+	build(&s, &a);
+	s.proc.pid = 8;
+	build(&s, &b);
+	cr_assert_neq(a.id[0], b.id[0]);
+	cr_assert_eq(a.len, b.len);
+	uint64_t at = a.off[SEC_THREAD];
+	memcpy(a.p + at, b.p + at, sizeof(struct tcp_section_header) + sizeof(struct tcp_thread));
+	int fd = tmp_file();
+	cr_assert_eq(write(fd, a.p, a.len), (ssize_t)a.len);
+	char err[512], where_[128];
+	cr_assert_eq(try_load(fd, err, sizeof(err)), -1, "a THREAD section of another image was accepted");
+	where(where_, sizeof(where_), &a, SEC_THREAD, "THREAD");
+	cr_expect(strstr(err, where_) && strstr(err, "comes from another image"), "%s", err);
+	free(b.p);
+
+	/* The payload and its checksum from C, the header made valid in B
+	 * (with B's identifier): the payload checksum is keyed too. */
+	s = default_spec();
+	build(&s, &b);
+	s.proc.pid = 8;
+	struct buf c;
+	build(&s, &c);
+	memcpy(b.p + at, c.p + at, sizeof(struct tcp_section_header) + sizeof(struct tcp_thread));
+	struct tcp_section_header sh;
+	memcpy(&sh, b.p + at, sizeof(sh));
+	sh.header_sum = csum_buf_keyed(b.id, &sh, offsetof(struct tcp_section_header, header_sum));
+	memcpy(b.p + at, &sh, sizeof(sh));
+	cr_assert_eq(ftruncate(fd, 0), 0);
+	cr_assert_eq(pwrite(fd, b.p, b.len, 0), (ssize_t)b.len);
+	cr_assert_eq(try_load(fd, err, sizeof(err)), -1, "a THREAD payload of another image was accepted");
+	cr_expect(strstr(err, "checksum mismatch") && strstr(err, "comes from another image"), "%s", err);
+	close(fd);
+	free(a.p);
+	free(b.p);
+	free(c.p);
+}
+
+/* A sparse file whose HASHES section declares more than 1 MiB, all a hole:
+ * refused before anything of it is read or allocated (the pages before it
+ * are a hole too, and a deferred load does not read them). */
+Test(crafted, sparse_hashes_refused_unread)
+{
+	const uint64_t npages = (2u << 20) / sizeof(struct tcp_page_hash) + 1, start = 0x10000000;
+	struct buf b;
+	memset(&b, 0, sizeof(b));
+	put_header(&b, TCP_FORMAT_VERSION);
+	struct tcp_process proc;
+	memset(&proc, 0, sizeof(proc));
+	proc.nregions = 1;
+	proc.nthreads = 1;
+	put_section(&b, TCP_SEC_PROCESS, &proc, sizeof(proc), NULL, 0);
+	struct tcp_region reg = { .start = start, .end = start + npages * PG, .prot = 3, .kind = TCP_REG_ANON };
+	put_section(&b, TCP_SEC_REGION, &reg, sizeof(reg), NULL, 0);
+	/* PAGES: head and run, padding, then npages of data left as a hole. */
+	uint64_t payload_off = b.len + sizeof(struct tcp_section_header);
+	struct { struct tcp_pages_head h; struct tcp_run r; } head = { { 0, 1, 0, 0 }, { start, npages } };
+	head.h.data_offset = (payload_off + sizeof(head) + PG - 1) / PG * PG - payload_off;
+	uint64_t pages_len = head.h.data_offset + npages * PG;
+	struct tcp_section_header sh = { .magic = TCP_SECTION_MAGIC, .type = TCP_SEC_PAGES, .length = pages_len };
+	sh.header_sum = csum_buf_keyed(b.id, &sh, offsetof(struct tcp_section_header, header_sum));
+	put(&b, &sh, sizeof(sh));
+	put(&b, &head, sizeof(head));
+	uint64_t hashes_at = payload_off + pages_len, hashes_len = npages * sizeof(struct tcp_page_hash);
+	sh = (struct tcp_section_header){ .magic = TCP_SECTION_MAGIC, .type = TCP_SEC_HASHES, .length = hashes_len };
+	sh.header_sum = csum_buf_keyed(b.id, &sh, offsetof(struct tcp_section_header, header_sum));
+
+	int fd = tmp_file();
+	cr_assert_eq(write(fd, b.p, b.len), (ssize_t)b.len);
+	cr_assert_eq(pwrite(fd, &sh, sizeof(sh), (off_t)hashes_at), (ssize_t)sizeof(sh));
+	cr_assert_eq(ftruncate(fd, (off_t)(hashes_at + sizeof(sh) + hashes_len + 4096)), 0);
+	if (!img_range_stored(fd, hashes_at + sizeof(sh), hashes_len)) {
+		struct tcp_image img;
+		char err[512];
+		cr_assert_eq(img_load_fd_deferred(fd, "test.img", &img, err, sizeof(err)), -1);
+		cr_expect(strstr(err, "(HASHES)") && strstr(err, "not stored in the file (a hole of a sparse file)"), "%s",
+			  err);
+		img_free(&img);
+	} else {
+		cr_log_warn("this filesystem reports no holes (SEEK_HOLE): nothing to test");
+	}
+	close(fd);
 	free(b.p);
 }

@@ -34,6 +34,7 @@ struct spec {
 					 * the hashes of pages 0x12000 and 0x13000 */
 	int drop_hash;			/* older: leave out the hash of page 0x13000 */
 	int swap_hashes;		/* two hashes out of order */
+	int misalign_hash;		/* the one hash not page-aligned */
 	int hashes_twice;
 };
 
@@ -109,6 +110,8 @@ static void build(const struct spec *s, struct buf *b, struct tcp_process *proc_
 		hs[0].addr += PG;
 		nh = 2;
 	}
+	if (s->misalign_hash)
+		hs[0].addr += 8;
 	for (int i = 0; i <= s->hashes_twice; i++)
 		put_section(b, TCP_SEC_HASHES, hs, nh * sizeof(hs[0]), NULL, 0);
 
@@ -246,8 +249,13 @@ Test(incremental, refs_out_of_order)
 Test(incremental, hashes_malformed)
 {
 	struct spec s = default_spec();
-	s.swap_hashes = 1;
+	s.misalign_hash = 1;
 	expect_fail(s, "is not page-aligned or out of order");
+	/* Two hashes (out of order too) for the one page stored: refused before
+	 * they are read, as a sparse file declaring gigabytes of them is. */
+	s = default_spec();
+	s.swap_hashes = 1;
+	expect_fail(s, "2 page hashes, but the image stores only 1 pages before them");
 	s = default_spec();
 	s.hashes_twice = 1;
 	expect_fail(s, "second HASHES section");
@@ -283,7 +291,7 @@ Test(incremental, chain_open_checks_identity)
 		put(&older, page_b, PG);
 	struct spec s = default_spec();
 	s.parent.size = older.len;
-	s.parent.process_sum = csum_buf(&proc, sizeof(proc));
+	s.parent.process_sum = csum_buf_keyed(older.id, &proc, sizeof(proc));
 	s.parent.generation = proc.generation;
 
 	struct tcp_image img;
@@ -313,6 +321,7 @@ Test(incremental, chain_open_checks_identity)
 	build(&(struct spec){ .older = 1, .drop_hash = 1 }, &nohash, NULL);
 	cr_assert_leq(nohash.len, older.len);
 	memcpy(older.p, nohash.p, nohash.len); /* same length up to the pages: same layout */
+	s.parent.process_sum = csum_buf_keyed(nohash.id, &proc, sizeof(proc)); /* nohash's header and id now */
 	free(nohash.p);
 	older.p[8 * PG + 100] ^= 1;
 	write_file("app.000001.tcp", older.p, older.len);
