@@ -109,7 +109,7 @@ head -c 5000 "ckpt/$first" >ckpt/obstacle.999998.tcp
 "$INSPECT" --list ckpt >list2.txt || die "tcp-inspect --list failed"
 grep -q '^\.obstacle\.999\.tcp\.tmp .*incomplete: being written, or left by an interrupted checkpoint' list2.txt ||
 	die "the temporary file is not shown incomplete: $(cat list2.txt)"
-grep -q '^obstacle\.999998\.tcp .*damaged or incomplete: .*(truncated)' list2.txt ||
+grep -q '^obstacle\.999998\.tcp .*damaged or incomplete: .*the image is incomplete' list2.txt ||
 	die "the truncated image is not shown damaged: $(cat list2.txt)"
 grep -q "^$latest .*incremental: also reads .*$first" list2.txt || die "$latest does not show its older images"
 mv "ckpt/$first" moved.tcp
