@@ -291,6 +291,10 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	argsz += checks_len;
 	uint64_t prereads_len = img->nparents ? img->nextents * sizeof(struct blob_extent) : 0;
 	argsz += prereads_len;
+	/* The visible changes: every one is planned by now (plan_files.c before
+	 * the namespaces, shm_create_objects above). */
+	uint64_t acts_len = commit_count() * sizeof(struct blob_act);
+	argsz += acts_len;
 	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
 	uint64_t total = code + argsz + BLOB_STACK;
 
@@ -334,6 +338,9 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	a->env_len = job_env_block((char *)a + a->env_off, ENV_MAX);
 	a->checks_off = a->env_off + ENV_MAX;
 	a->prereads_off = a->checks_off + checks_len;
+	a->acts_off = a->prereads_off + prereads_len;
+	a->nacts = (uint32_t)commit_count();
+	commit_copy((char *)a + a->acts_off);
 	snprintf(a->image_path, sizeof(a->image_path), "%s", o->image);
 
 	/* Regions (without the vdso block) with their backing files. */
