@@ -398,15 +398,19 @@ union tcp_fd_state {
  * or a copy of it that passes the rule of restore/file_identity.c (README,
  * "Files at restore"). */
 #define TCP_FP_LEN 4096u	/* bytes hashed at each end of a regular file */
-#define TCP_FPF_VALID 1u	/* fp_head and fp_tail were taken */
+#define TCP_FDO_FP 1u		/* fp_head and fp_tail were taken */
+#define TCP_FDO_BTIME 2u	/* btime was taken (statx STATX_BTIME) */
 
 struct tcp_fd_owner {
 	uint32_t uid, gid;	/* st_uid, st_gid at checkpoint */
 	uint64_t rdev;		/* st_rdev: which device a character device is */
-	uint32_t fp_flags;	/* TCP_FPF_* */
+	uint32_t flags;		/* TCP_FDO_* */
 	uint32_t fp_len;	/* bytes in each hashed piece: min(size, TCP_FP_LEN) */
 	uint64_t fp_head;	/* csum_buf (image/checksum.h) of the first fp_len bytes */
 	uint64_t fp_tail;	/* of the fp_len bytes that end at `size` */
+	int64_t btime_sec;	/* birth time: a file made later at the same path may */
+	uint32_t btime_nsec;	/* get the same inode number, never the same birth time */
+	uint32_t reserved0;
 };
 
 struct tcp_fd {

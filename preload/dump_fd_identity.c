@@ -9,6 +9,7 @@
 #include "../image/checksum.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 /* csum of `len` bytes at `off` of `fd` into *sum; 0, or -1 if short. */
 static int hash_piece(int fd, char *buf, uint64_t off, uint32_t len, uint64_t *sum)
@@ -32,6 +33,15 @@ void dump_fd_identity(struct dump_ctx *d, const struct fd_probe *p, struct dump_
 	r->owner.uid = p->st->st_uid;
 	r->owner.gid = p->st->st_gid;
 	r->owner.rdev = p->st->st_rdev;
+	/* The birth time, where the filesystem keeps one: an inode number
+	 * alone may be given again to a file made at the same path later. */
+	struct statx sx;
+	if (rsys5(__NR_statx, p->fd, (long)"", AT_EMPTY_PATH, STATX_BTIME, (long)&sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME)) {
+		r->owner.flags |= TCP_FDO_BTIME;
+		r->owner.btime_sec = sx.stx_btime.tv_sec;
+		r->owner.btime_nsec = sx.stx_btime.tv_nsec;
+	}
 	if (r->kind != TCP_FD_REGULAR || !S_ISREG(p->st->st_mode) || (r->flags & O_PATH))
 		return;
 	/* The program's own fd when it can read without O_DIRECT's alignment
@@ -53,7 +63,7 @@ void dump_fd_identity(struct dump_ctx *d, const struct fd_probe *p, struct dump_
 	r->owner.fp_len = len;
 	if (!hash_piece(fd, d->bounce, 0, len, &r->owner.fp_head) &&
 	    !hash_piece(fd, d->bounce, r->size - len, len, &r->owner.fp_tail))
-		r->owner.fp_flags |= TCP_FPF_VALID;
+		r->owner.flags |= TCP_FDO_FP;
 	if (own)
 		r_close(fd);
 }

@@ -27,29 +27,20 @@ const char *file_type_name(uint32_t mode)
 	return "file of unknown type";
 }
 
-/* The owner part of the rule: a replacement must belong to whom the
- * program's file belonged (and, where given, to the restoring user). */
-static int wrong_owner(const struct tcp_fd *f, const char *path, const struct stat *st, const uint32_t *user,
-		       char *msg, size_t cap)
+/* A replacement that is written to (an output file, a FIFO) must belong to
+ * the restoring user too. */
+static int not_users(const struct tcp_fd *f, const char *path, const struct stat *st, uint32_t user, char *msg,
+		     size_t cap)
 {
+	if (st->st_uid == user)
+		return 0;
 	const char *what = file_type_name(f->mode);
-	if (st->st_uid != f->owner.uid) {
-		snprintf(msg, cap,
-			 "fd %d: %s is not the %s the program had (another device or inode) and belongs to uid %u, "
-			 "while the program's belonged to uid %u; tcp-restore never opens another user's file in its "
-			 "place. Put the program's %s back at that path, then restore again",
-			 f->fd, path, what, (unsigned)st->st_uid, (unsigned)f->owner.uid, what);
-		return 1;
-	}
-	if (user && st->st_uid != *user) {
-		snprintf(msg, cap,
-			 "fd %d: %s is not the %s the program had (another device or inode) and belongs to uid %u, "
-			 "not to you (uid %u); tcp-restore writes only into a copy of the program's file that you own. "
-			 "Restore as its owner",
-			 f->fd, path, what, (unsigned)st->st_uid, (unsigned)*user);
-		return 1;
-	}
-	return 0;
+	snprintf(msg, cap,
+		 "fd %d: %s is not the %s the program had (another device or inode) and belongs to uid %u, not to "
+		 "you (uid %u); tcp-restore writes only into a copy of the program's file that you own. Restore as "
+		 "its owner",
+		 f->fd, path, what, (unsigned)st->st_uid, (unsigned)user);
+	return 1;
 }
 
 static enum identity_verdict output_file(const struct tcp_fd *f, const char *path, const struct file_now *n,
@@ -66,10 +57,10 @@ static enum identity_verdict output_file(const struct tcp_fd *f, const char *pat
 	}
 	if (same)
 		return IDENTITY_SAME;
-	if (wrong_owner(f, path, st, &p->user, msg, cap))
+	if (not_users(f, path, st, p->user, msg, cap))
 		return IDENTITY_REFUSED;
 	const char *why = NULL;
-	if (!(f->owner.fp_flags & TCP_FPF_VALID))
+	if (!(f->owner.flags & TCP_FDO_FP))
 		why = "the image holds no fingerprint of the program's file (it could not be read at checkpoint "
 		      "time), so a copy cannot be told from another file";
 	else if (!n->fp_valid)
@@ -94,13 +85,11 @@ static enum identity_verdict input_file(const struct tcp_fd *f, const char *path
 					const struct identity_policy *p, int same, char *msg, size_t cap)
 {
 	const struct stat *st = &n->st;
-	if (!same && wrong_owner(f, path, st, NULL, msg, cap))
-		return IDENTITY_REFUSED;
 	int changed = (uint64_t)st->st_size != f->size || st->st_mtim.tv_sec != f->mtime_sec ||
 		      st->st_mtim.tv_nsec != f->mtime_nsec;
 	/* A copy with the same size and time must have the same content too
 	 * (where the image has a fingerprint). */
-	if (!changed && !same && (f->owner.fp_flags & TCP_FPF_VALID))
+	if (!changed && !same && (f->owner.flags & TCP_FDO_FP))
 		changed = !n->fp_valid || n->fp_head != f->owner.fp_head || n->fp_tail != f->owner.fp_tail;
 	if (changed && !p->allow_changed_inputs) {
 		snprintf(msg, cap,
@@ -124,7 +113,22 @@ enum identity_verdict file_identity(const struct tcp_fd *f, const char *path, co
 			 f->fd, path, file_type_name(st->st_mode), file_type_name(f->mode), file_type_name(f->mode));
 		return IDENTITY_REFUSED;
 	}
-	int same = (uint64_t)st->st_dev == f->dev && (uint64_t)st->st_ino == f->inode;
+	/* The same inode number may be given to a file made later at the same
+	 * path: the birth time tells, where both sides have one. */
+	int same = (uint64_t)st->st_dev == f->dev && (uint64_t)st->st_ino == f->inode &&
+		   (!(f->owner.flags & TCP_FDO_BTIME) || !n->btime_valid ||
+		    (n->btime_sec == f->owner.btime_sec && n->btime_nsec == f->owner.btime_nsec));
+	/* The owner, the very file included: a file of another user is never
+	 * opened in the place of the program's. */
+	if (st->st_uid != f->owner.uid) {
+		snprintf(msg, cap,
+			 "fd %d: %s belongs to uid %u, but the program's %s belonged to uid %u; tcp-restore never "
+			 "opens another user's file in its place. Put the program's %s back at that path, then "
+			 "restore again",
+			 f->fd, path, (unsigned)st->st_uid, file_type_name(f->mode), (unsigned)f->owner.uid,
+			 file_type_name(f->mode));
+		return IDENTITY_REFUSED;
+	}
 	if (S_ISCHR(f->mode) && !(f->flags & O_PATH)) {
 		/* Devices are the same device where their number is (another
 		 * node's /dev/null is another inode). */
@@ -142,10 +146,10 @@ enum identity_verdict file_identity(const struct tcp_fd *f, const char *path, co
 		return input_file(f, path, n, p, same, msg, cap);
 	if (same)
 		return IDENTITY_SAME;
-	/* A directory, a FIFO (its meeting point: the program holds both
-	 * ends), an O_PATH fd: the owner rule; the restoring user must own a
-	 * FIFO, through which others could talk to the program. */
-	if (wrong_owner(f, path, st, S_ISFIFO(f->mode) ? &p->user : NULL, msg, cap))
+	/* A directory or an O_PATH fd: of the same owner (above). A FIFO (its
+	 * meeting point: the program holds both ends): the restoring user's
+	 * too, since others could talk to the program through it. */
+	if (S_ISFIFO(f->mode) && not_users(f, path, st, p->user, msg, cap))
 		return IDENTITY_REFUSED;
 	return IDENTITY_REPLACED;
 }

@@ -19,6 +19,9 @@ struct file_now {
 	struct stat st;
 	int fp_valid;
 	uint64_t fp_head, fp_tail;
+	int btime_valid;		/* statx gave a birth time */
+	int64_t btime_sec;
+	uint32_t btime_nsec;
 };
 
 struct identity_policy {

@@ -103,10 +103,13 @@ static struct span *busy_spans(const struct tcp_image *img, size_t *n, size_t ex
 
 static int open_backing(const struct img_region *ir, int floor)
 {
-	int flags = (ir->r.kind == TCP_REG_FILE_SHARED && (ir->r.prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
-	int fd = open(ir->path, flags | O_CLOEXEC);
+	/* A file the program writes through its mapping: not through a
+	 * symbolic link put in its place (maps names the file itself). */
+	int writes = ir->r.kind == TCP_REG_FILE_SHARED && (ir->r.prot & PROT_WRITE);
+	int fd = open(ir->path, (writes ? O_RDWR | O_NOFOLLOW : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
-		say("cannot open %s, mapped by the program: %s", ir->path, strerror(errno));
+		say("cannot open %s, mapped by the program: %s%s", ir->path, strerror(errno),
+		    writes && errno == ELOOP ? " (it is now a symbolic link; put the program's file back)" : "");
 		return -1;
 	}
 	int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);

@@ -113,6 +113,17 @@ static int keep_above(int fd, int floor, const char *what)
 	return high;
 }
 
+/* The birth time of what fd names, where the filesystem keeps one. */
+static void birth_time(int fd, struct file_now *n)
+{
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME)) {
+		n->btime_valid = 1;
+		n->btime_sec = sx.stx_btime.tv_sec;
+		n->btime_nsec = sx.stx_btime.tv_nsec;
+	}
+}
+
 /* A file with flag FS_APPEND_FL (chattr +a) cannot be truncated. */
 static int append_only(int fd)
 {
@@ -160,14 +171,16 @@ static int open_checked(const struct tcp_fd *f, const char *path, int flags, con
 	return fd;
 }
 
+/* 0 if the rule accepts it (-v: says so when it is a copy), else -1 after
+ * the rule's message. */
 static int verdict(const struct tcp_fd *f, const char *path, const struct file_now *n,
-		   const struct identity_policy *p, const struct restore_opts *o)
+		   const struct identity_policy *p, int verbose)
 {
 	char msg[4096 + 1024];
 	enum identity_verdict v = file_identity(f, path, n, p, msg, sizeof(msg));
 	if (v == IDENTITY_REFUSED)
 		say("%s", msg);
-	else if (v == IDENTITY_REPLACED && o->verbose)
+	else if (v == IDENTITY_REPLACED && verbose)
 		say("fd %d: %s is another file than the program had (another device or inode) but passes the check "
 		    "for a copy (type, owner%s); using it",
 		    f->fd, path, fd_is_output(f) ? ", size, content" : "");
@@ -188,7 +201,7 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 	 * device or a FIFO may do something. */
 	now.st = seen;
 	if (((seen.st_mode ^ f->mode) & S_IFMT) || (S_ISCHR(f->mode) && !(f->flags & O_PATH)))
-		if (verdict(f, d->path, &now, p, o))
+		if (verdict(f, d->path, &now, p, 0))
 			return -1;
 	int flags = (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC)) | O_NOFOLLOW | O_CLOEXEC;
 	if (!(f->flags & O_PATH))
@@ -196,11 +209,11 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 	int fd = open_checked(f, d->path, flags, &seen, &now.st);
 	if (fd < 0)
 		return -1;
-	int same = (uint64_t)now.st.st_dev == f->dev && (uint64_t)now.st.st_ino == f->inode;
-	if (!same && S_ISREG(now.st.st_mode) && !(f->flags & O_PATH))
+	birth_time(fd, &now);
+	if (S_ISREG(now.st.st_mode) && !(f->flags & O_PATH))
 		fingerprint(fd, f, &now);
 	const char *fail = NULL;
-	if (verdict(f, d->path, &now, p, o)) {
+	if (verdict(f, d->path, &now, p, o->verbose)) {
 		fail = "";
 	} else if (!(f->flags & O_PATH)) {
 		if (fd_is_output(f) && (uint64_t)now.st.st_size > f->size) {
@@ -298,9 +311,15 @@ static int plan_fifo(const struct img_fd *d, int floor, const struct identity_po
 		return -1;
 	}
 	struct file_now now = { .st = seen };
+	struct statx sx;
+	if (statx(AT_FDCWD, d->path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME)) {
+		now.btime_valid = 1;
+		now.btime_sec = sx.stx_btime.tv_sec;
+		now.btime_nsec = sx.stx_btime.tv_nsec;
+	}
 	struct tcp_fd as_fifo = *f;
 	as_fifo.mode = S_IFIFO | (f->mode & 07777);
-	if (verdict(&as_fifo, d->path, &now, p, o))
+	if (verdict(&as_fifo, d->path, &now, p, o->verbose))
 		return -1;
 	int fd = open_checked(f, d->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, &seen, &now.st);
 	return fd < 0 ? -1 : keep_above(fd, floor, d->path);

@@ -139,6 +139,33 @@ expect "/dev/shm name taken by another user" 1 "/dev/shm/$name, shared memory of
 unchanged "/dev/shm name of another user"
 rm -f "/dev/shm/$name"
 
+# 5b. The program's FIFO gone, and one of B's (writable by all) at its name;
+# the program's UNIX socket file replaced by one of B's: refused, B's left
+# as they are (never opened, never removed).
+run fifo out1 out2 "$S/fifo"
+rm -f "$S/fifo"
+as_b mkfifo -m 666 "$S/fifo"
+ino=$(stat -c %i "$S/fifo")
+before out1 out2 stdout
+expect "FIFO of another user at the name" 1 "fd [0-9]+: $S/fifo belongs to uid $UID_B, but the program's FIFO belonged to uid $UID_A" \
+	restore_a "$IMG"
+unchanged "FIFO of another user"
+[ "$(stat -c %i:%u "$S/fifo")" = "$ino:$UID_B" ] || fail "B's FIFO was replaced"
+rm -f "$S/fifo"
+run socket out1 out2 "$S/sock"
+rm -f "$S/sock"
+as_b "$PROG" socket /dev/null /dev/null "$S/sock" 2>/dev/null &
+for _ in $(seq 1 500); do [ -S "$S/sock" ] && break; sleep 0.02; done
+kill -9 $! # (its socket file stays)
+wait $! 2>/dev/null
+ino=$(stat -c %i "$S/sock")
+before out1 out2 stdout
+expect "UNIX socket of another user at the path" 1 "fd [0-9]+: cannot re-create the socket at $S/sock: a socket of uid $UID_B is there" \
+	restore_a "$IMG"
+unchanged "UNIX socket of another user"
+[ "$(stat -c %i:%u "$S/sock" 2>/dev/null)" = "$ino:$UID_B" ] || fail "B's socket file was removed or replaced"
+rm -f "$S/sock"
+
 # 6. A legitimate copy (as after a move to another node: new inodes, same
 # owner and content) is accepted, and the run ends as an uninterrupted one;
 # a file of the same owner and size but another content is refused.

@@ -6,6 +6,9 @@
  *   restore_files_prog shm OUT1 OUT2 NAME      also maps the POSIX shared memory
  *                                              object NAME (64 KiB), writes into
  *                                              it, and removes it at the end
+ *   restore_files_prog fifo OUT1 OUT2 PATH     also makes the FIFO PATH and passes
+ *                                              a byte through it every step
+ *   restore_files_prog socket OUT1 OUT2 PATH   also listens on the UNIX socket PATH
  * Each line carries a value that depends on everything before it (and on the
  * scratch file's or the object's content), so a restored run that lost or
  * changed anything prints other lines. Exit status 0. */
@@ -15,13 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	if (argc < 4 || (strcmp(argv[1], "plain") && argc < 5)) {
-		fprintf(stderr, "usage: restore_files_prog plain|deleted|shm OUT1 OUT2 [DIR|NAME]\n");
+		fprintf(stderr, "usage: restore_files_prog plain|deleted|shm|fifo|socket OUT1 OUT2 [DIR|NAME|PATH]\n");
 		return 2;
 	}
 	FILE *o1 = fopen(argv[2], "w"), *o2 = fopen(argv[3], "w");
@@ -29,7 +35,7 @@ int main(int argc, char **argv)
 		perror("open outputs");
 		return 1;
 	}
-	int scratch = -1;
+	int scratch = -1, fifo = -1;
 	unsigned char *shm = NULL;
 	if (!strcmp(argv[1], "deleted")) {
 		char path[4096];
@@ -44,6 +50,19 @@ int main(int argc, char **argv)
 		}
 		if (scratch < 0 || unlink(path)) {
 			perror("scratch file");
+			return 1;
+		}
+	} else if (!strcmp(argv[1], "fifo")) {
+		if (mkfifo(argv[4], 0600) || (fifo = open(argv[4], O_RDWR)) < 0) {
+			perror("fifo");
+			return 1;
+		}
+	} else if (!strcmp(argv[1], "socket")) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", argv[4]);
+		int l = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4)) {
+			perror("socket");
 			return 1;
 		}
 	} else if (!strcmp(argv[1], "shm")) {
@@ -67,6 +86,11 @@ int main(int argc, char **argv)
 		unsigned char b = 0;
 		if (scratch >= 0 && pread(scratch, &b, 1, (off_t)(step * 4099) % 262144) != 1)
 			return 1;
+		if (fifo >= 0) {
+			unsigned char c = (unsigned char)(x >> 3);
+			if (write(fifo, &c, 1) != 1 || read(fifo, &b, 1) != 1)
+				return 1;
+		}
 		if (shm) {
 			shm[step * 1024] = (unsigned char)(x >> 7);
 			for (int k = 0; k <= step; k++)
@@ -81,6 +105,8 @@ int main(int argc, char **argv)
 	}
 	if (shm)
 		shm_unlink(argv[4]);
+	if (fifo >= 0 || !strcmp(argv[1], "socket"))
+		unlink(argv[4]);
 	fclose(o1);
 	fclose(o2);
 	return 0;

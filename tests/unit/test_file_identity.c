@@ -26,7 +26,7 @@ static struct tcp_fd output(void)
 	f.inode = 7;
 	f.mtime_sec = 1000;
 	f.owner.uid = 1000;
-	f.owner.fp_flags = TCP_FPF_VALID;
+	f.owner.flags = TCP_FDO_FP;
 	f.owner.fp_len = 100;
 	f.owner.fp_head = 11;
 	f.owner.fp_tail = 22;
@@ -69,7 +69,42 @@ Test(file_identity, the_very_file_is_accepted)
 {
 	struct tcp_fd f = output();
 	struct file_now n = same_file();
-	n.st.st_uid = 5; /* whoever owns it now */
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_SAME);
+	/* whatever its content now (the program may have rewritten its start) */
+	n.fp_valid = 1;
+	n.fp_head = 99;
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_SAME);
+}
+
+Test(file_identity, the_very_inode_of_another_owner_is_refused)
+{
+	struct tcp_fd f = output();
+	struct file_now n = same_file();
+	n.st.st_uid = 2000; /* chowned, or a new file that got the same inode number */
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
+	cr_assert(strstr(msg, "fd 3: /w/out belongs to uid 2000, but the program's regular file belonged to uid 1000"),
+		  "%s", msg);
+}
+
+Test(file_identity, a_reused_inode_number_is_not_the_same_file)
+{
+	struct tcp_fd f = output();
+	f.owner.flags |= TCP_FDO_BTIME;
+	f.owner.btime_sec = 500;
+	struct file_now n = same_file();
+	n.btime_valid = 1;
+	n.btime_sec = 600; /* made after the program's file was removed */
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
+	cr_assert(strstr(msg, "is not the file the program had"), "%s", msg);
+	/* ... unless it is a copy of it */
+	n.fp_valid = 1;
+	n.fp_head = 11;
+	n.fp_tail = 22;
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REPLACED);
+	n.btime_sec = 500;
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_SAME);
+	n.btime_valid = 0; /* not known here: the inode decides */
+	n.btime_sec = 600;
 	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_SAME);
 }
 
@@ -107,7 +142,7 @@ Test(file_identity, a_replacement_of_another_owner_is_refused)
 	struct file_now n = copy();
 	n.st.st_uid = 2000;
 	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
-	cr_assert(strstr(msg, "belongs to uid 2000, while the program's belonged to uid 1000"), "%s", msg);
+	cr_assert(strstr(msg, "belongs to uid 2000, but the program's regular file belonged to uid 1000"), "%s", msg);
 	/* the program's owner, but not the restoring user */
 	f.owner.uid = 2000;
 	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
@@ -126,7 +161,7 @@ Test(file_identity, a_replacement_with_other_content_is_refused)
 	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
 	cr_assert(strstr(msg, "cannot be read"), "%s", msg);
 	n = copy();
-	f.owner.fp_flags = 0; /* no fingerprint in the image */
+	f.owner.flags = 0; /* no fingerprint in the image */
 	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
 	cr_assert(strstr(msg, "holds no fingerprint"), "%s", msg);
 }
