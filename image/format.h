@@ -400,6 +400,8 @@ union tcp_fd_state {
 #define TCP_FP_LEN 4096u	/* bytes hashed at each end of a regular file */
 #define TCP_FDO_FP 1u		/* fp_head and fp_tail were taken */
 #define TCP_FDO_BTIME 2u	/* btime was taken (statx STATX_BTIME) */
+#define TCP_FDO_UID_UNKNOWN 4u	/* the owner is not known: the program ran in a user namespace
+				 * where the file showed as the overflow uid (not mapped there) */
 
 struct tcp_fd_owner {
 	uint32_t uid, gid;	/* st_uid, st_gid at checkpoint */

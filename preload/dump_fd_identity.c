@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "dump.h"
 #include "../common/rawsys.h"
+#include "../common/fstr.h"
 #include "../image/checksum.h"
 
 #include <fcntl.h>
@@ -27,9 +28,30 @@ static int hash_piece(int fd, char *buf, uint64_t off, uint32_t len, uint64_t *s
 	return 0;
 }
 
+/* In a user namespace other than the initial one (a program restored by
+ * an ordinary user runs in one), a file whose owner is not mapped there
+ * shows as the overflow uid: its real owner is not known. */
+static int owner_unknown(uint32_t uid, char *buf)
+{
+	char ns[64];
+	long n = r_readlinkat(R_AT_FDCWD, "/proc/self/ns/user", ns, sizeof(ns) - 1);
+	if (n < 0)
+		return 0;
+	ns[n] = 0;
+	if (f_streq(ns, "user:[4026531837]")) /* the initial one (PROC_USER_INIT_INO) */
+		return 0;
+	long len = read_whole("/proc/sys/kernel/overflowuid", buf, 32);
+	uint64_t overflow = 0;
+	for (long i = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
+		overflow = overflow * 10 + (uint64_t)(buf[i] - '0');
+	return len <= 0 || uid == overflow;
+}
+
 void dump_fd_identity(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out)
 {
 	struct tcp_fd *r = &out->rec;
+	if (owner_unknown(p->st->st_uid, d->bounce))
+		r->owner.flags |= TCP_FDO_UID_UNKNOWN;
 	r->owner.uid = p->st->st_uid;
 	r->owner.gid = p->st->st_gid;
 	r->owner.rdev = p->st->st_rdev;

@@ -119,8 +119,10 @@ enum identity_verdict file_identity(const struct tcp_fd *f, const char *path, co
 		   (!(f->owner.flags & TCP_FDO_BTIME) || !n->btime_valid ||
 		    (n->btime_sec == f->owner.btime_sec && n->btime_nsec == f->owner.btime_nsec));
 	/* The owner, the very file included: a file of another user is never
-	 * opened in the place of the program's. */
-	if (st->st_uid != f->owner.uid) {
+	 * opened in the place of the program's. (Unless it was not known: the
+	 * program ran in a user namespace where it was not mapped; a copy it
+	 * writes to must still be the restoring user's.) */
+	if (st->st_uid != f->owner.uid && !(f->owner.flags & TCP_FDO_UID_UNKNOWN)) {
 		snprintf(msg, cap,
 			 "fd %d: %s belongs to uid %u, but the program's %s belonged to uid %u; tcp-restore never "
 			 "opens another user's file in its place. Put the program's %s back at that path, then "

@@ -249,3 +249,31 @@ Test(file_identity, directories_and_fifos_by_owner)
 	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
 	cr_assert(strstr(msg, "not to you (uid 1000)"), "%s", msg);
 }
+
+Test(file_identity, an_owner_unknown_at_checkpoint_is_not_compared)
+{
+	/* A program restored by an ordinary user runs in a user namespace:
+	 * root's /dev/null showed there as the overflow uid. */
+	struct tcp_fd f = output();
+	f.kind = TCP_FD_DEVICE;
+	f.flags = O_RDONLY;
+	f.mode = S_IFCHR | 0666;
+	f.owner.uid = 65534;
+	f.owner.flags |= TCP_FDO_UID_UNKNOWN;
+	struct file_now n = same_file();
+	n.st.st_mode = S_IFCHR | 0666;
+	n.st.st_uid = 0;
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_SAME);
+	f.owner.flags &= ~TCP_FDO_UID_UNKNOWN;
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
+	/* a copy written to must still be the restoring user's */
+	f = output();
+	f.owner.uid = 65534;
+	f.owner.flags |= TCP_FDO_UID_UNKNOWN;
+	n = copy();
+	n.st.st_uid = 2000;
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REFUSED);
+	cr_assert(strstr(msg, "not to you (uid 1000)"), "%s", msg);
+	n.st.st_uid = 1000;
+	cr_assert_eq(verdict(&f, &n, &user), IDENTITY_REPLACED);
+}
