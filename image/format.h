@@ -18,7 +18,8 @@
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
 /* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only.
  * 6: issue 19 (safety): see the fields marked "(6)"; issue 22: tcp_process.job.
- *    tcp_file_header.image_id keys every section's checksums. */
+ *    tcp_file_header.image_id keys every section's checksums.
+ *    tcp_fd.owner: owner, device number and content fingerprint of what an fd names. */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -401,6 +402,28 @@ union tcp_fd_state {
 	uint8_t raw[512];	/* room for every kind; the size is part of the format */
 };
 
+/* (6) Who owned what an fd names, and for a regular file a fingerprint of
+ * its content, so that a restore reopens only the very file the program had,
+ * or a copy of it that passes the rule of restore/file_identity.c (README,
+ * "Files at restore"). */
+#define TCP_FP_LEN 4096u	/* bytes hashed at each end of a regular file */
+#define TCP_FDO_FP 1u		/* fp_head and fp_tail were taken */
+#define TCP_FDO_BTIME 2u	/* btime was taken (statx STATX_BTIME) */
+#define TCP_FDO_UID_UNKNOWN 4u	/* the owner is not known: the program ran in a user namespace
+				 * where the file showed as the overflow uid (not mapped there) */
+
+struct tcp_fd_owner {
+	uint32_t uid, gid;	/* st_uid, st_gid at checkpoint */
+	uint64_t rdev;		/* st_rdev: which device a character device is */
+	uint32_t flags;		/* TCP_FDO_* */
+	uint32_t fp_len;	/* bytes in each hashed piece: min(size, TCP_FP_LEN) */
+	uint64_t fp_head;	/* csum_buf (image/checksum.h) of the first fp_len bytes */
+	uint64_t fp_tail;	/* of the fp_len bytes that end at `size` */
+	int64_t btime_sec;	/* birth time: a file made later at the same path may */
+	uint32_t btime_nsec;	/* get the same inode number, never the same birth time */
+	uint32_t reserved0;
+};
+
 struct tcp_fd {
 	int32_t fd;
 	uint32_t kind;
@@ -416,6 +439,7 @@ struct tcp_fd {
 	int32_t same_as;	/* DUP: the fd whose open file description this is */
 	uint32_t nlocks;	/* flock/fcntl locks held, in the content after the rest */
 	union tcp_fd_state u;
+	struct tcp_fd_owner owner;	/* (6) */
 };
 
 /* A lock held through an fd (from its fdinfo "lock:" lines), re-acquired at

@@ -124,6 +124,10 @@ int dump_fd_sockets_finish(struct dump_ctx *d);
 int dump_fd_inotify(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_memfd(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_locks(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
+/* dump_fd_identity.c: out->rec.owner (owner, device number, a regular
+ * file's content fingerprint), once out->rec.kind is known. Cannot fail:
+ * what it cannot take stays 0 (a restore is then stricter). */
+void dump_fd_identity(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 
 /* Small helpers over raw syscalls. */
 long read_whole(const char *path, char *buf, uint64_t cap);

@@ -109,8 +109,9 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	int rc;
 	if (info.flags & O_PATH) {
 		/* Only a place in the tree (openat, fstat, fchdir): reopened by
-		 * path, whatever it names. */
+		 * path, if it names the same thing (restore/file_identity.c). */
 		r->kind = TCP_FD_REGULAR;
+		dump_fd_identity(d, &probe, out);
 		return 0;
 	}
 	switch (st.st_mode & S_IFMT) {
@@ -160,6 +161,8 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	}
 	if (!rc)
 		rc = dump_fd_locks(d, &probe, out);
+	if (!rc)
+		dump_fd_identity(d, &probe, out);
 	r->content_len = out->data_len + out->file_len + (uint64_t)r->nlocks * sizeof(struct tcp_fd_lock);
 	return rc;
 }

@@ -114,6 +114,38 @@ struct blob_args {
 	 * the extents read after it then overwrite: restore/merge_reads.h). */
 	uint32_t nprereads, reserved4;
 	uint64_t prereads_off;		/* nprereads blob_extent */
+	/* The restore's visible changes, made at the very end (restore/commit.c,
+	 * blob/commit.c), or undone if the restore fails before. */
+	uint32_t nacts, reserved5;
+	uint64_t acts_off;		/* nacts blob_act */
+};
+
+enum blob_act_type {
+	BLOB_ACT_LINK = 1,	/* link `tmp` as `name` in dirfd (refused if name exists), then drop tmp */
+	BLOB_ACT_EXCHANGE = 2,	/* swap `tmp` and `name` in dirfd; what was at name must be (dev, ino),
+				 * and is dropped */
+	BLOB_ACT_BIND = 3,	/* bind fd to the UNIX path in addr, then listen(backlog) if listen; a
+				 * stale socket file (dev, ino) at that path (ino != 0) is removed first */
+	BLOB_ACT_CONNECT = 4,	/* connect fd to addr (after every bind) */
+	BLOB_ACT_TRUNCATE = 5,	/* ftruncate(fd, size): an output file rolled back */
+	BLOB_ACT_RMID = 6,	/* only if the restore fails: remove System V segment `fd` (a shmid) */
+	BLOB_ACT_DRAIN = 7,	/* last, if anything was changed: read the events queued on inotify fd
+				 * `fd` (it was empty at the checkpoint: they are the restore's own) */
+};
+
+struct blob_act {
+	uint32_t type;		/* enum blob_act_type */
+	int32_t fd;
+	int32_t dirfd;
+	uint32_t listen, backlog;
+	uint32_t addr_len;
+	uint64_t size;
+	uint64_t dev, ino;
+	char tmp[64];		/* LINK, EXCHANGE: the hidden temporary name */
+	union {
+		char name[256];	/* LINK, EXCHANGE: the final name (one component, NUL-terminated) */
+		uint8_t addr[128];	/* BIND, CONNECT: the socket address */
+	};
 };
 
 struct blob_page_check {

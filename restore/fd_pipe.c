@@ -7,10 +7,11 @@
  * `nends` records is handed out, the restorer's own ends are closed, so that
  * a pipe whose writers were all gone reads as EOF again.
  *
- * A FIFO whose name is gone at restore is made again (mkfifo, with its
- * permissions at checkpoint time): the name is only a meeting point, and the
- * program holds both ends. A name that now is something else than a FIFO is
- * an error. */
+ * A named FIFO is opened by plan_files.c, before the namespaces, and only if
+ * it is the program's (or a FIFO of the same owner); one whose name is gone
+ * is made again there (under a hidden name, put in place by the blob's last
+ * step): the name is only a meeting point, and the program holds both ends.
+ * Every other end is opened through the restorer's own, never by name. */
 #define _GNU_SOURCE
 #include "restore.h"
 
@@ -70,27 +71,6 @@ static int check_record(const struct img_fd *d)
 	return bad ? -1 : 0;
 }
 
-/* The FIFO at d->path, made again if its name is gone. */
-static int ensure_fifo(const struct img_fd *d)
-{
-	struct stat st;
-	if (stat(d->path, &st) == 0) {
-		if (S_ISFIFO(st.st_mode))
-			return 0;
-		say("fd %d: %s was a FIFO at checkpoint time and now is something else; move it away, then restore "
-		    "again",
-		    d->f.fd, d->path);
-		return -1;
-	}
-	if (errno != ENOENT || mkfifo(d->path, d->f.mode & 07777)) {
-		say("fd %d: the FIFO %s is gone and cannot be made again: %s; make it (mkfifo), then restore again",
-		    d->f.fd, d->path, strerror(errno));
-		return -1;
-	}
-	say("note: fd %d: the FIFO %s was gone; made it again (the program holds its ends)", d->f.fd, d->path);
-	return 0;
-}
-
 static int create_pipe(const struct img_fd *d)
 {
 	const struct tcp_fd *f = &d->f;
@@ -104,13 +84,12 @@ static int create_pipe(const struct img_fd *d)
 	l->dev = f->dev;
 	l->id = f->u.pipe.pipe_id;
 	if (f->u.pipe.is_fifo) {
-		if (ensure_fifo(d))
-			return -1;
 		/* O_RDWR: opening a FIFO so never waits for the other side. */
-		l->rk = l->wk = open(d->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		l->rk = l->wk = plan_take_fd(d);
 		l->gave_r = l->gave_w = 1;
 		if (l->rk < 0) {
-			say("fd %d: cannot open the FIFO %s: %s", f->fd, d->path, strerror(errno));
+			say("fd %d: the FIFO %s was not opened before the restore began; tcp-restore is inconsistent",
+			    f->fd, d->path);
 			return -1;
 		}
 	} else {
@@ -149,7 +128,7 @@ static int open_end(const struct img_fd *d, struct live_pipe *l)
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", l->rk);
 	/* O_NONBLOCK: the restorer's own ends are the other side, so this
 	 * never waits; the program's flags are set afterwards. */
-	return open(d->f.u.pipe.is_fifo ? d->path : self, acc | O_NONBLOCK | O_CLOEXEC);
+	return open(self, acc | O_NONBLOCK | O_CLOEXEC);
 }
 
 /* Through a description of its own, so that the program's flags (O_DIRECT
@@ -170,7 +149,7 @@ static int refill(const struct img_fd *d, struct live_pipe *l, const char *bytes
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", l->rk);
 	/* open() refuses O_DIRECT on a pipe; fcntl takes it. */
-	int w = open(d->f.u.pipe.is_fifo ? d->path : self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int w = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (w >= 0 && n && fcntl(w, F_SETFL, O_NONBLOCK | O_DIRECT)) {
 		close(w);
 		w = -1;

@@ -106,35 +106,11 @@ static int set_early_options(int fd, const struct tcp_fd *f)
 	return 0;
 }
 
-/* A UNIX socket file left behind by the checkpointed process is replaced;
- * anything else at that path is not ours to remove. */
-static int clear_unix_path(const struct tcp_fd *f, const struct sockaddr_un *a, socklen_t len)
-{
-	if (len <= offsetof(struct sockaddr_un, sun_path) || a->sun_path[0] == 0)
-		return 0; /* unnamed or abstract */
-	char path[sizeof(a->sun_path) + 1];
-	size_t n = len - offsetof(struct sockaddr_un, sun_path);
-	memcpy(path, a->sun_path, n);
-	path[n] = 0;
-	struct stat st;
-	if (lstat(path, &st))
-		return 0;
-	if (!S_ISSOCK(st.st_mode)) {
-		say("fd %d: cannot re-create the socket at %s: something that is not a socket is there now. Move it "
-		    "away, then restore again",
-		    f->fd, path);
-		return -1;
-	}
-	if (unlink(path)) {
-		say("fd %d: cannot replace the old socket file %s: %s", f->fd, path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* Binds to the recorded address. A TCP port may still have connections in
  * TIME_WAIT from before the checkpoint: SO_REUSEADDR is on for the bind and
- * listen, then set as the program had it. */
+ * listen, then set as the program had it. A UNIX socket's path is a file:
+ * it is bound (and listens, and is connected to a path) by the blob's last
+ * step, once nothing can fail any more (plan_files.c, commit.c). */
 static int bind_listen(int fd, const struct tcp_fd *f)
 {
 	const struct tcp_fd_socket *s = &f->u.sock;
@@ -149,10 +125,9 @@ static int bind_listen(int fd, const struct tcp_fd *f)
 		memcpy(&a, s->addr, sizeof(a));
 		any_port = a.sin6_port == 0;
 	}
-	int bound = s->family == AF_UNIX ? s->addr_len > offsetof(struct sockaddr_un, sun_path) : !any_port;
+	int late = socket_binds_late(f);
+	int bound = late ? 0 : s->family == AF_UNIX ? s->addr_len > offsetof(struct sockaddr_un, sun_path) : !any_port;
 	if (bound) {
-		if (s->family == AF_UNIX && clear_unix_path(f, (const struct sockaddr_un *)s->addr, s->addr_len))
-			return -1;
 		if (s->family != AF_UNIX)
 			set_flag(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 		if (bind(fd, (const struct sockaddr *)s->addr, s->addr_len)) {
@@ -170,14 +145,14 @@ static int bind_listen(int fd, const struct tcp_fd *f)
 			return -1;
 		}
 	}
-	if (s->role == TCP_SOCK_LISTEN && listen(fd, (int)(s->backlog > 65535 ? 65535 : s->backlog))) {
+	if (s->role == TCP_SOCK_LISTEN && !late && listen(fd, (int)(s->backlog > 65535 ? 65535 : s->backlog))) {
 		say("fd %d: cannot listen on %s again: %s", f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)),
 		    strerror(errno));
 		return -1;
 	}
 	if (s->family != AF_UNIX)
 		set_flag(fd, SOL_SOCKET, SO_REUSEADDR, (s->opts & TCP_SOCKO_REUSEADDR) != 0);
-	if (s->role == TCP_SOCK_PLAIN && s->peer_len > sizeof(sa_family_t) &&
+	if (s->role == TCP_SOCK_PLAIN && s->peer_len > sizeof(sa_family_t) && !socket_connects_late(f) &&
 	    connect(fd, (const struct sockaddr *)s->peer, s->peer_len)) {
 		say("fd %d: cannot connect the datagram socket to %s again: %s", f->fd,
 		    addr_text(s->peer, s->peer_len, text, sizeof(text)), strerror(errno));

@@ -1,9 +1,11 @@
 /* File descriptors at restore (DESIGN §5). Phases, so that a failure
- * changes as little as possible: the locks are checked first; then every
+ * changes nothing that others see: files, devices and FIFOs were opened and
+ * checked by plan_files.c already; the locks are checked first; then every
  * target is opened at a high fd (by the function of its kind: fd_*.c,
  * shm.c; DUP records share the description of the fd they name); then all
  * are moved into place at once; then what needs every fd at its number
- * (epoll registrations, socket pairs' queues, locks) is done. */
+ * (epoll registrations, socket pairs' queues, locks) is done. Output files
+ * are cut back, and names put in place, by the blob's last step (commit.c). */
 #define _GNU_SOURCE
 #include "restore.h"
 
@@ -25,64 +27,39 @@ int lowest_free_fd_above_targets(const struct tcp_image *img)
 	return top + 1 < 64 ? 64 : top + 1;
 }
 
-static int writable(uint32_t flags)
+/* A regular file, directory, O_PATH fd or device: opened and checked by
+ * plan_files.c before the namespaces, its offset and flags set there; an
+ * output file is cut back by the blob's last step. */
+static int open_planned(const struct img_fd *d)
 {
-	return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
-}
-
-/* Opens a regular file or directory as at checkpoint time, rolling an output
- * file back to its size then. */
-static int open_regular(const struct img_fd *d, const struct restore_opts *o)
-{
-	const struct tcp_fd *f = &d->f;
-	struct stat st;
-	int flags = (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_CLOEXEC;
-	if (stat(d->path, &st)) {
-		say("fd %d: %s is missing (%s); the program had it open at checkpoint time. Put it back, then "
-		    "restore again",
-		    f->fd, d->path, strerror(errno));
-		return -1;
-	}
-	if (f->flags & O_PATH) {
-		/* Names a place, reads nothing: no rollback, no change check. */
-	} else if (S_ISREG(st.st_mode) && writable(f->flags)) {
-		if ((uint64_t)st.st_size < f->size) {
-			say("fd %d: output file %s is now %lld bytes, shorter than the %llu bytes it had at checkpoint "
-			    "time (truncated or replaced?); restoring would leave a hole in it. Restore from a copy "
-			    "of the file or rerun the program",
-			    f->fd, d->path, (long long)st.st_size, (unsigned long long)f->size);
-			return -1;
-		}
-	} else if (S_ISREG(st.st_mode) && !o->allow_changed_inputs &&
-		   ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->mtime_sec ||
-		    st.st_mtim.tv_nsec != f->mtime_nsec)) {
-		say("fd %d: input file %s changed since the checkpoint (size or modification time); the program "
-		    "would go on with different data. Restore it, or pass --allow-changed-inputs",
-		    f->fd, d->path);
-		return -1;
-	}
-	int fd = open(d->path, flags);
-	if (fd < 0) {
-		say("fd %d: cannot open %s: %s", f->fd, d->path, strerror(errno));
-		return -1;
-	}
-	if (f->flags & O_PATH)
-		return fd;
-	if (S_ISREG(st.st_mode) && writable(f->flags) && ftruncate(fd, (off_t)f->size)) {
-		say("fd %d: cannot roll %s back to its size at checkpoint time: %s", f->fd, d->path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (S_ISREG(st.st_mode) && lseek(fd, (off_t)f->pos, SEEK_SET) < 0) {
-		say("fd %d: cannot seek in %s: %s", f->fd, d->path, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	int fd = plan_take_fd(d);
+	if (fd < 0)
+		say("fd %d: %s was not opened before the restore began; tcp-restore is inconsistent", d->f.fd, d->path);
 	return fd;
 }
 
+/* Writes all of buf at the current offset; 0, or -1 with errno (ENOSPC
+ * for a short write on a full filesystem). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* A deleted-but-open file comes back as an unlinked file with the saved
- * content, in the same directory if it still exists, else in $TMPDIR. */
+ * content, in the same directory if it still exists, else in $TMPDIR. It
+ * has no name: a refused restore leaves nothing of it behind. */
 static int open_deleted(const struct img_fd *d, int image_fd)
 {
 	const struct tcp_fd *f = &d->f;
@@ -94,26 +71,53 @@ static int open_deleted(const struct img_fd *d, int image_fd)
 	int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (tmp < 0) {
 		const char *t = getenv("TMPDIR");
-		tmp = open(t && *t ? t : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		snprintf(dir, sizeof(dir), "%s", t && *t ? t : "/tmp");
+		tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	}
 	if (tmp < 0) {
 		say("fd %d: cannot create a file for the deleted file %s: %s", f->fd, d->path, strerror(errno));
 		return -1;
 	}
-	char *buf = malloc(1 << 20);
-	for (uint64_t off = 0; buf && off < TCP_FD_DATA_LEN(f);) {
-		size_t want = TCP_FD_DATA_LEN(f) - off > (1 << 20) ? (1 << 20) : (size_t)(TCP_FD_DATA_LEN(f) - off);
+	uint64_t len = TCP_FD_DATA_LEN(f);
+	/* The space first: a full filesystem is found before any byte is
+	 * copied (where fallocate is not supported, the writes find it). */
+	int rc = len && fallocate(tmp, 0, 0, (off_t)len) && errno != EOPNOTSUPP ? -1 : 0;
+	char *buf = rc ? NULL : malloc(1 << 20);
+	const char *why = NULL;
+	if (!rc && !buf) {
+		why = "out of memory";
+		rc = -1;
+	}
+	for (uint64_t off = 0; !rc && off < len;) {
+		size_t want = len - off > (1 << 20) ? (1 << 20) : (size_t)(len - off);
 		ssize_t n = pread(image_fd, buf, want, (off_t)(d->content_off + off));
-		if (n <= 0 || write(tmp, buf, (size_t)n) != n) {
-			say("fd %d: cannot copy the content of deleted file %s: %s", f->fd, d->path,
-			    n < 0 ? strerror(errno) : "short read or write");
-			free(buf);
-			close(tmp);
-			return -1;
+		if (n <= 0) {
+			why = n < 0 ? strerror(errno) : "the image is shorter than it says";
+			rc = -1;
+		} else if (write_all(tmp, buf, (size_t)n)) {
+			rc = -1;
+		} else {
+			off += (uint64_t)n;
 		}
-		off += (uint64_t)n;
 	}
 	free(buf);
+	size_t name_len = strlen(d->path);
+	if (name_len > 10 && !strcmp(d->path + name_len - 10, " (deleted)"))
+		name_len -= 10;
+	if (rc && !why && (errno == ENOSPC || errno == EDQUOT)) {
+		say("fd %d: no space left on %s (%s) for the %llu bytes of the deleted file %.*s, which the program "
+		    "had open: free some space there (or set TMPDIR to a filesystem with room, if that directory is "
+		    "gone), then restore again",
+		    f->fd, dir, errno == EDQUOT ? "disk quota exceeded" : "filesystem full", (unsigned long long)len,
+		    (int)name_len, d->path);
+	} else if (rc) {
+		say("fd %d: cannot copy the content of the deleted file %s into %s: %s", f->fd, d->path, dir,
+		    why ? why : strerror(errno));
+	}
+	if (rc) {
+		close(tmp);
+		return -1;
+	}
 	/* Reopen with the program's own flags (O_TMPFILE forced O_RDWR). */
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
@@ -131,15 +135,10 @@ static int open_one(const struct img_fd *d, int image_fd, const struct restore_o
 	const struct tcp_fd *f = &d->f;
 	switch (f->kind) {
 	case TCP_FD_REGULAR:
-		return open_regular(d, o);
+	case TCP_FD_DEVICE:
+		return open_planned(d);
 	case TCP_FD_DELETED:
 		return open_deleted(d, image_fd);
-	case TCP_FD_DEVICE: {
-		int fd = open(d->path, (int)(f->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
-		if (fd < 0)
-			say("fd %d: cannot open device %s: %s", f->fd, d->path, strerror(errno));
-		return fd;
-	}
 	case TCP_FD_INHERIT:
 		/* Taken from tcp-restore itself; /dev/null if it has none. */
 		if (fcntl(f->fd, F_GETFD) >= 0)

@@ -104,10 +104,13 @@ static struct span *busy_spans(const struct tcp_image *img, size_t *n, size_t ex
 
 static int open_backing(const struct img_region *ir, int floor)
 {
-	int flags = (ir->r.kind == TCP_REG_FILE_SHARED && (ir->r.prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
-	int fd = open(ir->path, flags | O_CLOEXEC);
+	/* A file the program writes through its mapping: not through a
+	 * symbolic link put in its place (maps names the file itself). */
+	int writes = ir->r.kind == TCP_REG_FILE_SHARED && (ir->r.prot & PROT_WRITE);
+	int fd = open(ir->path, (writes ? O_RDWR | O_NOFOLLOW : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
-		say("cannot open %s, mapped by the program: %s", ir->path, strerror(errno));
+		say("cannot open %s, mapped by the program: %s%s", ir->path, strerror(errno),
+		    writes && errno == ELOOP ? " (it is now a symbolic link; put the program's file back)" : "");
 		return -1;
 	}
 	int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
@@ -292,6 +295,10 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	argsz += checks_len;
 	uint64_t prereads_len = img->nparents ? img->nextents * sizeof(struct blob_extent) : 0;
 	argsz += prereads_len;
+	/* The visible changes: every one is planned by now (plan_files.c before
+	 * the namespaces, shm_create_objects above). */
+	uint64_t acts_len = commit_count() * sizeof(struct blob_act);
+	argsz += acts_len;
 	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
 	uint64_t total = code + argsz + BLOB_STACK;
 
@@ -335,6 +342,9 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	a->env_len = job_env_block((char *)a + a->env_off, ENV_MAX);
 	a->checks_off = a->env_off + ENV_MAX;
 	a->prereads_off = a->checks_off + checks_len;
+	a->acts_off = a->prereads_off + prereads_len;
+	a->nacts = (uint32_t)commit_count();
+	commit_copy((char *)a + a->acts_off);
 	snprintf(a->image_path, sizeof(a->image_path), "%s", o->image);
 
 	/* Regions (without the vdso block) with their backing files. */

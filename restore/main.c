@@ -96,11 +96,15 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 	 * outside the program's PID namespace. */
 	if (decompress_start(img, image_fd, path))
 		return 1;
+	/* The program's files, opened and checked with the real user ids,
+	 * nothing changed (the program's process inherits the fds). */
+	int floor = lowest_free_fd_above_targets(img);
+	if (plan_files(img, floor, o))
+		return 1;
 	/* From here on, this is the program's process (its own pid back, in
 	 * a new PID namespace) or, with --no-namespace, this very process. */
 	if (enter_pid_namespace(img, o))
 		return 1;
-	int floor = lowest_free_fd_above_targets(img);
 	if (decompress_move_above(floor))
 		return 1;
 	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);

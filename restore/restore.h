@@ -5,6 +5,7 @@
 #ifndef TCP_RESTORE_H
 #define TCP_RESTORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "../image/reader.h"
 
@@ -70,6 +71,39 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd);
 int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opts *o);
 int check_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
 int restore_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
+
+/* plan_files.c: before the namespaces, with the real user ids: opens every
+ * regular file, directory, device and named FIFO of the image above `floor`
+ * without changing anything, checks that each is the one the program had
+ * (file_identity.h), checks the paths of UNIX sockets and /dev/shm objects,
+ * and plans the visible changes (commit.c). The process that becomes the
+ * program inherits the fds: plan_take_fd() hands out record d's (-1: none).
+ * plan_shm_name(): 1 if an object of the user is at SHM section index's
+ * name (dev, ino: it), which is then replaced at the end; 0 if none. */
+int plan_files(const struct tcp_image *img, int floor, const struct restore_opts *o);
+int plan_take_fd(const struct img_fd *d);
+int plan_peek_fd(const struct img_fd *d);	/* the same, left in place */
+int plan_shm_name(uint32_t index, uint64_t *dev, uint64_t *ino);
+/* UNIX sockets bound to a path (or connected to one): bound (and listening)
+ * or connected by the blob's last step, not by fd_socket.c. */
+int socket_binds_late(const struct tcp_fd *f);
+int socket_connects_late(const struct tcp_fd *f);
+
+/* commit.c: the restore's visible changes, made by the blob at its very end
+ * (blob/commit.c): each returns 0, or -1 (out of memory). A temporary name
+ * (commit_temp_name, made in dirfd by the caller) is removed if the restore
+ * fails; commit_place puts it in place as `name` at the end (exchange: over
+ * the object (dev, ino) that is there now). fds are the program's numbers. */
+void commit_temp_name(char *tmp, size_t len);
+int commit_place(int dirfd, const char *tmp, const char *name, int exchange, uint64_t dev, uint64_t ino);
+int commit_truncate(int fd, uint64_t size);
+int commit_bind(int fd, const void *addr, uint32_t len, int listen, uint32_t backlog, uint64_t stale_dev,
+		uint64_t stale_ino);
+int commit_connect(int fd, const void *addr, uint32_t len);
+int commit_rmid(int shmid);
+int commit_drain(int inotify_fd);
+size_t commit_count(void);
+void commit_copy(void *to);	/* commit_count() struct blob_act */
 
 /* shm.c: creates every shared memory object of the image (fds >= floor,
  * closed by the blob); then the object of SHM section `index`: its fd, or

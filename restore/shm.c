@@ -1,8 +1,10 @@
 /* Shared memory objects at restore (issue 7): each SHM section of the image
  * becomes one object again, created once, before the fds and the mappings
  * that use it: a memfd with its name, size, content and seals; the file
- * under /dev/shm (rewritten with the checkpoint's content if it exists, as
- * an output file is rolled back); a memfd for shared anonymous memory; a
+ * under /dev/shm (a new one, filled under a hidden name and put in place by
+ * the blob's last step, over the one there if it is the user's, as an output
+ * file is rolled back: plan_files.c refused another user's); a memfd for
+ * shared anonymous memory; a
  * System V segment. The objects stay open at fds >= `floor`, which the
  * blob closes before the program resumes (the program's own fds of them
  * are reopened by fd_memfd.c). */
@@ -68,11 +70,22 @@ static int fill(const struct img_shm *o, int image_fd, int fd, char *mem, const 
 			size_t want = left > CHUNK ? CHUNK : (size_t)left;
 			char *dst = mem ? mem + o->ext[i].offset + done : buf;
 			ssize_t n = pread(image_fd, dst, want, (off_t)src);
-			if (n > 0 && !mem && pwrite(fd, buf, (size_t)n, (off_t)(o->ext[i].offset + done)) != n)
+			ssize_t w = n > 0 && !mem ? pwrite(fd, buf, (size_t)n, (off_t)(o->ext[i].offset + done)) : n;
+			if (w != n) {
+				if (w >= 0)
+					errno = ENOSPC; /* a short write: the filesystem is full */
 				n = -1;
+			}
+			if (n <= 0 && !mem && (errno == ENOSPC || errno == ENOMEM)) {
+				say("no space left for the %llu bytes of %s (%s): free some, then restore again",
+				    (unsigned long long)o->s.size, what,
+				    o->s.type == TCP_SHM_POSIX ? "/dev/shm is full" : "out of memory for shared memory");
+				free(buf);
+				return -1;
+			}
 			if (n <= 0) {
 				say("cannot copy the content of %s from the image: %s", what,
-				    n < 0 ? strerror(errno) : "short read");
+				    n < 0 ? strerror(errno) : "the image is shorter than it says");
 				free(buf);
 				return -1;
 			}
@@ -102,27 +115,55 @@ static int mapped_writable(const struct tcp_image *img, size_t index)
 	return 0;
 }
 
-static int create_file_object(const struct img_shm *o, int image_fd, const struct restore_opts *opts,
-			      const char *what, uint32_t *late)
+/* A named /dev/shm object: a new file under a hidden name next to it
+ * (O_EXCL: never one someone else made), put in place at the end; the
+ * object there now, the user's (plan_files.c), is replaced then. */
+static int create_named(const struct img_shm *o, uint32_t index, int floor, const struct restore_opts *opts,
+			mode_t mode)
+{
+	if (!safe_shm_path(o->name)) {
+		say("the image names shared memory %s, which is not a file under /dev/shm; the image is damaged",
+		    o->name);
+		return -1;
+	}
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", o->name);
+	*strrchr(dir, '/') = 0;
+	int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int dirfd = d >= 0 ? fcntl(d, F_DUPFD_CLOEXEC, floor) : -1;
+	if (d >= 0)
+		close(d);
+	if (dirfd < 0)
+		return -1;
+	char tmp[64];
+	int fd = -1;
+	for (int tries = 0; tries < 100 && fd < 0; tries++) {
+		commit_temp_name(tmp, sizeof(tmp));
+		fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode ? mode : 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	uint64_t dev = 0, ino = 0;
+	int present = plan_shm_name(index, &dev, &ino);
+	if (fd < 0 || commit_place(dirfd, tmp, strrchr(o->name, '/') + 1, present, dev, ino)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	if (present && opts->verbose)
+		say("%s exists: it is replaced by the object as it was at checkpoint time", o->name);
+	return fd;
+}
+
+static int create_file_object(const struct img_shm *o, uint32_t index, int image_fd, int floor,
+			      const struct restore_opts *opts, const char *what, uint32_t *late)
 {
 	int fd;
 	mode_t mode = (mode_t)(o->s.mode & 0777);
 	if (o->s.type == TCP_SHM_POSIX && !(o->s.flags & TCP_SHMF_DELETED)) {
-		if (!safe_shm_path(o->name)) {
-			say("the image names shared memory %s, which is not a file under /dev/shm; the image is damaged",
-			    o->name);
-			return -1;
-		}
-		fd = open(o->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode ? mode : 0600);
-		struct stat st;
-		if (fd >= 0 && opts->verbose && !fstat(fd, &st) && st.st_size)
-			say("%s exists: its content is replaced by the one at checkpoint time", o->name);
-		/* The image is the truth, as for an output file rolled back:
-		 * drop what was written after the checkpoint. */
-		if (fd >= 0 && ftruncate(fd, 0)) {
-			close(fd);
-			fd = -1;
-		}
+		fd = create_named(o, index, floor, opts, mode);
 	} else if (o->s.type == TCP_SHM_POSIX) {
 		fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, mode ? mode : 0600);
 	} else {
@@ -139,8 +180,9 @@ static int create_file_object(const struct img_shm *o, int image_fd, const struc
 		}
 	}
 	if (fd < 0 || ftruncate(fd, (off_t)o->s.size)) {
-		say("cannot create %s again (%s); free some memory in /dev/shm or check its permissions", what,
-		    strerror(errno));
+		say("cannot create %s again (%s); %s", what, strerror(errno),
+		    errno == ENOSPC || errno == ENOMEM ? "free some memory in /dev/shm (or raise its size)"
+						       : "check the permissions of its directory");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -224,7 +266,7 @@ static int create_sysv(const struct img_shm *o, int image_fd, const struct resto
 
 /* A restore that fails before the blob runs (the process exits) leaves no
  * System V segment behind; a resumed program owns them (the blob never
- * returns to exit()). /dev/shm files keep the checkpoint's content. */
+ * returns to exit()), and a blob that fails removes them (commit_rmid). */
 static void remove_segments(void)
 {
 	for (size_t i = 0; i < nobjects; i++)
@@ -250,12 +292,12 @@ int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, con
 			if (!registered++)
 				atexit(remove_segments);
 			object_shmid[i] = create_sysv(s, image_fd, o, what);
-			if (object_shmid[i] < 0)
+			if (object_shmid[i] < 0 || commit_rmid(object_shmid[i])) /* removed if the blob fails */
 				return -1;
 			continue;
 		}
 		uint32_t late = 0;
-		int fd = create_file_object(s, image_fd, o, what, &late);
+		int fd = create_file_object(s, (uint32_t)i, image_fd, floor, o, what, &late);
 		if (late && mapped_writable(img, i))
 			object_late_seals[i] = late;
 		else if (late && fd >= 0 && fcntl(fd, F_ADD_SEALS, (int)late)) {

@@ -3,6 +3,7 @@
  * after the hosted stage has validated everything. From here on there is no
  * way back: any failure prints a message naming the step and exits. */
 #include "../blob_args.h"
+#include "commit.h"
 #include "../../common/rawsys.h"
 #include "../../common/fstr.h"
 #include "../../image/format.h"
@@ -46,7 +47,8 @@ static __attribute__((noreturn)) void die(const struct blob_args *a, const char 
 	fb_puti(&b, -err);
 	fb_puts(&b, ") while restoring ");
 	fb_puts(&b, a->image_path);
-	fb_puts(&b, "; the process cannot continue\n");
+	fb_puts(&b, "; the process cannot continue (nothing was changed on disk)\n");
+	blob_undo(a);
 	r_write(a->report_fd, b.p, b.len);
 	r_exit_group(1);
 }
@@ -368,7 +370,9 @@ static void verify_pages(const struct blob_args *a, char *buf)
 			fb_puts(&b, a->image_path);
 			fb_puts(&b, " is corrupted (checksum mismatch in the PAGES section at offset ");
 			fb_putu(&b, sums[i].sec_off, 10, 0);
-			fb_puts(&b, "); the program was not resumed. Restore from an older image\n");
+			fb_puts(&b, "); the program was not resumed and nothing was changed. Restore from an older "
+				    "image\n");
+			blob_undo(a);
 			r_write(a->report_fd, b.p, b.len);
 			r_exit_group(1);
 		}
@@ -404,8 +408,9 @@ static void verify_inherited(const struct blob_args *a, char *buf)
 			fb_puts(&b, a->image_path);
 			fb_puts(&b, " (offset ");
 			fb_putu(&b, e->file_off + k * TCP_PAGE_SIZE, 10, 0);
-			fb_puts(&b, "), does not match its hash: that image is damaged; the program was not resumed. "
-				    "Restore from an older full image\n");
+			fb_puts(&b, "), does not match its hash: that image is damaged; the program was not resumed "
+				    "and nothing was changed. Restore from an older full image\n");
+			blob_undo(a);
 			r_write(a->report_fd, b.p, b.len);
 			r_exit_group(1);
 		}
@@ -502,15 +507,6 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	set_mm(a);
 	set_rlimits(a);
 	lock_regions(a);
-	/* The restorer's own fds go, but for its stderr until the last
-	 * thread is made. */
-	if (a->report_fd < a->close_from) {
-		rsys3(436 /* close_range */, a->close_from, ~0u, 0);
-	} else {
-		if (a->report_fd > a->close_from)
-			rsys3(436 /* close_range */, a->close_from, a->report_fd - 1, 0);
-		rsys3(436 /* close_range */, a->report_fd + 1, ~0u, 0);
-	}
 	long rc = r_arch_prctl(ARCH_SET_FS, a->fs_base);
 	if (rc < 0)
 		die(a, "setting the thread pointer", a->fs_base, rc);
@@ -528,8 +524,19 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 	const struct blob_thread *threads = (const void *)((const char *)a + a->threads_off);
 	for (uint32_t i = 0; i < a->nthreads; i++)
 		create_thread(a, &threads[i]);
-	if (a->report_fd >= a->close_from)
+	/* Everything that can fail is done; the other threads wait in libtcp
+	 * for this one. Only now does the restore change what others see:
+	 * output files cut back, names put in place (commit.c). */
+	blob_commit(a);
+	/* The restorer's own fds go, its stderr last. */
+	if (a->report_fd < a->close_from) {
+		rsys3(436 /* close_range */, a->close_from, ~0u, 0);
+	} else {
+		if (a->report_fd > a->close_from)
+			rsys3(436 /* close_range */, a->close_from, a->report_fd - 1, 0);
+		rsys3(436 /* close_range */, a->report_fd + 1, ~0u, 0);
 		r_close(a->report_fd);
+	}
 
 	/* Into the app: callee-saved registers and stack as tcp_ctx_save() left
 	 * them, returning 1. */

@@ -1,0 +1,15 @@
+/* The blob's part of restore/commit.c: the restore's visible changes at its
+ * very end, and their undoing when it fails before. */
+#ifndef TCP_BLOB_COMMIT_H
+#define TCP_BLOB_COMMIT_H
+
+#include "../blob_args.h"
+
+/* Makes every planned change; on a failure, undoes what it did, reports and
+ * exits 1 (the program was not resumed). */
+void blob_commit(const struct blob_args *a);
+/* A failed restore: removes the temporary objects and System V segments it
+ * made (nothing else was changed yet). */
+void blob_undo(const struct blob_args *a);
+
+#endif

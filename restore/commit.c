@@ -1,0 +1,146 @@
+/* The visible changes of a restore (DESIGN §4: a refused restore changes
+ * nothing). The hosted stage only plans them here; the blob makes them at
+ * its very end (blob/commit.c), once every page is in place and checked and
+ * every thread exists, right before the program goes on: output files cut
+ * back to their size at checkpoint time, FIFOs and /dev/shm objects put in
+ * place under their names, UNIX sockets bound to their paths. Objects that
+ * must exist before the end live under hidden temporary names in the same
+ * directory until then; they are removed if the restore fails (at exit in
+ * the hosted stage, by the blob after). */
+#define _GNU_SOURCE
+#include "restore.h"
+#include "blob_args.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct blob_act *acts;
+static size_t nacts, cap;
+
+static struct blob_act *add(uint32_t type)
+{
+	if (nacts == cap) {
+		size_t ncap = cap ? 2 * cap : 16;
+		struct blob_act *n = realloc(acts, ncap * sizeof(*n));
+		if (!n)
+			return NULL;
+		acts = n;
+		cap = ncap;
+	}
+	struct blob_act *a = &acts[nacts++];
+	memset(a, 0, sizeof(*a));
+	a->type = type;
+	a->fd = a->dirfd = -1;
+	return a;
+}
+
+/* A restore that fails in the hosted stage (it returns to exit) leaves no
+ * temporary name behind. */
+static void remove_temps(void)
+{
+	for (size_t i = 0; i < nacts; i++)
+		if (acts[i].type == BLOB_ACT_LINK || acts[i].type == BLOB_ACT_EXCHANGE)
+			unlinkat(acts[i].dirfd, acts[i].tmp, 0);
+}
+
+void commit_temp_name(char *tmp, size_t len)
+{
+	static unsigned counter;
+	snprintf(tmp, len, ".tcp-restore.%d.%u", (int)getpid(), counter++);
+}
+
+int commit_place(int dirfd, const char *tmp, const char *name, int exchange, uint64_t dev, uint64_t ino)
+{
+	static int registered;
+	struct blob_act *a = strlen(name) < sizeof(a->name) && strlen(tmp) < sizeof(a->tmp)
+				     ? add(exchange ? BLOB_ACT_EXCHANGE : BLOB_ACT_LINK)
+				     : NULL;
+	if (!a) {
+		unlinkat(dirfd, tmp, 0);
+		say("cannot plan to put %s in place (out of memory, or a name of more than 255 bytes)", name);
+		return -1;
+	}
+	if (!registered++)
+		atexit(remove_temps);
+	a->dirfd = dirfd;
+	snprintf(a->tmp, sizeof(a->tmp), "%s", tmp);
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->dev = dev;
+	a->ino = ino;
+	return 0;
+}
+
+int commit_truncate(int fd, uint64_t size)
+{
+	struct blob_act *a = add(BLOB_ACT_TRUNCATE);
+	if (!a)
+		return -1;
+	a->fd = fd;
+	a->size = size;
+	return 0;
+}
+
+int commit_bind(int fd, const void *addr, uint32_t len, int listen, uint32_t backlog, uint64_t stale_dev,
+		uint64_t stale_ino)
+{
+	struct blob_act *a = len <= sizeof(a->addr) ? add(BLOB_ACT_BIND) : NULL;
+	if (!a)
+		return -1;
+	a->fd = fd;
+	memcpy(a->addr, addr, len);
+	a->addr_len = len;
+	a->listen = listen != 0;
+	a->backlog = backlog;
+	a->dev = stale_dev;
+	a->ino = stale_ino;
+	return 0;
+}
+
+int commit_connect(int fd, const void *addr, uint32_t len)
+{
+	struct blob_act *a = len <= sizeof(a->addr) ? add(BLOB_ACT_CONNECT) : NULL;
+	if (!a)
+		return -1;
+	a->fd = fd;
+	memcpy(a->addr, addr, len);
+	a->addr_len = len;
+	return 0;
+}
+
+int commit_drain(int inotify_fd)
+{
+	struct blob_act *a = add(BLOB_ACT_DRAIN);
+	if (!a)
+		return -1;
+	a->fd = inotify_fd;
+	return 0;
+}
+
+int commit_rmid(int shmid)
+{
+	struct blob_act *a = add(BLOB_ACT_RMID);
+	if (!a)
+		return -1;
+	a->fd = shmid;
+	return 0;
+}
+
+size_t commit_count(void)
+{
+	return nacts;
+}
+
+/* Sorted by type, stably: what can be taken back first (the blob relies on
+ * it), truncations last. */
+void commit_copy(void *to)
+{
+	struct blob_act *out = to;
+	size_t k = 0;
+	for (uint32_t type = BLOB_ACT_LINK; type <= BLOB_ACT_DRAIN; type++)
+		for (size_t i = 0; i < nacts; i++)
+			if (acts[i].type == type)
+				out[k++] = acts[i];
+}
