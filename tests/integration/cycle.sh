@@ -121,6 +121,39 @@ check_deadline() {
     ((NOW < DEADLINE)) || fail "timeout (${TIMEOUT}s) while $1"
 }
 
+# descendants PID: the pids of every descendant of PID (for tcp-restore: the
+# namespace's init and the program), from /proc/*/stat.
+descendants() {
+    local f stat pid ppid all=() found=("$1") n=0
+    for f in /proc/[0-9]*/stat; do
+        { read -r stat < "$f"; } 2>/dev/null || continue
+        pid=${f#/proc/}; pid=${pid%/stat}
+        stat=${stat##*) }
+        read -r _ ppid _ <<<"$stat"
+        all+=("$pid:$ppid")
+    done
+    while ((n < ${#found[@]})); do
+        for f in "${all[@]}"; do
+            [[ ${f#*:} == "${found[n]}" ]] && found+=("${f%:*}")
+        done
+        n=$((n + 1))
+    done
+    echo "${found[@]:1}"
+}
+
+# wait_gone PID... : kill -9 of tcp-restore ends the processes of its PID
+# namespace a moment later; the next restore must not meet them (their
+# files, ports and locks).
+wait_gone() {
+    local p
+    for p in "$@"; do
+        while alive "$p"; do
+            check_deadline "waiting for process $p of the killed restore to end"
+            sleep 0.02
+        done
+    done
+}
+
 # wait_exit PID WHAT: wait (with the deadline) for a child; sets STATUS.
 wait_exit() {
     while alive "$1"; do
@@ -225,8 +258,12 @@ checkpoint_and_kill() {
     done
     sleep "$KILL_DELAY"
     if alive "$pid"; then
+        local inside
+        inside=$(descendants "$pid")
         "${AS[@]}" kill -9 "$pid" 2>/dev/null || kill -9 "$pid"
         wait_exit "$pid" "$what"
+        # shellcheck disable=SC2086  # a list of pids
+        wait_gone $inside
         log "$what: killed (status $STATUS)"
     else
         wait_exit "$pid" "$what"
