@@ -15,7 +15,8 @@
 
 #define TCP_IMAGE_MAGIC "TCPIMAGE"
 /* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only.
- * 6: issue 19 (safety): see the fields marked "(6)". */
+ * 6: issue 19 (safety): see the fields marked "(6)".
+ *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -103,6 +104,11 @@ struct tcp_process {
 	char exe[TCP_PATH_MAX];
 	char cwd[TCP_PATH_MAX];
 	char cmdline[TCP_PATH_MAX];	/* NUL-separated argv, maybe truncated */
+	/* (6) The run: a random number drawn when the program first started,
+	 * the same in every image of it, also after restores. TCP_KEEP deletes
+	 * only images of its own run; `latest` is not taken over from a run
+	 * that may still be running. */
+	uint64_t run_id;
 };
 
 enum tcp_region_kind {

@@ -6,6 +6,7 @@
 #include "incremental.h"
 #include "../common/rawsys.h"
 #include "../image/page_hash.h"
+#include "image_names.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -81,16 +82,23 @@ static int why(struct incr *s, const char *a, const char *b, const char *c)
 	return -1;
 }
 
-/* "<prog>.NNNNNN.tcp" of this program. */
+/* An image name of this program (image_names.h). */
 static int our_image_name(const char *n)
 {
-	size_t pl = f_strlen(tcp_prog), len = f_strlen(n);
-	if (len != pl + 11 || !f_memeq(n, tcp_prog, pl) || n[pl] != '.' || !f_endswith(n, ".tcp"))
-		return 0;
-	for (size_t i = pl + 1; i < pl + 7; i++)
-		if (n[i] < '0' || n[i] > '9')
-			return 0;
-	return 1;
+	return image_name_generation(n, tcp_prog) >= 0;
+}
+
+/* An image in dirfd that is our own regular file (not a symlink, not
+ * another user's planted file), opened for reading; or a negative errno. */
+static long open_own_image(int dirfd, const char *name)
+{
+	struct stat st;
+	long fd = r_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd >= 0 && (r_fstat((int)fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != (uid_t)r_getuid())) {
+		r_close((int)fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 static int sum_ok(const void *p, uint64_t len, uint64_t expect)
@@ -168,7 +176,7 @@ static int read_hashes(int fd, uint64_t poff, const struct tcp_section_header *s
  * (size, PROCESS checksum), its HASHES read. */
 static int read_older(int dirfd, const struct tcp_parent *p, struct older_hashes *o)
 {
-	long fd = r_openat(dirfd, p->name, O_RDONLY | O_CLOEXEC, 0);
+	long fd = open_own_image(dirfd, p->name);
 	if (fd < 0)
 		return -1;
 	struct stat sb;
@@ -205,9 +213,9 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 	name[n] = 0;
 	if (!our_image_name(name))
 		return why(s, "'latest' names ", name, ", not an image of this program");
-	long fd = r_openat(dirfd, name, O_RDONLY | O_CLOEXEC, 0);
+	long fd = open_own_image(dirfd, name);
 	if (fd < 0)
-		return why(s, "cannot open the previous image ", name, 0);
+		return why(s, "cannot open the previous image ", name, " (or it is not a file of yours)");
 	struct stat sb;
 	struct tcp_file_header hdr;
 	int rc = -1, have_process = 0, have_hashes = 0, have_end = 0;
@@ -246,6 +254,12 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 			s->pproc->exe[sizeof(s->pproc->exe) - 1] = 0;
 			if (!f_streq(s->pproc->exe, d->proc->exe)) {
 				why(s, "the previous image ", name, " is of another program");
+				goto out;
+			}
+			/* Pages only from this run's images: another run's TCP_KEEP
+			 * (or its user) may delete them. */
+			if (s->pproc->run_id != tcp_run_id) {
+				why(s, "the previous image ", name, " was written by another run");
 				goto out;
 			}
 			*parent_gen = s->pproc->generation;
@@ -494,7 +508,7 @@ void incr_end(int ok)
 
 int incr_image_parents(int dirfd, const char *name, struct tcp_parent *out, int max)
 {
-	long fd = r_openat(dirfd, name, O_RDONLY | O_CLOEXEC, 0);
+	long fd = open_own_image(dirfd, name);
 	if (fd < 0)
 		return 0;
 	int n = 0;
