@@ -450,8 +450,8 @@ static int prepare(struct dump_ctx *d)
 		fb_puts(&d->err, "glibc's thread descriptor layout was not recognised at start-up");
 		return -1;
 	}
-	if (claim_image_dir(d) || dump_check_process(d) || dump_scan_fds(d) || dump_read_maps(d) || dump_scan_shm(d) ||
-	    dump_fill_process(d, d->proc, 0))
+	if (dump_check_process(d) || dump_scan_fds(d) || dump_read_maps(d) || dump_scan_shm(d) ||
+	    dump_fill_process(d, d->proc, 0) || claim_image_dir(d))
 		return -1;
 	resume_info.thread = d->threads[0];
 	resume_info.nthreads = d->nthreads;

@@ -6,12 +6,43 @@
  * deleted only when they are the user's own regular files; `latest` and
  * TCP_KEEP also look at the run that wrote each image (its run id). */
 #include "image_dir.h"
+#include "dump.h"
 #include "../common/rawsys.h"
 #include "../image/checksum.h"
 
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/stat.h>
+
+/* Whether `uid` is how this user namespace shows an owner it does not
+ * map. A restore run by a user (not root) puts the program in a user
+ * namespace that maps that user only: root's files, and every other
+ * user's, show the overflow uid (65534) there, and cannot be told apart.
+ * tcp-restore checked the image's directory from outside, with the real
+ * owners (restore/dir_lock.c); such an owner counts as root here. */
+static int owner_unmapped(uid_t uid)
+{
+	char buf[512];
+	long n = read_whole("/proc/self/uid_map", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	for (const char *p = buf; *p;) { /* a line whose first field is 0 maps root */
+		while (*p == ' ')
+			p++;
+		if (p[0] == '0' && p[1] == ' ')
+			return 0;
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+	}
+	n = read_whole("/proc/sys/kernel/overflowuid", buf, sizeof(buf) - 1);
+	uint64_t over = 0;
+	for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		over = over * 10 + (uint64_t)(buf[i] - '0');
+	return n > 0 && uid == (uid_t)over;
+}
 
 int image_dir_trusted(int dirfd, struct fbuf *why)
 {
@@ -22,7 +53,7 @@ int image_dir_trusted(int dirfd, struct fbuf *why)
 		fb_puts(why, tcp_strerror(rc));
 		return -1;
 	}
-	if (st.st_uid != (uid_t)r_getuid() && st.st_uid != 0) {
+	if (st.st_uid != (uid_t)r_getuid() && st.st_uid != 0 && !owner_unmapped(st.st_uid)) {
 		fb_puts(why, "it belongs to uid ");
 		fb_putu(why, st.st_uid, 10, 0);
 		fb_puts(why, ", who can remove or replace the images in it; use a directory of your own");

@@ -44,12 +44,12 @@ static void status_warn(const char *what, long err, const struct stat *st)
 		fb_puts(&m, err == -40 ? "a symbolic link" : tcp_strerror(err));
 		fb_putc(&m, ')');
 	}
-	if (st && st->st_uid != (uid_t)r_getuid()) {
-		fb_puts(&m, ", it belongs to uid ");
+	if (st) {
+		fb_puts(&m, " (owner uid ");
 		fb_putu(&m, st->st_uid, 10, 0);
-	} else if (st) {
 		fb_puts(&m, ", mode ");
 		fb_putu(&m, st->st_mode & 07777, 8, 4);
+		fb_putc(&m, ')');
 	}
 	fb_puts(&m, "; checkpoints still work, but tcp-ckpt cannot follow them. Remove it (its owner or root can) "
 		    "and libtcp makes it again, private");

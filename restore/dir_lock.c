@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -34,6 +35,38 @@ static void read_holder(int fd, char *buf, size_t cap)
 		snprintf(buf, cap, "a program that has not said who it is yet");
 }
 
+/* The holder named in the file ("pid P on HOST, ...") is a process of this
+ * node that is gone: its lock goes as soon as the last of its processes
+ * has exited (a program killed a moment ago, its forked writer finishing
+ * an image). */
+static int holder_gone(const char *holder)
+{
+	int pid;
+	char host[256];
+	struct utsname u;
+	if (sscanf(holder, "pid %d on %255[^,],", &pid, host) != 2 || pid <= 0 || uname(&u) || strcmp(host, u.nodename))
+		return 0;
+	return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+/* flock, waiting up to 30 s while the holder is a process that is gone
+ * (its lock is about to go). Returns 0, or -1 with errno. */
+static int lock_or_wait(int fd, char *holder, size_t cap)
+{
+	for (int tries = 0;; tries++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		read_holder(fd, holder, cap);
+		if (tries == 600 || !holder_gone(holder)) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		usleep(50000);
+	}
+}
+
 int dir_lock_take(const struct tcp_image *img, const char *image, int floor, const struct restore_opts *o)
 {
 	char dir[4096];
@@ -45,6 +78,24 @@ int dir_lock_take(const struct tcp_image *img, const char *image, int floor, con
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -2; /* nobody writes images there then either */
+	/* The rule libtcp applies to TCP_DIR (preload/image_dir.c), checked
+	 * here with the real owners: the restored program may see them only
+	 * through a user namespace, where root and others look alike. */
+	struct stat ds;
+	if (fstat(dfd, &ds) == 0 && ds.st_uid != getuid() && ds.st_uid != 0 && !(getuid() == 0 && o->allow_other_owner)) {
+		say("refusing to restore %s: its directory %s belongs to uid %u, who could have replaced 'latest' or the "
+		    "images, and could remove what the program writes there; copy the images into a directory of your own",
+		    image, dir, (unsigned)ds.st_uid);
+		close(dfd);
+		return -1;
+	}
+	if (fstat(dfd, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX)) {
+		say("refusing to restore %s: other users may write its directory %s (mode %04o) and it is not sticky, so "
+		    "they could have replaced 'latest' or the images; chmod go-w %s (or chmod +t %s, if it must be shared)",
+		    image, dir, (unsigned)(ds.st_mode & 07777), dir, dir);
+		close(dfd);
+		return -1;
+	}
 	int fd = openat(dfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0 && (errno == EACCES || errno == EROFS)) /* a directory we may not write: look only */
 		fd = openat(dfd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -66,7 +117,8 @@ int dir_lock_take(const struct tcp_image *img, const char *image, int floor, con
 		close(fd);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
+	char holder[256], run[40];
+	if (lock_or_wait(fd, holder, sizeof(holder))) {
 		if (errno != EWOULDBLOCK) {
 			if (o->verbose)
 				say("%s does not support file locks (%s): a second restore of this image cannot be detected",
@@ -74,8 +126,6 @@ int dir_lock_take(const struct tcp_image *img, const char *image, int floor, con
 			close(fd);
 			return -2;
 		}
-		char holder[256], run[40];
-		read_holder(fd, holder, sizeof(holder));
 		snprintf(run, sizeof(run), "run %016llx", (unsigned long long)img->proc.run_id);
 		if (strstr(holder, run))
 			say("refusing to restore %s: its run is running already (%s, holding %s/" LOCK_NAME "); a second copy "
