@@ -127,6 +127,13 @@ int dir_lock_take(const struct tcp_image *img, const char *image, int floor, con
 			return -2;
 		}
 		snprintf(run, sizeof(run), "run %016llx", (unsigned long long)img->proc.run_id);
+		if (o->check_only) {
+			/* Checking an image of a job that runs on is fine. */
+			say("note: %s is in use by a running program (%s): a restore from it would be refused while "
+			    "that one runs", dir, holder);
+			close(fd);
+			return -2;
+		}
 		if (strstr(holder, run))
 			say("refusing to restore %s: its run is running already (%s, holding %s/" LOCK_NAME "); a second copy "
 			    "would write the same output files and images. Stop that one first (tcp-ckpt --stop PID "
