@@ -204,6 +204,11 @@ static int point_latest(struct dump_ctx *d, int dirfd, const char *final)
 {
 	struct stat st;
 	long rc = r_fstatat(dirfd, "latest", &st, 0x100 /* AT_SYMLINK_NOFOLLOW */);
+	if (rc < 0 && rc != -2) {
+		latest_refused(d, final);
+		fb_puts(&d->err, tcp_strerror(rc));
+		return -1;
+	}
 	if (rc == 0 && !S_ISLNK(st.st_mode)) {
 		latest_refused(d, final);
 		fb_puts(&d->err, S_ISDIR(st.st_mode) ? "a directory" : "a file that is not a symbolic link");
@@ -217,6 +222,8 @@ static int point_latest(struct dump_ctx *d, int dirfd, const char *final)
 		fb_puts(&d->err, ", not by you; remove it, and keep others from writing that directory");
 		return -1;
 	}
+	/* Without the lock (a filesystem without locks), another run's
+	 * `latest` may belong to a run that still runs. */
 	if (rc == 0 && !tcp_dir_lock_held()) {
 		char cur[TCP_PARENT_NAME_MAX];
 		uint64_t run;
@@ -234,10 +241,6 @@ static int point_latest(struct dump_ctx *d, int dirfd, const char *final)
 					 "Give each run its own TCP_DIR, or remove the old 'latest' if that run is over");
 			return -1;
 		}
-	} else if (rc < 0 && rc != -2) {
-		latest_refused(d, final);
-		fb_puts(&d->err, tcp_strerror(rc));
-		return -1;
 	}
 	char link_tmp[128];
 	struct fbuf b;
@@ -404,9 +407,12 @@ static int claim_image_dir(struct dump_ctx *d)
 	long dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dirfd < 0)
 		return 0;
-	int rc = image_dir_refused(d, (int)dirfd);
+	if (image_dir_refused(d, (int)dirfd)) {
+		r_close((int)dirfd);
+		return -1;
+	}
 	fb_init(&why, mem, sizeof(mem));
-	int lock = rc ? TCP_LOCK_HELD : tcp_dir_lock((int)dirfd, tcp_status_pid(), &why);
+	int lock = tcp_dir_lock((int)dirfd, tcp_status_pid(), &why);
 	r_close((int)dirfd);
 	if (lock == TCP_LOCK_BUSY || lock == TCP_LOCK_FOREIGN) {
 		fb_puts(&d->err, "TCP_DIR ");
@@ -428,7 +434,7 @@ static int claim_image_dir(struct dump_ctx *d)
 			    "image writing into it cannot be detected; give each run its own directory");
 		tcp_emit(&m);
 	}
-	return rc;
+	return 0;
 }
 
 /* Before the image is written, in the process itself: everything that a

@@ -52,12 +52,23 @@ void tcp_dir_lock_drop(void)
 	lock_fd = -1;
 }
 
-/* What another holder wrote into the file, one line of printable text. */
+static long last_holder;
+
+long tcp_dir_lock_last_holder(void)
+{
+	return last_holder;
+}
+
+/* What another holder wrote into the file, one line of printable text;
+ * its pid ("pid P ...") into last_holder. */
 static void put_holder(long fd, struct fbuf *why)
 {
 	char text[200];
 	long n = r_pread((int)fd, text, sizeof(text) - 1, 0);
 	int any = 0;
+	last_holder = 0;
+	for (long i = 4; n > 4 && f_memeq(text, "pid ", 4) && i < n && text[i] >= '0' && text[i] <= '9'; i++)
+		last_holder = last_holder * 10 + (text[i] - '0');
 	for (long i = 0; i < n && text[i] != '\n'; i++, any = 1)
 		fb_putc(why, text[i] >= ' ' && text[i] < 127 ? text[i] : '?');
 	if (!any)

@@ -18,6 +18,8 @@ enum tcp_lock_result {
  * the pid to name in it (the one users signal). */
 int tcp_dir_lock(int dirfd, long pid, struct fbuf *why);
 int tcp_dir_lock_held(void);
+/* After TCP_LOCK_BUSY: the pid the holder named (0 if none). */
+long tcp_dir_lock_last_holder(void);
 /* Whether fd is the lock's (left out of the image). */
 int tcp_dir_lock_owns(long fd);
 /* After a restore: the fd did not come along. */

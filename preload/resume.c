@@ -48,8 +48,18 @@ static void relock_image_dir(void)
 	long dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dirfd < 0)
 		return; /* made later, or on another node: the checkpoint takes it */
-	fb_init(&why, mem, sizeof(mem));
-	int lock = tcp_dir_lock((int)dirfd, tcp_status_pid(), &why);
+	int lock;
+	/* Our own tcp-restore held it until the blob ran; its outer processes
+	 * may not have closed their copies yet: wait for that (bounded). */
+	for (int tries = 0;; tries++) {
+		fb_init(&why, mem, sizeof(mem));
+		lock = tcp_dir_lock((int)dirfd, tcp_status_pid(), &why);
+		if (lock != TCP_LOCK_BUSY || tcp_dir_lock_last_holder() != tcp_slot.status_id || !tcp_slot.status_id ||
+		    tries == 500)
+			break;
+		struct { long sec, nsec; } ts = { 0, 10000000 };
+		rsys2(__NR_nanosleep, (long)&ts, 0);
+	}
 	r_close((int)dirfd);
 	if (lock == TCP_LOCK_BUSY) {
 		TCP_MSG(m);
