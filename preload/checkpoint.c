@@ -168,7 +168,8 @@ static void drop_leftovers(struct dump_ctx *d, int dirfd, const char *image_what
 		for (long pos = 0; pos < n;) {
 			struct linux_dirent64 *e = (struct linux_dirent64 *)(d->dents + pos);
 			pos += e->d_reclen;
-			if (tmp_name_is(e->d_name, image_what, tcp_run_id) || tmp_name_is(e->d_name, "latest", tcp_run_id))
+			if (tmp_name_is(e->d_name, image_what, tcp_run_id) || tmp_name_is(e->d_name, "latest", tcp_run_id) ||
+			    tmp_name_is(e->d_name, "finished", tcp_run_id))
 				r_unlinkat(dirfd, e->d_name, 0);
 		}
 	}

@@ -9,7 +9,8 @@
 #    tcp-ckpt reports, and leaves no new image behind;
 #  - tcp-run refuses a directory of B's and a world-writable one that is not
 #    sticky; libtcp turns itself off for the latter (and tcp-ckpt says so);
-#    a sticky shared directory is accepted.
+#    a sticky shared directory is accepted; tcp-restore refuses an image in
+#    a world-writable directory that is not sticky.
 # usage: image_dir.sh LIBTCP TCP_RESTORE OBSTACLE SCRIPTS_DIR ...
 LIBTCP=$1 RESTORE=$2 PROG=$3 SCRIPTS=$4
 source "$(dirname "${BASH_SOURCE[0]}")/shared_places_lib.sh"
@@ -90,4 +91,16 @@ kill -0 "$pid" 2>/dev/null && echo "ok: the program runs on" || fail "the progra
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 expect "tcp-run with a sticky shared directory" 0 "" "${A[@]}" "$SCRIPTS/tcp-run" --dir "$WORK/shared" --log 0 -- "$WORK/obstacle" plain
+# tcp-restore refuses an image in a directory others may write (they could
+# have swapped 'latest' or the image for another of A's).
+a_files "$WORK/img.out"
+"${A[@]}" env LD_PRELOAD="$LIBTCP" TCP_DIR="$WORK/shared" "$WORK/obstacle" heap 1 4000 >"$WORK/img.out" 2>/dev/null &
+pid=$!
+wait_for "the program starts" grep -q step "$WORK/img.out"
+img=$("${A[@]}" "$SCRIPTS/tcp-ckpt" --stop --timeout 60 "$pid") || fail "no image to restore: $img"
+wait "$pid"
+expect "tcp-restore from a sticky shared directory" 0 "can be restored" "${A[@]}" "$WORK/tcp-restore" --check "$img"
+cp -p "$img" "$WORK/open/"
+expect "tcp-restore from a world-writable directory" 1 "other users may write its directory $WORK/open \(mode 0777\)" \
+	"${A[@]}" "$WORK/tcp-restore" --check "$WORK/open/${img##*/}"
 finish
