@@ -19,7 +19,8 @@
 /* 5: tcp_thread.pending; tcp_process.pending holds the shared ones only.
  * 6: issue 19 (safety): see the fields marked "(6)"; issue 22: tcp_process.job.
  *    tcp_file_header.image_id keys every section's checksums.
- *    tcp_fd.owner: owner, device number and content fingerprint of what an fd names. */
+ *    tcp_fd.owner: owner, device number and content fingerprint of what an fd names.
+ *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -113,6 +114,12 @@ struct tcp_process {
 	 * restore: the job that restored it): SLURM_JOB_ID, else PBS_JOBID,
 	 * LSB_JOBID or FLUX_JOB_ID; "" outside a job. NUL-terminated. */
 	char job[64];
+
+	/* (6) The run: a random number drawn when the program first started,
+	 * the same in every image of it, also after restores. TCP_KEEP deletes
+	 * only images of its own run; `latest` is not taken over from a run
+	 * that may still be running. */
+	uint64_t run_id;
 };
 
 enum tcp_region_kind {

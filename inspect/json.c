@@ -104,6 +104,10 @@ static void header(struct jw *w, const struct report *r)
 	jw_int(w, p->time_nsec);
 	jw_key(w, "generation");
 	jw_uint(w, p->generation);
+	jw_key(w, "run");
+	char run[20];
+	snprintf(run, sizeof(run), "%016llx", (unsigned long long)p->run_id);
+	jw_str(w, run);
 	jw_end(w, '}');
 }
 

@@ -145,6 +145,7 @@ static void header(FILE *out, const struct report *r)
 	escs(out, p->job[0] ? p->job : "-");
 	fprintf(out, "\n  checkpointed at   %s\n", when);
 	fprintf(out, "  generation        %u\n", p->generation);
+	fprintf(out, "  run               %016llx\n", (unsigned long long)p->run_id);
 }
 
 static void memory(FILE *out, const struct report *r)

@@ -5,6 +5,9 @@
 #include "dump.h"
 #include "../common/rawsys.h"
 #include "incremental.h"
+#include "dir_lock.h"
+#include "image_dir.h"
+#include "image_names.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -18,21 +21,8 @@ long tcp_writer_pid;
  * the image) rather than on the dump's stack frames. */
 static struct tcp_resume_info resume_info;
 
-/* If `name` is "<prog>.NNNNNN.tcp", returns NNNNNN, else -1. */
-static long image_generation(const char *name)
-{
-	size_t pl = f_strlen(tcp_prog);
-	if (!f_memeq(name, tcp_prog, pl) || name[pl] != '.')
-		return -1;
-	const char *p = name + pl + 1;
-	long g = 0;
-	int digits = 0;
-	for (; *p >= '0' && *p <= '9'; p++, digits++)
-		g = g * 10 + (*p - '0');
-	return (digits == 6 && f_streq(p, ".tcp")) ? g : -1;
-}
-
-/* Calls fn for every image of this program in the directory. */
+/* Calls fn for every name in the directory that is an image name of this
+ * program (whoever owns the file: the callbacks look). */
 static void for_each_image(int dirfd, char *buf, void (*fn)(int dirfd, const char *name, long gen, void *arg),
 			   void *arg)
 {
@@ -44,30 +34,58 @@ static void for_each_image(int dirfd, char *buf, void (*fn)(int dirfd, const cha
 		for (long pos = 0; pos < n;) {
 			struct linux_dirent64 *e = (struct linux_dirent64 *)(buf + pos);
 			pos += e->d_reclen;
-			long g = image_generation(e->d_name);
+			long g = image_name_generation(e->d_name, tcp_prog);
 			if (g >= 0)
 				fn(dirfd, e->d_name, g, arg);
 		}
 	}
 }
 
+/* The next generation is one past the newest image of ours, whichever run
+ * wrote it; files of other users do not count (a planted prog.999999.tcp
+ * must not steer the numbering). */
 static void max_gen(int dirfd, const char *name, long gen, void *arg)
 {
-	(void)dirfd, (void)name;
-	if (gen > *(long *)arg)
+	if (gen > *(long *)arg && image_is_ours(dirfd, name))
 		*(long *)arg = gen;
 }
 
-/* TCP_KEEP with incremental images: an older image that a kept one takes
- * pages from is kept too (a PARENT section lists the whole chain). */
+/* TCP_KEEP: the `keep` newest images of this run stay, and so does every
+ * older image a kept incremental one takes pages from (its PARENT section
+ * lists the whole chain). Images of other runs (another job using the same
+ * directory, an earlier run) and files that are not ours are never
+ * deleted. */
+#define KEEP_IMAGES_MAX 4096
 #define KEEP_NEEDED_MAX 1024
+struct own_image {
+	long gen;
+	char name[TCP_PARENT_NAME_MAX];
+};
 struct keep_plan {
-	long oldest_kept;		/* generations up to this one may go */
+	struct own_image *own;		/* this run's images, newest first once sorted */
+	int nown;
+	int overflow;			/* too many to track: delete nothing */
+	struct tcp_process *proc;	/* scratch for image_run_of */
 	char (*needed)[TCP_PARENT_NAME_MAX];
 	int nneeded;
-	int overflow;			/* too many to track: delete nothing */
 	struct tcp_parent *tmp;		/* TCP_INCREMENTAL_MAX */
 };
+
+static void collect_own(int dirfd, const char *name, long gen, void *arg)
+{
+	struct keep_plan *k = arg;
+	uint64_t run;
+	size_t len = f_strlen(name);
+	if (len >= TCP_PARENT_NAME_MAX || image_run_of(dirfd, name, k->proc, &run) || run != tcp_run_id)
+		return;
+	if (k->nown == KEEP_IMAGES_MAX) {
+		k->overflow = 1;
+		return;
+	}
+	k->own[k->nown].gen = gen;
+	f_memcpy(k->own[k->nown].name, name, len + 1);
+	k->nown++;
+}
 
 static int is_needed(const struct keep_plan *k, const char *name)
 {
@@ -77,11 +95,8 @@ static int is_needed(const struct keep_plan *k, const char *name)
 	return 0;
 }
 
-static void collect_needed(int dirfd, const char *name, long gen, void *arg)
+static void note_needed(struct keep_plan *k, int dirfd, const char *name)
 {
-	struct keep_plan *k = arg;
-	if (gen <= k->oldest_kept)
-		return;
 	int n = incr_image_parents(dirfd, name, k->tmp, TCP_INCREMENTAL_MAX);
 	k->overflow |= n < 0;
 	for (int i = 0; i < n; i++) {
@@ -95,38 +110,158 @@ static void collect_needed(int dirfd, const char *name, long gen, void *arg)
 	}
 }
 
-static void drop_old(int dirfd, const char *name, long gen, void *arg)
+static void keep_message(const char *why)
 {
-	const struct keep_plan *k = arg;
-	if (gen <= k->oldest_kept && !is_needed(k, name))
-		r_unlinkat(dirfd, name, 0);
+	TCP_MSG(m);
+	fb_puts(&m, "TCP_KEEP: ");
+	fb_puts(&m, why);
+	fb_puts(&m, "; none deleted");
+	tcp_emit(&m);
 }
 
-static void drop_old_images(struct dump_ctx *d, int dirfd, long oldest_kept)
+static void drop_old_images(struct dump_ctx *d, int dirfd)
 {
-	struct keep_plan k = { .oldest_kept = oldest_kept };
+	struct keep_plan k = { 0 };
+	k.own = arena_alloc(d, KEEP_IMAGES_MAX * sizeof(*k.own));
+	k.proc = arena_alloc(d, sizeof(*k.proc));
 	k.needed = arena_alloc(d, KEEP_NEEDED_MAX * TCP_PARENT_NAME_MAX);
 	k.tmp = arena_alloc(d, TCP_INCREMENTAL_MAX * sizeof(struct tcp_parent));
-	if (k.needed && k.tmp)
-		for_each_image(dirfd, d->dents, collect_needed, &k);
-	if (!k.needed || !k.tmp || k.overflow) {
-		TCP_MSG(m);
-		fb_puts(&m, "TCP_KEEP: too many incremental images depend on older ones to track; none deleted");
-		tcp_emit(&m);
+	if (!k.own || !k.proc || !k.needed || !k.tmp) {
+		keep_message("out of scratch memory");
 		return;
 	}
-	for_each_image(dirfd, d->dents, drop_old, &k);
+	for_each_image(dirfd, d->dents, collect_own, &k);
+	if (k.overflow) {
+		keep_message("more than 4096 images of this run in the directory");
+		return;
+	}
+	if (k.nown <= tcp_cfg.keep)
+		return;
+	for (int i = 1; i < k.nown; i++) /* newest first; a handful of images */
+		for (int j = i; j > 0 && k.own[j].gen > k.own[j - 1].gen; j--) {
+			struct own_image t = k.own[j];
+			k.own[j] = k.own[j - 1];
+			k.own[j - 1] = t;
+		}
+	for (int i = 0; i < tcp_cfg.keep && !k.overflow; i++)
+		note_needed(&k, dirfd, k.own[i].name);
+	if (k.overflow) {
+		keep_message("too many incremental images depend on older ones to track");
+		return;
+	}
+	for (int i = tcp_cfg.keep; i < k.nown; i++)
+		if (!is_needed(&k, k.own[i].name))
+			r_unlinkat(dirfd, k.own[i].name, 0);
 }
 
-static void image_name(char *buf, size_t cap, const char *prefix, long gen, const char *suffix)
+/* Temporary files of this run that a crash left behind (a kill -9 in the
+ * middle of a write). Only while we hold the directory's lock: then no
+ * other process of this run is writing them. */
+static void drop_leftovers(struct dump_ctx *d, int dirfd, const char *image_what)
+{
+	if (!tcp_dir_lock_held())
+		return;
+	r_lseek(dirfd, 0, 0);
+	for (;;) {
+		long n = r_getdents64(dirfd, d->dents, 65536);
+		if (n <= 0)
+			break;
+		for (long pos = 0; pos < n;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(d->dents + pos);
+			pos += e->d_reclen;
+			if (tmp_name_is(e->d_name, image_what, tcp_run_id) || tmp_name_is(e->d_name, "latest", tcp_run_id) ||
+			    tmp_name_is(e->d_name, "finished", tcp_run_id))
+				r_unlinkat(dirfd, e->d_name, 0);
+		}
+	}
+}
+
+/* "<prog>.tcp", the <what> of an image's temporary name. */
+static void image_tmp_what(char *buf, size_t cap)
 {
 	struct fbuf b;
 	fb_init(&b, buf, cap);
-	fb_puts(&b, prefix);
 	fb_puts(&b, tcp_prog);
-	fb_putc(&b, '.');
-	fb_putu(&b, (uint64_t)gen, 10, 6);
-	fb_puts(&b, suffix);
+	fb_puts(&b, ".tcp");
+}
+
+/* Says why `latest` cannot point at the new image `final` (d->err). */
+static int latest_refused(struct dump_ctx *d, const char *final)
+{
+	fb_puts(&d->err, "the image ");
+	fb_puts(&d->err, final);
+	fb_puts(&d->err, " was written, but ");
+	fb_puts(&d->err, tcp_cfg.dir);
+	fb_puts(&d->err, "/latest cannot point at it: ");
+	return -1;
+}
+
+/* `latest` is replaced atomically: a symlink made aside, renamed over. Only
+ * a `latest` of ours is replaced: a symlink we made, naming an image of
+ * this run, or any of ours while we hold the directory's lock (then no
+ * other run is running). A `latest` that cannot be moved fails the
+ * checkpoint: tcp-run and tcp-restore DIR would resume an older image, or
+ * another job's. */
+static int point_latest(struct dump_ctx *d, int dirfd, const char *final)
+{
+	struct stat st;
+	long rc = r_fstatat(dirfd, "latest", &st, 0x100 /* AT_SYMLINK_NOFOLLOW */);
+	if (rc < 0 && rc != -2) {
+		latest_refused(d, final);
+		fb_puts(&d->err, tcp_strerror(rc));
+		return -1;
+	}
+	if (rc == 0 && !S_ISLNK(st.st_mode)) {
+		latest_refused(d, final);
+		fb_puts(&d->err, S_ISDIR(st.st_mode) ? "a directory" : "a file that is not a symbolic link");
+		fb_puts(&d->err, " is in the way; remove it");
+		return -1;
+	}
+	if (rc == 0 && st.st_uid != (uid_t)r_getuid()) {
+		latest_refused(d, final);
+		fb_puts(&d->err, "it was made by uid ");
+		fb_putu(&d->err, st.st_uid, 10, 0);
+		fb_puts(&d->err, ", not by you; remove it, and keep others from writing that directory");
+		return -1;
+	}
+	/* Without the lock (a filesystem without locks), another run's
+	 * `latest` may belong to a run that still runs. */
+	if (rc == 0 && !tcp_dir_lock_held()) {
+		char cur[TCP_PARENT_NAME_MAX];
+		uint64_t run;
+		struct tcp_process *proc = arena_alloc(d, sizeof(*proc));
+		long n = r_readlinkat(dirfd, "latest", cur, sizeof(cur) - 1);
+		if (n > 0)
+			cur[n] = 0;
+		if (n > 0 && proc && image_run_of(dirfd, cur, proc, &run) == 0 && run != tcp_run_id) {
+			latest_refused(d, final);
+			fb_puts(&d->err, "it names ");
+			fb_puts(&d->err, cur);
+			fb_puts(&d->err, ", an image of another run (");
+			fb_putu(&d->err, run, 16, 16);
+			fb_puts(&d->err, "), and this filesystem has no file locks to tell whether that run still runs. "
+					 "Give each run its own TCP_DIR, or remove the old 'latest' if that run is over");
+			return -1;
+		}
+	}
+	char link_tmp[128];
+	struct fbuf b;
+	fb_init(&b, link_tmp, sizeof(link_tmp));
+	tmp_name_put(&b, "latest", tcp_run_id);
+	rc = r_symlinkat(final, dirfd, link_tmp);
+	if (rc == 0) {
+		rc = r_renameat(dirfd, link_tmp, dirfd, "latest");
+		if (rc < 0)
+			r_unlinkat(dirfd, link_tmp, 0);
+	}
+	if (rc < 0) {
+		latest_refused(d, final);
+		fb_puts(&d->err, tcp_strerror(rc));
+		if (rc == -21 || rc == -20 || rc == -39 /* a directory named latest */)
+			fb_puts(&d->err, " (a directory named 'latest' is in the way: remove it)");
+		return -1;
+	}
+	return 0;
 }
 
 /* A full filesystem (or quota): how much of the image was written when it
@@ -148,26 +283,23 @@ static void space_hint(struct fbuf *e, int dirfd, uint64_t written)
 
 static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, size_t final_cap)
 {
-	char tmp[512];
+	char tmp[512], what[160];
 	struct tcp_process *proc = d->proc;
-	/* The temporary name carries our pid: a writer of another process (a
-	 * forked writer still finishing) never shares it. */
+	/* A random temporary name, created here (O_EXCL): no other writer
+	 * shares it, not even a second restored copy of this program with the
+	 * same pid; leftovers of a crash are removed later (drop_leftovers). */
 	struct fbuf b;
 	fb_init(&b, tmp, sizeof(tmp));
-	fb_putc(&b, '.');
-	fb_puts(&b, tcp_prog);
-	fb_putc(&b, '.');
-	fb_puti(&b, r_getpid());
-	fb_puts(&b, ".tcp.tmp");
-	r_unlinkat(dirfd, tmp, 0); /* ours from an earlier crash (pids get reused) */
+	image_tmp_what(what, sizeof(what));
+	tmp_name_put(&b, what, tcp_run_id);
 	/* Read-write: a section header already written is patched in place.
 	 * O_DIRECT: no page cache to fill (which costs the app memory and, in a
 	 * VM, as much as the write itself); refused by some filesystems. */
-	long fd = r_openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (tcp_cfg.direct ? 040000 /* O_DIRECT */ : 0),
-			   0600);
+	const int flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	long fd = r_openat(dirfd, tmp, flags | (tcp_cfg.direct ? 040000 /* O_DIRECT */ : 0), 0600);
 	int direct = tcp_cfg.direct && fd >= 0;
 	if (fd == -22 /* EINVAL: O_DIRECT refused at open */ && tcp_cfg.direct)
-		fd = r_openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = r_openat(dirfd, tmp, flags, 0600);
 	if (fd < 0) {
 		fb_puts(&d->err, "cannot create ");
 		fb_puts(&d->err, tcp_cfg.dir);
@@ -200,7 +332,8 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	/* Never replace an image: if another writer took this generation,
 	 * take the next one. The generation in the image is informational. */
 	for (int tries = 0; !w.err; tries++) {
-		image_name(final, final_cap, "", *gen, ".tcp");
+		fb_init(&b, final, final_cap);
+		image_name_put(&b, tcp_prog, *gen);
 		rc = rsys5(316 /* renameat2 */, dirfd, (long)tmp, dirfd, (long)final, 1 /* RENAME_NOREPLACE */);
 		if (rc == 0)
 			break;
@@ -219,13 +352,14 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		return -1;
 	}
 	r_fsync(dirfd);
-	/* `latest` is replaced atomically: a symlink made aside, renamed over. */
-	char link_tmp[64];
-	path_append_num(link_tmp, sizeof(link_tmp), ".latest.", r_getpid(), ".tmp");
-	r_unlinkat(dirfd, link_tmp, 0);
-	if (r_symlinkat(final, dirfd, link_tmp) == 0)
-		r_renameat(dirfd, link_tmp, dirfd, "latest");
+	if (point_latest(d, dirfd, final)) {
+		fb_puts(&d->err, "; the new image is removed");
+		r_unlinkat(dirfd, final, 0);
+		r_fsync(dirfd);
+		return -1;
+	}
 	r_fsync(dirfd);
+	drop_leftovers(d, dirfd, what);
 	return 0;
 }
 
@@ -265,6 +399,63 @@ static void report(struct dump_ctx *d, int rc, long gen, const char *final, uint
 	}
 }
 
+/* TCP_DIR must be a directory others cannot tamper with (image_dir.c). */
+static int image_dir_refused(struct dump_ctx *d, int dirfd)
+{
+	char mem[512];
+	struct fbuf why;
+	fb_init(&why, mem, sizeof(mem));
+	if (!image_dir_trusted(dirfd, &why))
+		return 0;
+	fb_puts(&d->err, "TCP_DIR ");
+	fb_puts(&d->err, tcp_cfg.dir);
+	fb_puts(&d->err, ": ");
+	fb_puts(&d->err, mem);
+	return -1;
+}
+
+/* In the program itself (a forked writer's lock would go with it): TCP_DIR
+ * is safe, and no other running program writes images into it: we hold its
+ * lock (dir_lock.c), from the first checkpoint on if not from the start. A
+ * directory that does not exist is reported by write_all. */
+static int claim_image_dir(struct dump_ctx *d)
+{
+	static int said_no_locks;
+	char mem[512];
+	struct fbuf why;
+	long dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dirfd < 0)
+		return 0;
+	if (image_dir_refused(d, (int)dirfd)) {
+		r_close((int)dirfd);
+		return -1;
+	}
+	fb_init(&why, mem, sizeof(mem));
+	int lock = tcp_dir_lock((int)dirfd, tcp_status_pid(), &why);
+	r_close((int)dirfd);
+	if (lock == TCP_LOCK_BUSY || lock == TCP_LOCK_FOREIGN) {
+		fb_puts(&d->err, "TCP_DIR ");
+		fb_puts(&d->err, tcp_cfg.dir);
+		fb_puts(&d->err, ": ");
+		fb_puts(&d->err, mem);
+		if (lock == TCP_LOCK_BUSY)
+			fb_puts(&d->err, ". Two programs writing images into one directory take each other's generations, "
+					 "'latest' and TCP_KEEP deletions: give each its own TCP_DIR (for a SLURM job array, e.g. "
+					 "tcp-run --dir ckpt-$SLURM_ARRAY_TASK_ID), or stop the other one");
+		return -1;
+	}
+	if (lock == TCP_LOCK_UNSUPPORTED && !said_no_locks) {
+		said_no_locks = 1;
+		TCP_MSG(m);
+		fb_puts(&m, "warning: TCP_DIR ");
+		fb_puts(&m, tcp_cfg.dir);
+		fb_puts(&m, " does not support file locks (flock): a second program or a second restore of this "
+			    "image writing into it cannot be detected; give each run its own directory");
+		tcp_emit(&m);
+	}
+	return 0;
+}
+
 /* Before the image is written, in the process itself: everything that a
  * forked writer would see differently (pending signals, timers, robust
  * list, fd offsets, the parent's pid). */
@@ -285,7 +476,7 @@ static int prepare(struct dump_ctx *d)
 		return -1;
 	}
 	if (dump_check_process(d) || dump_scan_fds(d) || dump_read_maps(d) || dump_scan_shm(d) ||
-	    dump_fill_process(d, d->proc, 0))
+	    dump_fill_process(d, d->proc, 0) || claim_image_dir(d))
 		return -1;
 	resume_info.thread = d->threads[0];
 	resume_info.nthreads = d->nthreads;
@@ -323,7 +514,7 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 			fb_puts(&d->err, tcp_strerror(dirfd));
 			if (dirfd == -2)
 				fb_puts(&d->err, " (create it, or set TCP_DIR)");
-		} else {
+		} else if (!image_dir_refused(d, (int)dirfd)) {
 			for_each_image((int)dirfd, d->dents, max_gen, &gen);
 			gen++;
 			incr_begin(d, (int)dirfd);
@@ -332,7 +523,7 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 		}
 	}
 	if (rc == 0) {
-		drop_old_images(d, (int)dirfd, gen - tcp_cfg.keep);
+		drop_old_images(d, (int)dirfd);
 	}
 	if (dirfd >= 0)
 		r_close((int)dirfd);

@@ -192,6 +192,7 @@ int dump_fill_process(struct dump_ctx *d, struct tcp_process *p, uint32_t genera
 		p->itimers[i] = (struct tcp_itimer){ it.is, it.iu, it.vs, it.vu };
 	}
 	p->resume_slot = (uint64_t)&tcp_slot;
+	p->run_id = tcp_run_id;
 
 	struct utsname u;
 	if (r_uname(&u) == 0)

@@ -6,6 +6,7 @@
 #include "incremental.h"
 #include "../common/rawsys.h"
 #include "../image/page_hash.h"
+#include "image_names.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -84,16 +85,10 @@ static int why(struct incr *s, const char *a, const char *b, const char *c)
 	return -1;
 }
 
-/* "<prog>.NNNNNN.tcp" of this program. */
+/* An image name of this program (image_names.h). */
 static int our_image_name(const char *n)
 {
-	size_t pl = f_strlen(tcp_prog), len = f_strlen(n);
-	if (len != pl + 11 || !f_memeq(n, tcp_prog, pl) || n[pl] != '.' || !f_endswith(n, ".tcp"))
-		return 0;
-	for (size_t i = pl + 1; i < pl + 7; i++)
-		if (n[i] < '0' || n[i] > '9')
-			return 0;
-	return 1;
+	return image_name_generation(n, tcp_prog) >= 0;
 }
 
 /* Checksums are keyed with the identifier of the image they are in. */
@@ -108,10 +103,10 @@ static int header_ok(const uint64_t key[2], const struct tcp_section_header *sh)
 	       sh->header_sum == csum_buf_keyed(key, sh, offsetof(struct tcp_section_header, header_sum));
 }
 
-/* Opens image `name` of the directory: a regular file only (a FIFO planted
- * under the name must not block the checkpoint, nor a symlink lead
- * elsewhere), with a valid file header of this format, whose identifier
- * goes to key. The fd, or -1. */
+/* Opens image `name` of the directory: our own regular file only (a FIFO
+ * planted under the name must not block the checkpoint, nor a symlink lead
+ * elsewhere, nor another user's file be taken for ours), with a valid file
+ * header of this format, whose identifier goes to key. The fd, or -1. */
 static long open_image(int dirfd, const char *name, struct stat *sb, uint64_t key[2])
 {
 	long fd = r_openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0);
@@ -119,7 +114,7 @@ static long open_image(int dirfd, const char *name, struct stat *sb, uint64_t ke
 		return -1;
 	struct tcp_file_header hdr;
 	long fl = r_fcntl((int)fd, F_GETFL, 0);
-	if (r_fstat((int)fd, sb) || !S_ISREG(sb->st_mode) || fl < 0 || r_fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK) ||
+	if (r_fstat((int)fd, sb) || !S_ISREG(sb->st_mode) || sb->st_uid != (uid_t)r_getuid() || fl < 0 || r_fcntl((int)fd, F_SETFL, fl & ~O_NONBLOCK) ||
 	    read_at((int)fd, &hdr, sizeof(hdr), 0) || !f_memeq(hdr.magic, TCP_IMAGE_MAGIC, 8) ||
 	    hdr.version != TCP_FORMAT_VERSION || hdr.checksum != csum_buf(&hdr, offsetof(struct tcp_file_header, checksum))) {
 		r_close((int)fd);
@@ -254,7 +249,7 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 	long fd = open_image(dirfd, name, &sb, key);
 	if (fd < 0)
 		return why(s, "the previous image ", name,
-			   " cannot be opened, is not a regular file, or is of another format version");
+			   " cannot be opened, is not a regular file of yours, or is of another format version");
 	int rc = -1, have_process = 0, have_hashes = 0, have_end = 0;
 	uint32_t prev_nparents = 0;
 	uint64_t size = 0, process_sum = 0;
@@ -285,6 +280,12 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 			s->pproc->exe[sizeof(s->pproc->exe) - 1] = 0;
 			if (!f_streq(s->pproc->exe, d->proc->exe)) {
 				why(s, "the previous image ", name, " is of another program");
+				goto out;
+			}
+			/* Pages only from this run's images: another run's TCP_KEEP
+			 * (or its user) may delete them. */
+			if (s->pproc->run_id != tcp_run_id) {
+				why(s, "the previous image ", name, " was written by another run");
 				goto out;
 			}
 			*parent_gen = s->pproc->generation;

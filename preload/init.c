@@ -3,7 +3,12 @@
  * constructor, before main(), so libc is fine here. */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "dir_lock.h"
+#include "image_dir.h"
+#include "image_names.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,7 @@ struct tcp_resume_slot tcp_slot;
 int tcp_active;
 long tcp_tid_offset = -1;
 char tcp_prog[128];
+uint64_t tcp_run_id;
 
 static const char *env(const char *name) { return getenv(name); }
 
@@ -39,29 +45,71 @@ static void find_prog_name(void)
 		strcpy(tcp_prog, "app");
 }
 
+/* Off for this run: said on stderr, and in the status file, so that
+ * tcp-ckpt refuses instead of sending a signal nobody catches now. */
+static void disable(const char *why)
+{
+	fprintf(stderr, "tcp: %s; checkpointing is disabled for this run\n", why);
+	tcp_status_disabled(why);
+}
+
+/* TCP_DIR, if it exists already: others must not be able to tamper with
+ * it (image_dir.c), and another running program may be using it (its
+ * lock, dir_lock.c: taken now if free; a busy one fails the checkpoints,
+ * which say why). A directory made later is checked at each checkpoint. */
+static int check_image_dir(char *err, size_t errlen)
+{
+	char mem[512];
+	struct fbuf why;
+	int fd = open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	fb_init(&why, mem, sizeof(mem));
+	if (image_dir_trusted(fd, &why)) {
+		snprintf(err, errlen, "TCP_DIR %.480s: %s", tcp_cfg.dir, mem);
+		close(fd);
+		return -1;
+	}
+	fb_init(&why, mem, sizeof(mem));
+	int lock = tcp_dir_lock(fd, getpid(), &why);
+	if ((lock == TCP_LOCK_BUSY || lock == TCP_LOCK_FOREIGN) && tcp_cfg.log >= 2)
+		fprintf(stderr, "tcp: TCP_DIR %s: %s; checkpoints of this program fail while it is\n", tcp_cfg.dir, mem);
+	close(fd);
+	return 0;
+}
+
 __attribute__((constructor)) static void tcp_init(void)
 {
-	char cwd[4096], err[512];
+	char cwd[4096], err[1024];
 
 	/* Never act inside setuid/setgid programs: an image of one would hand
 	 * its privileged memory to the user. */
 	if (getauxval(AT_SECURE))
 		return;
+	tcp_status_init();
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = 0;
 	if (tcp_config_parse(&tcp_cfg, env, cwd, err, sizeof(err))) {
-		fprintf(stderr, "tcp: %s; checkpointing is disabled for this run\n", err);
+		disable(err);
 		return;
 	}
 	find_prog_name();
-	tcp_status_init();
+	while (!tcp_run_id)
+		tcp_run_id = tcp_random64();
+	if (check_image_dir(err, sizeof(err))) {
+		disable(err);
+		return;
+	}
+	/* Only the program holds the directory's lock, not a child it forks. */
+	pthread_atfork(NULL, NULL, tcp_dir_lock_drop);
 	tcp_backtrace_init();
 	tcp_tid_offset = tcp_find_tid_offset();
 	tcp_active = 1;
 	tcp_finish_track();
 	if (tcp_install_handlers()) {
 		tcp_active = 0;
-		fprintf(stderr, "tcp: cannot install the signal handlers; checkpointing is disabled for this run\n");
+		tcp_dir_lock_drop();
+		disable("cannot install the signal handlers");
 		return;
 	}
 	if (tcp_periodic_start())

@@ -13,6 +13,9 @@ extern struct tcp_resume_slot tcp_slot;
 extern int tcp_active;		/* configuration valid, handlers installed */
 extern long tcp_tid_offset;	/* offset of the tid in glibc's struct pthread, -1 if unknown */
 extern char tcp_prog[128];	/* program name used for image file names */
+/* The run: drawn when the program first starts, kept across restores (it
+ * is in libtcp's memory, which the image holds); in every image (run_id). */
+extern uint64_t tcp_run_id;
 extern long tcp_writer_pid;	/* the forked writer of the last checkpoint, 0 if none */
 /* 1 while that writer still runs (block: wait for it to end first, then 0). */
 int tcp_writer_busy(int block);
@@ -84,6 +87,9 @@ void tcp_status_init(void);
 void tcp_status_begin(void);
 void tcp_status_write(int ok, const char *text);
 void tcp_status_forget(void);
+void tcp_status_after_restore(void);
+void tcp_status_disabled(const char *why);
+long tcp_status_pid(void);	/* the pid users signal: ours, or our tcp-restore's */
 
 /* signal_timer.c: an interval timer sending `sig` marked with `magic`;
  * its id counts only in the process that created it (not in a fork). */

@@ -5,7 +5,10 @@
  * left of the restorer. Then the handler returns and sigreturn resumes the
  * app with its exact registers (DESIGN §4, stage 3). */
 #include "internal.h"
+#include "dir_lock.h"
 #include "../common/rawsys.h"
+
+#include <fcntl.h>
 
 /* Every thread, in its new kernel thread: what the kernel keeps per thread. */
 void tcp_thread_after_restore(const struct tcp_thread *t)
@@ -32,6 +35,44 @@ void tcp_thread_after_restore(const struct tcp_thread *t)
 	tcp_pending_raise_thread(t, tid);
 }
 
+/* The directory's lock did not come along (its fd is not in the image);
+ * tcp-restore held it until the blob closed its fds: take it again. If
+ * another program took it in between (a second copy of this image restored
+ * at the same instant, which tcp-restore normally refuses), say so: this
+ * copy's checkpoints fail while the other runs. */
+static void relock_image_dir(void)
+{
+	char mem[512];
+	struct fbuf why;
+	tcp_dir_lock_forget();
+	long dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dirfd < 0)
+		return; /* made later, or on another node: the checkpoint takes it */
+	int lock;
+	/* Our own tcp-restore held it until the blob ran; its outer processes
+	 * may not have closed their copies yet: wait for that (bounded). */
+	for (int tries = 0;; tries++) {
+		fb_init(&why, mem, sizeof(mem));
+		lock = tcp_dir_lock((int)dirfd, tcp_status_pid(), &why);
+		if (lock != TCP_LOCK_BUSY || tcp_dir_lock_last_holder() != tcp_slot.status_id || !tcp_slot.status_id ||
+		    tries == 500)
+			break;
+		struct { long sec, nsec; } ts = { 0, 10000000 };
+		rsys2(__NR_nanosleep, (long)&ts, 0);
+	}
+	r_close((int)dirfd);
+	if (lock == TCP_LOCK_BUSY) {
+		TCP_MSG(m);
+		fb_puts(&m, "warning: after the restore, TCP_DIR ");
+		fb_puts(&m, tcp_cfg.dir);
+		fb_puts(&m, ": ");
+		fb_puts(&m, mem);
+		fb_puts(&m, ". If that is this same run restored twice, both copies write the same output files: "
+			    "stop one of them");
+		tcp_emit(&m);
+	}
+}
+
 /* The leader (the thread that took the checkpoint): its own thread state,
  * then what belongs to the process. */
 void tcp_after_restore(const struct tcp_resume_info *info)
@@ -54,7 +95,8 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		tcp_emit(&m);
 	}
 	tcp_writer_pid = 0; /* the original process's writer is not our child */
-	tcp_status_forget();
+	tcp_status_after_restore();
+	relock_image_dir();
 	tcp_finish_track();
 	tcp_retry_forget(); /* its timer did not come along; the image is written */
 	if (tcp_cfg.interval && tcp_periodic_start() < 0) {

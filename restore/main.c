@@ -78,6 +78,8 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 	struct vdso_layout v;
 	if (check_process(img) || check_cpu(img) || check_address_space(img, &v) || check_mapped_files(img))
 		return 1;
+	if (dir_lock_take(img, path, lowest_free_fd_above_targets(img), o) == -1)
+		return 1;
 	if (o->check_only && o->lazy) {
 		unsigned char *map = calloc(img->nextents + 1, 1);
 		int bad = !map || lazy_plan(img, path, image_fd, map, o->verbose);

@@ -36,6 +36,12 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * program's (restore_fds moves it out of the way first). */
 extern int say_fd;
 
+/* dir_lock.c: refuses (-1, said why) when a running program holds the
+ * lock of the image's directory (the same run restored twice, or another
+ * run there); else holds it at an fd >= floor until the blob closes it
+ * (returns that fd), or -2 when the directory has no lock to take. */
+int dir_lock_take(const struct tcp_image *img, const char *image, int floor, const struct restore_opts *o);
+
 /* job_env.c: "NAME=value\0..." for the variables of the new job; returns
  * the bytes used (0: none). */
 size_t job_env_block(char *out, size_t cap);

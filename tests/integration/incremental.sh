@@ -24,7 +24,8 @@ run() {
 	for gen in $(seq 1 "$n"); do
 		sleep 0.5
 		kill -USR1 "$pid"
-		for _ in $(seq 1 1000); do [ "$(readlink "$dir/latest" 2>/dev/null)" = "$(img "$gen")" ] && break; sleep 0.02; done
+		# The report comes after TCP_KEEP's deletions, which follow `latest`.
+		for _ in $(seq 1 1000); do grep -q "checkpoint $gen written" "$dir/err.txt" && break; sleep 0.02; done
 		[ "$(readlink "$dir/latest")" = "$(img "$gen")" ] || die "$dir: no checkpoint $gen: $(cat "$dir/err.txt")"
 	done
 	kill -9 "$pid"

@@ -13,12 +13,18 @@
 
 #define PAGE 4096
 
+/* Not counted: libtcp's own lock on its image directory (.tcp-lock), which
+ * the program holds under libtcp whether restored or not. */
 static int open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
+	for (struct dirent *e; d && (e = readdir(d));) {
+		char link[4096] = "";
+		ssize_t len = readlinkat(dirfd(d), e->d_name, link, sizeof(link) - 1);
+		size_t l = len > 0 ? (size_t)len : 0;
+		n += e->d_name[0] != '.' && !(l >= 10 && !strcmp(link + l - 10, "/.tcp-lock"));
+	}
 	if (d)
 		closedir(d);
 	return n - 1; /* the directory itself */
