@@ -37,7 +37,7 @@ void tcp_thread_after_restore(const struct tcp_thread *t);
 
 /* quiesce.c: stopping the other threads around a checkpoint. The signal is
  * reserved: an app's handler for it only runs for signals others send. */
-#define TCP_THREAD_SIGNAL 62
+#define TCP_THREAD_SIGNAL TCP_RESERVED_SIGNAL
 #define TCP_MAX_THREADS 1024
 struct tcp_thread_table {
 	volatile int leader;	/* tid of the thread taking a checkpoint, 0 if none */
