@@ -3,6 +3,7 @@
  * constructor, before main(), so libc is fine here. */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "tree/role.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,10 @@ __attribute__((constructor)) static void tcp_init(void)
 	/* Never act inside setuid/setgid programs: an image of one would hand
 	 * its privileged memory to the user. */
 	if (getauxval(AT_SECURE))
+		return;
+	/* A process that a descendant of the checkpoint root started (the
+	 * environment passes LD_PRELOAD on): libtcp stays out of its way. */
+	if (!tcp_role_init())
 		return;
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = 0;

@@ -120,6 +120,11 @@ int tcp_apply_job_env(const char *block, uint64_t len);
 
 /* sigwrap.c */
 int tcp_install_handlers(void);
+/* In a process that is not the checkpoint root (tree/role.c): the
+ * reserved signals get the program's own actions and mask back; the second
+ * from one of our handlers, delivering `sig` again as the program set it. */
+void tcp_hand_back_signals(void);
+void tcp_hand_back_signal(int sig, siginfo_t *si, ucontext_t *uc);
 
 /* finish.c: the process whose normal end marks DIR/finished (set at
  * start-up and after a restore, which may give it another pid). */

@@ -17,6 +17,7 @@
  * Runs while threads are stopped: raw system calls and our own futex words
  * only, no locks anyone else may hold. */
 #include "dump.h"
+#include "tree/role.h"
 #include "../common/rawsys.h"
 
 #include <errno.h>
@@ -121,7 +122,9 @@ static int stop_value(int epoch, int idx)
 void tcp_thread_signal_handler(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
-	if (si->si_code == SI_QUEUE && si->si_pid == r_getpid() && si->si_uid == (uid_t)r_getuid()) {
+	if (!tcp_role_is_root())
+		tcp_hand_back_signal(sig, si, ucv);
+	else if (si->si_code == SI_QUEUE && si->si_pid == r_getpid() && si->si_uid == (uid_t)r_getuid()) {
 		int epoch = tcp_threads.epoch, v = si->si_value.sival_int, idx = v & 0xffff;
 		if (tcp_threads.leader && v == stop_value(epoch, idx) && idx > 0 && idx < TCP_MAX_THREADS)
 			park(ucv, idx, epoch);

@@ -5,6 +5,7 @@
  * left of the restorer. Then the handler returns and sigreturn resumes the
  * app with its exact registers (DESIGN §4, stage 3). */
 #include "internal.h"
+#include "tree/role.h"
 #include "../common/rawsys.h"
 
 /* Every thread, in its new kernel thread: what the kernel keeps per thread. */
@@ -36,6 +37,7 @@ void tcp_thread_after_restore(const struct tcp_thread *t)
  * then what belongs to the process. */
 void tcp_after_restore(const struct tcp_resume_info *info)
 {
+	tcp_role_after_restore(); /* the root again, maybe under another pid */
 	tcp_thread_after_restore(&info->thread);
 	for (int i = 0; i < 3; i++) {
 		const struct tcp_itimer *it = &info->itimers[i];

@@ -5,6 +5,7 @@
  * under /tmp rather than TCP_DIR so that tcp-ckpt finds it from the pid
  * alone. Written from the dump path: raw syscalls. */
 #include "dump.h"
+#include "tree/role.h"
 #include "../common/rawsys.h"
 
 #include <fcntl.h>
@@ -98,5 +99,7 @@ void tcp_status_write(int ok, const char *text)
 
 __attribute__((destructor)) static void status_remove(void)
 {
+	if (!tcp_role_is_root())
+		return; /* a child's exit: the root's file (after a restore, named after tcp-restore) stays */
 	tcp_status_forget();
 }

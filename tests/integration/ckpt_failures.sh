@@ -60,17 +60,20 @@ if [ "$(ulimit -i)" = unlimited ] || [ "$(ulimit -i)" -gt 5100 ]; then
 else
 	echo "skip: sigflood: ulimit -i is $(ulimit -i), below 5100"
 fi
-# A forked child inherits libtcp's state but not its TCP_INTERVAL timer:
-# the child's own first timer (the same id) must still refuse its checkpoint.
+# A forked child is not the process libtcp checkpoints: its SIGUSR1 (after
+# it created a POSIX timer, whose id equals that of the parent's
+# TCP_INTERVAL timer) has its default action, as without libtcp: the child
+# dies of it, with no checkpoint, message or image (child_signals.sh has
+# the other cases).
 mkdir -p "$WORK/ftimer.img"
 LD_PRELOAD=$LIBTCP TCP_DIR=$WORK/ftimer.img TCP_INTERVAL=3600 "$PROG" forked_timer >ftimer.out 2>ftimer.err
 st=$?
 if [ $st != 0 ] || ! cmp -s ftimer.out ref.txt; then
 	fail "forked-timer: status $st or output differs: $(cat ftimer.err)"
-elif ! grep -q 'checkpoint failed: the process has POSIX timers' ftimer.err; then
-	fail "forked-timer: the child's checkpoint was not refused for its timer: $(cat ftimer.err)"
+elif [ -s ftimer.err ]; then
+	fail "forked-timer: the child took its SIGUSR1 as a checkpoint request: $(cat ftimer.err)"
 elif ls "$WORK/ftimer.img" | grep -q '\.tcp$'; then
-	fail "forked-timer: the child wrote an image although it has a POSIX timer"
+	fail "forked-timer: the child wrote an image"
 fi
 mkdir -p "$WORK/ro"
 chmod 555 "$WORK/ro"

@@ -6,10 +6,10 @@
  *                      with TCP_RETRY=0 (else retried until the program ends)
  *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
  *                      to make checkpoints long), computing STEPS steps
- *   obstacle forked_timer  a forked child creates a POSIX timer and raises
- *                      SIGUSR1: refused (the timer) in the child, whose
- *                      first timer has the id of libtcp's TCP_INTERVAL one
- *                      in the parent; then the parent computes
+ *   obstacle forked_timer  a forked child creates a POSIX timer (the id of
+ *                      libtcp's TCP_INTERVAL one in the parent) and raises
+ *                      SIGUSR1, which kills it: libtcp checkpoints only the
+ *                      parent; then the parent computes
  *   obstacle sigflood  5000 instances of a blocked real-time signal queued
  *                      with values 0..4999: more than libtcp keeps; at the
  *                      end they must all come, in order (else exit 3)
