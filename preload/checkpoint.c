@@ -5,6 +5,7 @@
 #include "dump.h"
 #include "../common/rawsys.h"
 #include "incremental.h"
+#include "compress.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -12,7 +13,6 @@
 #define ARENA_LEN (256ull << 20) /* reserved, not committed: only touched pages cost */
 
 static uint64_t tcp_ctx[8];
-long tcp_writer_pid;
 /* What the resumed handler needs, kept in libtcp's own memory (which is in
  * the image) rather than on the dump's stack frames. */
 static struct tcp_resume_info resume_info;
@@ -134,13 +134,7 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	struct tcp_process *proc = d->proc;
 	/* The temporary name carries our pid: a writer of another process (a
 	 * forked writer still finishing) never shares it. */
-	struct fbuf b;
-	fb_init(&b, tmp, sizeof(tmp));
-	fb_putc(&b, '.');
-	fb_puts(&b, tcp_prog);
-	fb_putc(&b, '.');
-	fb_puti(&b, r_getpid());
-	fb_puts(&b, ".tcp.tmp");
+	tcp_image_tmp_name(tmp, sizeof(tmp), r_getpid());
 	r_unlinkat(dirfd, tmp, 0); /* ours from an earlier crash (pids get reused) */
 	/* Read-write: a section header already written is patched in place.
 	 * O_DIRECT: no page cache to fill (which costs the app memory and, in a
@@ -195,7 +189,8 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		fb_puts(&d->err, "writing the image in ");
 		fb_puts(&d->err, tcp_cfg.dir);
 		fb_puts(&d->err, " failed: ");
-		fb_puts(&d->err, tcp_strerror(w.err));
+		const char *helper = compress_failure(); /* a compression worker that died says more */
+		fb_puts(&d->err, helper[0] ? helper : tcp_strerror(w.err));
 		if (w.err == -28 || w.err == -122)
 			fb_puts(&d->err, " (free some space or point TCP_DIR elsewhere)");
 		return -1;
@@ -324,20 +319,6 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 	return rc;
 }
 
-/* The forked writer of the previous checkpoint, if any: a clone with no
- * exit signal, so the app's wait() never sees it; reaped here. Returns 1
- * while it still runs. */
-int tcp_writer_busy(int block)
-{
-	if (tcp_writer_pid <= 0)
-		return 0;
-	long r = rsys4(__NR_wait4, tcp_writer_pid, 0, (block ? 0 : 1 /* WNOHANG */) | 0x80000000 /* __WCLONE */, 0);
-	if (r == 0)
-		return 1;
-	tcp_writer_pid = 0; /* reaped, or not ours any more */
-	return 0;
-}
-
 /* Not inlined: its frames sit below tcp_ctx_save's and may be overwritten
  * freely; the resumed path returns through tcp_checkpoint only. */
 static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc)
@@ -345,10 +326,13 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	struct dump_ctx d;
 	uint64_t t0 = now_ms();
 
+	/* A writer of an earlier checkpoint that has ended is judged first,
+	 * under its own attempt's number. */
+	int busy = tcp_writer_busy(0);
 	tcp_status_begin();
 	/* One checkpoint at a time: the stop signal waits for a forked writer
 	 * to finish; other checkpoints are skipped while one is written. */
-	if (tcp_writer_busy(sig == tcp_cfg.stop_signal)) {
+	if (busy && tcp_writer_busy(sig == tcp_cfg.stop_signal)) {
 		TCP_MSG(m);
 		fb_puts(&m, "checkpoint skipped: the previous one is still being written");
 		tcp_emit(&m);
@@ -412,7 +396,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		 * for the stop signal the app waits for it, then exits. */
 		long pid = -1;
 		if (dump_fork_flags(&d, 0) == 0)
-			pid = rsys5(__NR_clone, 0 /* no exit signal */, 0, 0, 0, 0);
+			pid = tcp_writer_clone();
 		if (pid == 0)
 			r_exit_group(write_all(&d, t0, 1) ? 1 : 0);
 		if (dump_fork_flags(&d, 1)) {
@@ -425,9 +409,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		}
 		fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
 		if (pid > 0 && sig == tcp_cfg.stop_signal) {
-			int status = 0;
-			long r = rsys4(__NR_wait4, pid, (long)&status, 0x80000000 /* __WCLONE */, 0);
-			rc = (r == pid && (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0) ? 0 : -1;
+			rc = tcp_writer_wait(pid);
 		} else if (pid > 0) {
 			tcp_writer_pid = pid;
 		} else {

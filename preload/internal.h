@@ -13,9 +13,19 @@ extern struct tcp_resume_slot tcp_slot;
 extern int tcp_active;		/* configuration valid, handlers installed */
 extern long tcp_tid_offset;	/* offset of the tid in glibc's struct pthread, -1 if unknown */
 extern char tcp_prog[128];	/* program name used for image file names */
-extern long tcp_writer_pid;	/* the forked writer of the last checkpoint, 0 if none */
+/* writer_child.c: the forked writer of the last checkpoint (0 if none),
+ * reaped and judged by the program: one that died without its own report
+ * is reported in its place (stderr, status file), its files removed. */
+extern long tcp_writer_pid;
+long tcp_writer_clone(void);	/* the writer's pid, 0 in the writer, or -errno */
 /* 1 while that writer still runs (block: wait for it to end first, then 0). */
 int tcp_writer_busy(int block);
+/* Waits for writer `pid` (the stop signal's): 0 if its image was written. */
+int tcp_writer_wait(long pid);
+/* TCP_THREAD_SIGNAL with a CLD_* code: a writer has ended. */
+void tcp_writer_ended(const siginfo_t *si);
+/* The temporary name of the image that writer `pid` writes in TCP_DIR. */
+void tcp_image_tmp_name(char *buf, size_t cap, long writer_pid);
 
 /* TCP_CK_RETRY: refused only because the process had a live child process
  * (worth asking again once it is gone, see retry.c). */
@@ -152,5 +162,6 @@ int tcp_ctx_save(uint64_t ctx[8]) __attribute__((returns_twice));
 void tcp_emit(struct fbuf *b);
 #define TCP_MSG(name) char name##_mem[1024]; struct fbuf name; fb_init(&name, name##_mem, sizeof(name##_mem)); fb_puts(&name, "tcp: ")
 const char *tcp_strerror(long negerr);
+const char *tcp_signal_name(int sig);	/* "SIGSEGV", or "signal N" */
 
 #endif
