@@ -193,6 +193,8 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		fb_puts(&d->err, helper[0] ? helper : tcp_strerror(w.err));
 		if (w.err == -28 || w.err == -122)
 			fb_puts(&d->err, " (free some space or point TCP_DIR elsewhere)");
+		if (w.err == -27 /* EFBIG */)
+			tcp_fsize_hint(&d->err);
 		return -1;
 	}
 	r_fsync(dirfd);
@@ -319,6 +321,16 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 	return rc;
 }
 
+/* The image written by the program itself (not by a forked writer): a
+ * write past ulimit -f must not kill it (fsize_limit.c). */
+static int write_in_program(struct dump_ctx *d, uint64_t t0)
+{
+	int xfsz = tcp_xfsz_pending();
+	int rc = write_all(d, t0, 0);
+	tcp_xfsz_take_ours(xfsz);
+	return rc;
+}
+
 /* Not inlined: its frames sit below tcp_ctx_save's and may be overwritten
  * freely; the resumed path returns through tcp_checkpoint only. */
 static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc)
@@ -413,10 +425,10 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		} else if (pid > 0) {
 			tcp_writer_pid = pid;
 		} else {
-			rc = write_all(&d, t0, 0); /* cannot fork: write it ourselves */
+			rc = write_in_program(&d, t0); /* cannot fork: write it ourselves */
 		}
 	} else {
-		rc = write_all(&d, t0, 0);
+		rc = write_in_program(&d, t0);
 	}
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)

@@ -120,6 +120,12 @@ void tcp_retry_forget(void);
  * without stopping the threads). */
 int tcp_has_child(void);
 
+/* fsize_limit.c: a SIGXFSZ caused by the program's own image write (the
+ * state before the write, then after it), and what to say about EFBIG. */
+int tcp_xfsz_pending(void);
+void tcp_xfsz_take_ours(int was_pending);
+void tcp_fsize_hint(struct fbuf *b);
+
 /* rseq.c */
 int tcp_rseq_area(uint64_t *addr, uint32_t *len, uint32_t *sig);
 int tcp_rseq_unregister(const struct tcp_thread *t);

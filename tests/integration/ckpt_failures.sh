@@ -75,6 +75,27 @@ elif [ -s ftimer.err ]; then
 elif ls "$WORK/ftimer.img" | grep -q '\.tcp$'; then
 	fail "forked-timer: the child wrote an image"
 fi
+# ulimit -f below the image's size: the write fails (EFBIG) and the SIGXFSZ
+# it causes must not kill a program that writes its image itself
+# (TCP_FORK=0, as with shared memory), also after the stop signal; a forked
+# writer says the same. obstacle heap 8 prints what plain does.
+fsize_case() {
+	local name=$1 sig=$2 fork=$3
+	mkdir -p "$WORK/$name.img"
+	(
+		ulimit -f 1024
+		exec env LD_PRELOAD="$LIBTCP" TCP_DIR="$WORK/$name.img" TCP_FORK="$fork" "$PROG" heap 8
+	) >"$name.out" 2>"$name.err" &
+	local pid=$!
+	sleep 1
+	kill -"$sig" "$pid"
+	wait "$pid"
+	judge_refused "$name" $? ref.txt "checkpoint failed: .*file too large \\(the image is larger than the program's file size limit, ulimit -f: 1048576 bytes" "$WORK/$name.img"
+	ls -A "$WORK/$name.img" | grep -q '\.tmp$' && fail "$name: a temporary file was left behind"
+}
+fsize_case fsize-nofork USR1 0
+fsize_case fsize-nofork-stop TERM 0
+fsize_case fsize-fork USR1 1
 mkdir -p "$WORK/ro"
 chmod 555 "$WORK/ro"
 if [ "$(id -u)" != 0 ]; then
