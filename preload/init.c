@@ -59,6 +59,7 @@ __attribute__((constructor)) static void tcp_init(void)
 		return;
 	}
 	find_prog_name();
+	tcp_sched_note_start();
 	tcp_status_init();
 	tcp_backtrace_init();
 	tcp_tid_offset = tcp_find_tid_offset();

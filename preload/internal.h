@@ -120,6 +120,15 @@ void tcp_retry_forget(void);
  * without stopping the threads). */
 int tcp_has_child(void);
 
+/* sched_state.c: each thread's CPU affinity and scheduling. note_start
+ * at start-up and in the restored leader, before any thread changes its
+ * own; record in each stopping thread; apply in each restored thread (its
+ * slot, 0 for the leader); report in the leader once all are back. */
+void tcp_sched_note_start(void);
+void tcp_sched_record(struct tcp_thread *t);
+void tcp_sched_apply(const struct tcp_thread *t, int slot);
+void tcp_sched_report(const struct tcp_thread *leader, const struct tcp_thread *slots, int nslots);
+
 /* fsize_limit.c: a SIGXFSZ caused by the program's own image write (the
  * state before the write, then after it), and what to say about EFBIG. */
 int tcp_xfsz_pending(void);

@@ -72,6 +72,7 @@ void tcp_fill_thread(struct tcp_thread *t, ucontext_t *uc)
 	r_prctl(16 /* PR_GET_NAME */, (long)t->comm, 0, 0, 0);
 	if (tcp_tid_offset >= 0)
 		t->tid_addr = t->fs_base + (uint64_t)tcp_tid_offset; /* pthread_self() is the fs base */
+	tcp_sched_record(t);
 }
 
 /* Another thread is taking checkpoint `epoch` and gave this one slot
