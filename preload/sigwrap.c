@@ -27,7 +27,7 @@
 static struct sigaction app_action[65]; /* what the app asked for, per trigger signal */
 /* The reserved signals this thread asked to block (bit sig-1), which the
  * kernel mask lacks while they are ours: a fork child gets them blocked. */
-static __thread uint64_t app_blocked;
+static __thread uint64_t app_blocked __attribute__((tls_model("initial-exec"))); /* no allocation in a handler */
 
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
