@@ -22,8 +22,11 @@ long tcp_writer_clone(void);	/* the writer's pid, 0 in the writer, or -errno */
 int tcp_writer_busy(int block);
 /* Waits for writer `pid` (the stop signal's): 0 if its image was written. */
 int tcp_writer_wait(long pid);
-/* TCP_THREAD_SIGNAL with a CLD_* code: a writer has ended. */
-void tcp_writer_ended(const siginfo_t *si);
+/* TCP_THREAD_SIGNAL with a CLD_* code: if a writer has ended, judges it
+ * and returns 1; 0 if the signal is about a child of the program's own. */
+int tcp_writer_ended(const siginfo_t *si);
+/* After a restore: the writers were the original process's children. */
+void tcp_writer_forget(void);
 /* The temporary name of the image that writer `pid` writes in TCP_DIR. */
 void tcp_image_tmp_name(char *buf, size_t cap, long writer_pid);
 

@@ -126,8 +126,8 @@ void tcp_thread_signal_handler(int sig, siginfo_t *si, void *ucv)
 	int saved_errno = errno;
 	if (!tcp_role_is_root())
 		tcp_hand_back_signal(sig, si, ucv);
-	else if (si->si_code >= CLD_EXITED && si->si_code <= CLD_DUMPED) /* only the kernel sends these */
-		tcp_writer_ended(si);
+	else if (si->si_code >= CLD_EXITED && si->si_code <= CLD_DUMPED && tcp_writer_ended(si))
+		; /* only the kernel sends these codes: our writer's exit signal */
 	else if (si->si_code == SI_QUEUE && si->si_pid == r_getpid() && si->si_uid == (uid_t)r_getuid()) {
 		int epoch = tcp_threads.epoch, v = si->si_value.sival_int, idx = v & 0xffff;
 		if (tcp_threads.leader && v == stop_value(epoch, idx) && idx > 0 && idx < TCP_MAX_THREADS)

@@ -60,7 +60,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		fb_puts(&m, "warning: the new job's environment variables did not fit; the program keeps its old ones");
 		tcp_emit(&m);
 	}
-	tcp_writer_pid = 0; /* the original process's writer is not our child */
+	tcp_writer_forget(); /* the original process's writers are not our children */
 	tcp_status_forget();
 	tcp_finish_track();
 	tcp_retry_forget(); /* its timer did not come along; the image is written */

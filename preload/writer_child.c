@@ -18,6 +18,7 @@
 #include <signal.h>
 
 long tcp_writer_pid; /* the forked writer of the last checkpoint, 0 if none */
+static long last_writer; /* the last one started, reaped or not: its exit signal may still come */
 
 void tcp_image_tmp_name(char *buf, size_t cap, long writer_pid)
 {
@@ -32,7 +33,10 @@ void tcp_image_tmp_name(char *buf, size_t cap, long writer_pid)
 
 long tcp_writer_clone(void)
 {
-	return rsys5(__NR_clone, TCP_THREAD_SIGNAL /* exit signal */, 0, 0, 0, 0);
+	long pid = rsys5(__NR_clone, TCP_THREAD_SIGNAL /* exit signal */, 0, 0, 0, 0);
+	if (pid > 0)
+		last_writer = pid;
+	return pid;
 }
 
 /* A writer that ended without its own report: say so on stderr and in
@@ -112,9 +116,17 @@ int tcp_writer_wait(long pid)
 	return written ? 0 : -1;
 }
 
-void tcp_writer_ended(const siginfo_t *si)
+void tcp_writer_forget(void)
+{
+	tcp_writer_pid = 0;
+	last_writer = 0;
+}
+
+int tcp_writer_ended(const siginfo_t *si)
 {
 	long pid = __atomic_load_n(&tcp_writer_pid, __ATOMIC_SEQ_CST);
 	if (pid > 0 && si->si_pid == pid)
 		reap(pid, 0, 0);
+	/* A writer already reaped (the stop signal waits for it) is ours too. */
+	return (pid > 0 && si->si_pid == pid) || (last_writer > 0 && si->si_pid == last_writer);
 }
