@@ -20,7 +20,8 @@
  * 6: issue 19 (safety): see the fields marked "(6)"; issue 22: tcp_process.job.
  *    tcp_file_header.image_id keys every section's checksums.
  *    tcp_fd.owner: owner, device number and content fingerprint of what an fd names.
- *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`). */
+ *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`).
+ *    tcp_thread: CPU affinity and scheduling, set again at restore (item 17). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -214,6 +215,11 @@ struct tcp_altstack {
 };
 
 #define TCP_MAX_FRAMES 32
+#define TCP_SCHED_CPU_WORDS 16		/* (6) CPUs 0-1023 */
+#define TCP_SCHED_CPUS_KNOWN 1u		/* (6) cpus holds the thread's mask */
+#define TCP_SCHED_CPUS_PINNED 2u	/* (6) the program narrowed it (pthread_setaffinity_np, ...) */
+#define TCP_SCHED_ATTR_KNOWN 4u		/* (6) sched_* hold the thread's policy and nice value */
+#define TCP_SCHED_ATTR_SET 8u		/* (6) the program changed them (nice, setpriority, ...) */
 
 struct tcp_thread {
 	int32_t tid;
@@ -233,6 +239,15 @@ struct tcp_thread {
 	uint32_t reserved0;
 	uint64_t pending;	/* signals pending for this thread alone (bit sig-1): tgkill, pthread_kill */
 	uint64_t frames[TCP_MAX_FRAMES]; /* return addresses, innermost first */
+	/* (6) Scheduling (preload/sched_state.c). What the program changed
+	 * (differs from what the process started with) is set again at restore. */
+	uint64_t cpus[TCP_SCHED_CPU_WORDS];	/* (6) CPU affinity: bit n of word n/64 = CPU n */
+	uint32_t sched_state;		/* (6) TCP_SCHED_* */
+	uint32_t sched_policy;		/* (6) SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
+	uint64_t sched_flags;		/* (6) the kernel's SCHED_FLAG_* (1: reset on fork) */
+	int32_t sched_nice;		/* (6) nice value (per thread in Linux) */
+	uint32_t sched_priority;	/* (6) real-time priority */
+	uint64_t sched_runtime, sched_deadline, sched_period; /* (6) SCHED_DEADLINE, ns */
 };
 
 enum tcp_fd_kind {

@@ -42,6 +42,9 @@ const char *file_type_name(uint32_t st_mode);	/* regular file, pipe, socket, ...
 const char *signal_name(int sig, char *buf, size_t len);
 const char *rlimit_name(int resource);	/* RLIMIT_CPU ...; NULL if unknown */
 const char *itimer_name(int which);	/* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF */
+const char *sched_policy_name(uint32_t policy);	/* SCHED_OTHER, SCHED_FIFO, ... */
+/* A thread's CPU affinity as a list, "0-3,8"; "none" if empty. */
+void cpu_list(const uint64_t *mask, char *buf, size_t cap);
 void open_flag_names(uint32_t flags, uint32_t cloexec, name_cb cb, void *ctx);
 void sa_flag_names(uint64_t flags, name_cb cb, void *ctx);
 void sigset_names(uint64_t set, name_cb cb, void *ctx);	/* bit n = signal n+1 */

@@ -375,6 +375,41 @@ static void signals(struct jw *w, const struct report *r)
 	jw_end(w, '}');
 }
 
+/* CPUs and scheduling; "..._set_by_program": set again at restore. */
+static void sched_fields(struct jw *w, const struct tcp_thread *t)
+{
+	int cpus = (t->sched_state & TCP_SCHED_CPUS_KNOWN) != 0, attr = (t->sched_state & TCP_SCHED_ATTR_KNOWN) != 0;
+	jw_key(w, "cpus");
+	if (cpus) {
+		jw_begin(w, '[');
+		for (int c = 0; c < TCP_SCHED_CPU_WORDS * 64; c++)
+			if (t->cpus[c / 64] >> (c % 64) & 1)
+				jw_int(w, c);
+		jw_end(w, ']');
+	} else {
+		jw_null(w);
+	}
+	jw_key(w, "cpus_set_by_program");
+	jw_bool(w, (t->sched_state & TCP_SCHED_CPUS_PINNED) != 0);
+	jw_key(w, "sched_policy");
+	if (attr)
+		jw_str(w, sched_policy_name(t->sched_policy));
+	else
+		jw_null(w);
+	jw_key(w, "nice");
+	if (attr)
+		jw_int(w, t->sched_nice);
+	else
+		jw_null(w);
+	jw_key(w, "rt_priority");
+	if (attr)
+		jw_uint(w, t->sched_priority);
+	else
+		jw_null(w);
+	jw_key(w, "sched_set_by_program");
+	jw_bool(w, (t->sched_state & TCP_SCHED_ATTR_SET) != 0);
+}
+
 static void threads(struct jw *w, const struct report *r)
 {
 	const struct tcp_image *img = r->img;
@@ -396,6 +431,7 @@ static void threads(struct jw *w, const struct report *r)
 		jw_hex(w, t->sigmask);
 		name_list(w, "sigmask", sigset_names, t->sigmask);
 		name_list(w, "pending", sigset_names, t->pending);
+		sched_fields(w, t);
 		uint64_t ip;
 		jw_key(w, "interrupted_at");
 		if (interrupted_ip(img, t, &ip) == 0) {

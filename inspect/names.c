@@ -162,6 +162,41 @@ const char *rlimit_name(int resource)
 	return names[resource];
 }
 
+const char *sched_policy_name(uint32_t policy)
+{
+	switch (policy) {
+	case 0: return "SCHED_OTHER";
+	case 1: return "SCHED_FIFO";
+	case 2: return "SCHED_RR";
+	case 3: return "SCHED_BATCH";
+	case 5: return "SCHED_IDLE";
+	case 6: return "SCHED_DEADLINE";
+	}
+	return "unknown";
+}
+
+void cpu_list(const uint64_t *mask, char *buf, size_t cap)
+{
+	size_t len = 0;
+	const int n = TCP_SCHED_CPU_WORDS * 64;
+	buf[0] = 0;
+	for (int c = 0; c < n && len < cap;) {
+		if (!(mask[c / 64] >> (c % 64) & 1)) {
+			c++;
+			continue;
+		}
+		int end = c;
+		while (end + 1 < n && (mask[(end + 1) / 64] >> ((end + 1) % 64) & 1))
+			end++;
+		int w = end > c ? snprintf(buf + len, cap - len, "%s%d-%d", len ? "," : "", c, end)
+				: snprintf(buf + len, cap - len, "%s%d", len ? "," : "", c);
+		len += w > 0 ? (size_t)w : 0;
+		c = end + 1;
+	}
+	if (!buf[0])
+		snprintf(buf, cap, "none");
+}
+
 const char *itimer_name(int which)
 {
 	static const char *const names[] = { "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF" };

@@ -400,6 +400,30 @@ static void signals(FILE *out, const struct report *r)
 	fprintf(out, "\n         xstate size %u bytes\n", p->xstate_size);
 }
 
+/* CPUs and scheduling; "(set by the program)": set again at restore. */
+static void sched(FILE *out, const struct tcp_thread *t)
+{
+	if (!(t->sched_state & (TCP_SCHED_CPUS_KNOWN | TCP_SCHED_ATTR_KNOWN)))
+		return;
+	fputs("    ", out);
+	if (t->sched_state & TCP_SCHED_CPUS_KNOWN) {
+		char cpus[512];
+		cpu_list(t->cpus, cpus, sizeof(cpus));
+		fprintf(out, "CPUs %s%s  ", cpus, t->sched_state & TCP_SCHED_CPUS_PINNED ? " (set by the program)" : "");
+	}
+	if (t->sched_state & TCP_SCHED_ATTR_KNOWN) {
+		fputs(sched_policy_name(t->sched_policy), out);
+		if (t->sched_policy == 1 || t->sched_policy == 2)
+			fprintf(out, " priority %u", t->sched_priority);
+		else
+			fprintf(out, " nice %d", t->sched_nice);
+		if (t->sched_flags & 1)
+			fputs(" reset-on-fork", out);
+		fputs(t->sched_state & TCP_SCHED_ATTR_SET ? " (set by the program)" : "", out);
+	}
+	fputc('\n', out);
+}
+
 static void threads(FILE *out, const struct report *r)
 {
 	const struct tcp_image *img = r->img;
@@ -420,6 +444,7 @@ static void threads(FILE *out, const struct report *r)
 			sigset(out, t->pending);
 		}
 		fputc('\n', out);
+		sched(out, t);
 		if (t->nframes == 0) {
 			/* An image from before backtraces were recorded: the
 			 * signal frame in the stored stack still tells where. */

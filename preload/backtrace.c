@@ -77,6 +77,16 @@ void tcp_backtraces(struct tcp_thread *threads, int n)
 	for (int waited = 0; pid > 0 && waited < 2000 && !done; waited += 5) {
 		int status = 0;
 		long r = rsys4(__NR_wait4, pid, (long)&status, 1 /* WNOHANG */ | 0x80000000 /* __WCLONE */, 0);
+		if (r == pid && (status & 0x7f)) {
+			/* Not worth failing the checkpoint for, but not silent. */
+			TCP_MSG(m);
+			fb_puts(&m, "warning: the helper that records the threads' backtraces (pid ");
+			fb_puti(&m, pid);
+			fb_puts(&m, ") died of ");
+			fb_puts(&m, tcp_signal_name(status & 0x7f));
+			fb_puts(&m, "; the image has no backtraces");
+			tcp_emit(&m);
+		}
 		if (r == pid)
 			done = (status & 0x7f) == 0 ? 1 : -1;
 		else if (r < 0)

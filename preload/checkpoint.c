@@ -8,6 +8,7 @@
 #include "dir_lock.h"
 #include "image_dir.h"
 #include "image_names.h"
+#include "compress.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,7 +17,6 @@
 #define ARENA_LEN (256ull << 20) /* reserved, not committed: only touched pages cost */
 
 static uint64_t tcp_ctx[8];
-long tcp_writer_pid;
 /* What the resumed handler needs, kept in libtcp's own memory (which is in
  * the image) rather than on the dump's stack frames. */
 static struct tcp_resume_info resume_info;
@@ -244,10 +244,7 @@ static int point_latest(struct dump_ctx *d, int dirfd, const char *final)
 			return -1;
 		}
 	}
-	char link_tmp[128];
-	struct fbuf b;
-	fb_init(&b, link_tmp, sizeof(link_tmp));
-	tmp_name_put(&b, "latest", tcp_run_id);
+	const char *link_tmp = tcp_latest_tmp();
 	rc = r_symlinkat(final, dirfd, link_tmp);
 	if (rc == 0) {
 		rc = r_renameat(dirfd, link_tmp, dirfd, "latest");
@@ -285,13 +282,15 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 {
 	char tmp[512], what[160];
 	struct tcp_process *proc = d->proc;
-	/* A random temporary name, created here (O_EXCL): no other writer
-	 * shares it, not even a second restored copy of this program with the
-	 * same pid; leftovers of a crash are removed later (drop_leftovers). */
+	/* A random temporary name (chosen before the writer was forked, so
+	 * that the program can remove it if the writer dies: writer_child.c),
+	 * created here (O_EXCL): no other writer shares it, not even a second
+	 * restored copy of this program with the same pid; leftovers of a
+	 * crash are removed later (drop_leftovers). */
 	struct fbuf b;
-	fb_init(&b, tmp, sizeof(tmp));
 	image_tmp_what(what, sizeof(what));
-	tmp_name_put(&b, what, tcp_run_id);
+	fb_init(&b, tmp, sizeof(tmp));
+	fb_puts(&b, tcp_image_tmp());
 	/* Read-write: a section header already written is patched in place.
 	 * O_DIRECT: no page cache to fill (which costs the app memory and, in a
 	 * VM, as much as the write itself); refused by some filesystems. */
@@ -346,9 +345,12 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		fb_puts(&d->err, "writing the image in ");
 		fb_puts(&d->err, tcp_cfg.dir);
 		fb_puts(&d->err, " failed: ");
-		fb_puts(&d->err, tcp_strerror(w.err));
+		const char *helper = compress_failure(); /* a compression worker that died says more */
+		fb_puts(&d->err, helper[0] ? helper : tcp_strerror(w.err));
 		if (w.err == -28 || w.err == -122)
 			space_hint(&d->err, dirfd, w.file_end);
+		if (w.err == -27 /* EFBIG */)
+			tcp_fsize_hint(&d->err);
 		return -1;
 	}
 	r_fsync(dirfd);
@@ -533,18 +535,14 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 	return rc;
 }
 
-/* The forked writer of the previous checkpoint, if any: a clone with no
- * exit signal, so the app's wait() never sees it; reaped here. Returns 1
- * while it still runs. */
-int tcp_writer_busy(int block)
+/* The image written by the program itself (not by a forked writer): a
+ * write past ulimit -f must not kill it (fsize_limit.c). */
+static int write_in_program(struct dump_ctx *d, uint64_t t0)
 {
-	if (tcp_writer_pid <= 0)
-		return 0;
-	long r = rsys4(__NR_wait4, tcp_writer_pid, 0, (block ? 0 : 1 /* WNOHANG */) | 0x80000000 /* __WCLONE */, 0);
-	if (r == 0)
-		return 1;
-	tcp_writer_pid = 0; /* reaped, or not ours any more */
-	return 0;
+	int xfsz = tcp_xfsz_pending();
+	int rc = write_all(d, t0, 0);
+	tcp_xfsz_take_ours(xfsz);
+	return rc;
 }
 
 /* Not inlined: its frames sit below tcp_ctx_save's and may be overwritten
@@ -554,10 +552,13 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	struct dump_ctx d;
 	uint64_t t0 = now_ms();
 
+	/* A writer of an earlier checkpoint that has ended is judged first,
+	 * under its own attempt's number. */
+	int busy = tcp_writer_busy(0);
 	tcp_status_begin();
 	/* One checkpoint at a time: the stop signal waits for a forked writer
 	 * to finish; other checkpoints are skipped while one is written. */
-	if (tcp_writer_busy(sig == tcp_cfg.stop_signal)) {
+	if (busy && tcp_writer_busy(sig == tcp_cfg.stop_signal)) {
 		TCP_MSG(m);
 		fb_puts(&m, "checkpoint skipped: the previous one is still being written");
 		tcp_emit(&m);
@@ -567,6 +568,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	}
 	f_memset(&d, 0, sizeof(d));
 	fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
+	tcp_image_tmp_choose();
 	d.sig = sig;
 	d.uc = uc;
 
@@ -621,7 +623,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		 * for the stop signal the app waits for it, then exits. */
 		long pid = -1;
 		if (dump_fork_flags(&d, 0) == 0)
-			pid = rsys5(__NR_clone, 0 /* no exit signal */, 0, 0, 0, 0);
+			pid = tcp_writer_clone();
 		if (pid == 0)
 			r_exit_group(write_all(&d, t0, 1) ? 1 : 0);
 		if (dump_fork_flags(&d, 1)) {
@@ -634,16 +636,14 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		}
 		fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
 		if (pid > 0 && sig == tcp_cfg.stop_signal) {
-			int status = 0;
-			long r = rsys4(__NR_wait4, pid, (long)&status, 0x80000000 /* __WCLONE */, 0);
-			rc = (r == pid && (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0) ? 0 : -1;
+			rc = tcp_writer_wait(pid);
 		} else if (pid > 0) {
 			tcp_writer_pid = pid;
 		} else {
-			rc = write_all(&d, t0, 0); /* cannot fork: write it ourselves */
+			rc = write_in_program(&d, t0); /* cannot fork: write it ourselves */
 		}
 	} else {
-		rc = write_all(&d, t0, 0);
+		rc = write_in_program(&d, t0);
 	}
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)

@@ -12,6 +12,9 @@
 void compress_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, uint64_t nruns);
 /* Ends the workers and frees the buffers of this checkpoint's compression. */
 void compress_pages_finish(void);
+/* Why compression failed in this checkpoint when a worker died ("the
+ * compression worker (pid N) died of SIGSEGV"), or "". */
+const char *compress_failure(void);
 
 /* ---- shared by compress_pages.c, compress_zstd.c, compress_workers.c ---- */
 
@@ -54,5 +57,6 @@ int zworkers_submit(int k, const struct zseg *segs, uint32_t nseg);	/* 0 or -err
  * length, or -errno. */
 long zworkers_collect(int k, void *buf, uint64_t cap, uint32_t *raw_len, uint32_t *flags);
 void zworkers_stop(void);
+const char *zworkers_failure(void);	/* see compress_failure */
 
 #endif

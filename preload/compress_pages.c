@@ -11,7 +11,13 @@
 
 #define ZINFLIGHT 2	/* requests per worker not yet read back (see compress_workers.c) */
 
+/* This checkpoint's state. A forked writer keeps it in its own copy of
+ * libtcp's data, and the image it writes may catch it (as may that of a
+ * program that writes its image itself): after a restore it describes
+ * workers and buffers of a process long gone. So it counts only for the
+ * checkpoint (tcp_threads.epoch) that made it. */
 static struct {
+	int epoch;
 	int ready;
 	int nworkers;
 	struct zcomp *inline_z;	/* without workers */
@@ -49,10 +55,20 @@ static void *map(uint64_t len)
 	return ((long)p < 0 && (long)p > -4096) ? 0 : p;
 }
 
+/* The state of an earlier checkpoint is not ours to use or free. */
+static int current(void)
+{
+	if (st.ready && st.epoch == tcp_threads.epoch)
+		return 1;
+	f_memset(&st, 0, sizeof(st));
+	return 0;
+}
+
 static int setup(void)
 {
-	if (st.ready)
+	if (current())
 		return 0;
+	st.epoch = tcp_threads.epoch;
 	st.nworkers = zworkers_start(tcp_cfg.compress_level);
 	if (st.nworkers) {
 		st.result_len = (zcomp_bound() + 4095) & ~4095ull;
@@ -66,7 +82,7 @@ static int setup(void)
 
 void compress_pages_finish(void)
 {
-	if (!st.ready)
+	if (!current())
 		return;
 	if (st.nworkers)
 		zworkers_stop();
@@ -74,6 +90,11 @@ void compress_pages_finish(void)
 		r_munmap(st.result, st.result_len);
 	zcomp_free(st.inline_z);
 	f_memset(&st, 0, sizeof(st));
+}
+
+const char *compress_failure(void)
+{
+	return zworkers_failure();
 }
 
 static void inline_blocks(struct img_writer *w, struct cursor *c, struct tcp_zblock *table, uint64_t nblocks)

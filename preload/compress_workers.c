@@ -7,6 +7,7 @@
  * worker waits to send a result (no deadlock). A worker exits on EOF of its
  * request pipe, on EPIPE, or with the writer (PR_SET_PDEATHSIG). */
 #include "compress.h"
+#include "internal.h"
 #include "../common/rawsys.h"
 
 struct zreq {
@@ -26,6 +27,8 @@ struct zworker {
 
 static struct zworker workers[ZWORKERS_MAX];
 static int nworkers;
+static char failure[160];	/* why a worker failed, "" if none did */
+static int failure_epoch;	/* in the checkpoint (tcp_threads.epoch) that set it */
 
 static int read_full(int fd, void *buf, uint64_t len)
 {
@@ -99,6 +102,7 @@ static __attribute__((noreturn)) void worker_main(int req, int res, int level)
 
 int zworkers_start(int level)
 {
+	failure[0] = 0;
 	int want = cores();
 	if (want > ZWORKERS_MAX)
 		want = ZWORKERS_MAX;
@@ -143,11 +147,48 @@ int zworkers_start(int level)
 	return nworkers;
 }
 
+/* After a pipe to worker k failed: a worker ends only when told to, so
+ * one that has ended crashed or was killed; say which and how. Its end of
+ * the pipe closed (EOF, EPIPE) means it is exiting: wait for it (it closes
+ * its files before it becomes a zombie). */
+static int explain(int k, int rc)
+{
+	int status = 0;
+	long pid = workers[k].pid;
+	int gone = rc == -5 /* EOF */ || rc == -32 /* EPIPE */;
+	if (rsys4(__NR_wait4, pid, (long)&status, (gone ? 0 : 1 /* WNOHANG */) | 0x80000000 /* __WCLONE */, 0) != pid)
+		return rc;
+	workers[k].pid = 0; /* reaped */
+	failure_epoch = tcp_threads.epoch;
+	struct fbuf b;
+	fb_init(&b, failure, sizeof(failure));
+	fb_puts(&b, "the compression worker (pid ");
+	fb_puti(&b, pid);
+	if (status & 0x7f) {
+		fb_puts(&b, ") died of ");
+		fb_puts(&b, tcp_signal_name(status & 0x7f));
+		if ((status & 0x7f) == 9)
+			fb_puts(&b, " (out of memory, or a CPU time limit, ulimit -t)");
+	} else {
+		fb_puts(&b, ") ended early with status ");
+		fb_puti(&b, (status >> 8) & 0xff);
+		fb_puts(&b, " (out of memory?)");
+	}
+	return rc;
+}
+
+const char *zworkers_failure(void)
+{
+	return failure_epoch == tcp_threads.epoch ? failure : "";
+}
+
 int zworkers_submit(int k, const struct zseg *segs, uint32_t nseg)
 {
 	struct zreq q = { nseg, 0 };
 	int rc = write_full(workers[k].req, &q, sizeof(q));
-	return rc ? rc : write_full(workers[k].req, segs, nseg * sizeof(segs[0]));
+	if (!rc)
+		rc = write_full(workers[k].req, segs, nseg * sizeof(segs[0]));
+	return rc ? explain(k, rc) : 0;
 }
 
 long zworkers_collect(int k, void *buf, uint64_t cap, uint32_t *raw_len, uint32_t *flags)
@@ -155,12 +196,12 @@ long zworkers_collect(int k, void *buf, uint64_t cap, uint32_t *raw_len, uint32_
 	struct zres r;
 	int rc = read_full(workers[k].res, &r, sizeof(r));
 	if (rc)
-		return rc;
+		return explain(k, rc);
 	if (r.stored_len > cap || r.raw_len > ZBLOCK_SIZE)
 		return -5;
 	rc = read_full(workers[k].res, buf, r.stored_len);
 	if (rc)
-		return rc;
+		return explain(k, rc);
 	*raw_len = r.raw_len;
 	*flags = r.flags;
 	return r.stored_len;
@@ -175,6 +216,7 @@ void zworkers_stop(void)
 		r_close(workers[k].res);
 	}
 	for (int k = 0; k < nworkers; k++)
-		rsys4(__NR_wait4, workers[k].pid, 0, 0x80000000 /* __WCLONE */, 0);
+		if (workers[k].pid > 0)
+			rsys4(__NR_wait4, workers[k].pid, 0, 0x80000000 /* __WCLONE */, 0);
 	nworkers = 0;
 }

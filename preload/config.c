@@ -13,14 +13,38 @@ static const struct {
 	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
 	{ "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CONT", SIGCONT }, { "TSTP", SIGTSTP }, { "XCPU", SIGXCPU },
 	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "PWR", SIGPWR },
-	{ "URG", SIGURG },
+	{ "URG", SIGURG }, { "ABRT", SIGABRT }, { "PIPE", SIGPIPE }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "IO", SIGIO }, { "SYS", SIGSYS },
+	/* Named only to say why they are refused (tcp_signal_unusable). */
+	{ "KILL", SIGKILL }, { "STOP", SIGSTOP }, { "SEGV", SIGSEGV }, { "BUS", SIGBUS }, { "ILL", SIGILL },
+	{ "FPE", SIGFPE }, { "TRAP", SIGTRAP }, { "CHLD", SIGCHLD },
 };
 
-/* Signals that cannot be caught or that the kernel raises for faults. */
-static int usable(int sig)
+/* Why a signal cannot be a trigger, or NULL if it can be one. */
+const char *tcp_signal_unusable(int sig)
 {
-	return sig > 0 && sig <= 64 && sig != SIGKILL && sig != SIGSTOP && sig != SIGSEGV && sig != SIGBUS &&
-	       sig != SIGILL && sig != SIGFPE && sig != SIGTRAP && sig != SIGCHLD && sig != 32 && sig != 33;
+	switch (sig) {
+	case SIGKILL:
+	case SIGSTOP:
+		return "cannot be caught";
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGILL:
+	case SIGFPE:
+	case SIGTRAP:
+		return "is what the kernel sends for a fault";
+	case SIGXFSZ:
+		return "is what the kernel sends when a write exceeds the file size limit, as a checkpoint's own "
+		       "write may";
+	case SIGCHLD:
+		return "comes whenever a child process ends";
+	case 32:
+	case 33:
+		return "is reserved by glibc (thread cancellation and set*id calls)";
+	case TCP_RESERVED_SIGNAL:
+		return "is reserved by libtcp: it stops the threads at a checkpoint";
+	}
+	return sig > 0 && sig <= 64 ? 0 : "is not a signal number (1 to 64)";
 }
 
 static int parse_uint(const char *s, long max, long *out)
@@ -35,18 +59,17 @@ static int parse_uint(const char *s, long max, long *out)
 	return 0;
 }
 
-int tcp_parse_signal(const char *s, int allow_none)
+/* The number a signal name stands for, usable or not; -1 if it names none. */
+static int signal_number(const char *s)
 {
 	long v;
-	if (allow_none && (!strcmp(s, "0") || !strcasecmp(s, "none")))
-		return 0;
 	if (!strncasecmp(s, "SIG", 3))
 		s += 3;
 	if (!parse_uint(s, 64, &v))
-		return usable((int)v) ? (int)v : -1;
+		return v > 0 ? (int)v : -1;
 	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
 		if (!strcasecmp(s, signal_names[i].name))
-			return usable(signal_names[i].num) ? signal_names[i].num : -1;
+			return signal_names[i].num;
 	if (!strncasecmp(s, "RTMIN+", 6) && !parse_uint(s + 6, 30, &v))
 		return 34 + (int)v;
 	if (!strcasecmp(s, "RTMIN"))
@@ -55,6 +78,30 @@ int tcp_parse_signal(const char *s, int allow_none)
 		return 64 - (int)v;
 	if (!strcasecmp(s, "RTMAX"))
 		return 64;
+	return -1;
+}
+
+int tcp_parse_signal(const char *s, int allow_none)
+{
+	if (allow_none && (!strcmp(s, "0") || !strcasecmp(s, "none")))
+		return 0;
+	int sig = signal_number(s);
+	return sig > 0 && !tcp_signal_unusable(sig) ? sig : -1;
+}
+
+/* TCP_SIGNAL / TCP_STOP_SIGNAL: the number, or -1 with the reason in err. */
+static int parse_trigger(const char *var, const char *v, int allow_none, const char *examples, char *err,
+			 size_t errlen)
+{
+	int sig = tcp_parse_signal(v, allow_none);
+	if (sig >= 0)
+		return sig;
+	int num = signal_number(v);
+	if (num > 0)
+		snprintf(err, errlen, "%s='%s' is signal %d, which %s; choose another (e.g. %s)", var, v, num,
+			 tcp_signal_unusable(num), examples);
+	else
+		snprintf(err, errlen, "%s='%s' is not a signal tcp can use (e.g. %s)", var, v, examples);
 	return -1;
 }
 
@@ -97,25 +144,22 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 		c->dir[--len] = 0;
 
 	if ((v = get("TCP_KEEP")) && *v) {
-		if (parse_uint(v, 1000000, &n) || n < 1) {
-			snprintf(err, errlen, "TCP_KEEP='%s' must be a whole number >= 1", v);
+		if (parse_uint(v, TCP_KEEP_MAX, &n) || n < 1) {
+			snprintf(err, errlen, "TCP_KEEP='%s' must be a whole number from 1 to %d (image generations kept)",
+				 v, TCP_KEEP_MAX);
 			return -1;
 		}
 		c->keep = (int)n;
 	}
 	if ((v = get("TCP_SIGNAL")) && *v) {
-		c->signal = tcp_parse_signal(v, 0);
-		if (c->signal < 0) {
-			snprintf(err, errlen, "TCP_SIGNAL='%s' is not a signal tcp can use (e.g. USR1, USR2, 12)", v);
+		c->signal = parse_trigger("TCP_SIGNAL", v, 0, "USR1, USR2, 12, RTMIN+2", err, errlen);
+		if (c->signal < 0)
 			return -1;
-		}
 	}
 	if ((v = get("TCP_STOP_SIGNAL")) && *v) {
-		c->stop_signal = tcp_parse_signal(v, 1);
-		if (c->stop_signal < 0) {
-			snprintf(err, errlen, "TCP_STOP_SIGNAL='%s' is not a signal tcp can use (e.g. TERM, USR2, none)", v);
+		c->stop_signal = parse_trigger("TCP_STOP_SIGNAL", v, 1, "TERM, USR2, none", err, errlen);
+		if (c->stop_signal < 0)
 			return -1;
-		}
 	}
 	if (c->signal == c->stop_signal) {
 		snprintf(err, errlen, "TCP_SIGNAL and TCP_STOP_SIGNAL are both signal %d; they must differ", c->signal);
@@ -136,16 +180,18 @@ int tcp_config_parse(struct tcp_config *c, const char *(*get)(const char *), con
 		c->direct = (int)n;
 	}
 	if ((v = get("TCP_INTERVAL")) && *v) {
-		if (parse_uint(v, 10 * 365 * 86400L, &n)) {
-			snprintf(err, errlen, "TCP_INTERVAL='%s' must be a whole number of seconds (0 = no periodic checkpoints)", v);
+		if (parse_uint(v, TCP_SECONDS_MAX, &n)) {
+			snprintf(err, errlen, "TCP_INTERVAL='%s' must be a whole number of seconds from 0 (no periodic "
+				 "checkpoints) to %ld (10 years)", v, TCP_SECONDS_MAX);
 			return -1;
 		}
 		c->interval = (int)n;
 	}
 	if ((v = get("TCP_RETRY")) && *v) {
-		if (parse_uint(v, 10 * 365 * 86400L, &n)) {
-			snprintf(err, errlen, "TCP_RETRY='%s' must be a whole number of seconds (how long a checkpoint "
-				 "refused because of a live child process is asked for again; 0 = never)", v);
+		if (parse_uint(v, TCP_SECONDS_MAX, &n)) {
+			snprintf(err, errlen, "TCP_RETRY='%s' must be a whole number of seconds from 0 (never) to %ld "
+				 "(how long a checkpoint refused because of a live child process is asked for again)", v,
+				 TCP_SECONDS_MAX);
 			return -1;
 		}
 		c->retry = (int)n;

@@ -30,6 +30,10 @@ enum tcp_compress {
 #define TCP_ZSTD_DEFAULT_LEVEL 1	/* speed first: a checkpoint must beat SLURM's KillWait */
 
 #define TCP_EXIT_CHECKPOINTED 85
+#define TCP_KEEP_MAX 1000000
+#define TCP_SECONDS_MAX (10 * 365 * 86400L)	/* TCP_INTERVAL, TCP_RETRY: 10 years */
+/* Stops the threads at a checkpoint (SIGRTMAX-2): never a trigger. */
+#define TCP_RESERVED_SIGNAL 62
 #define TCP_RETRY_DEFAULT 60	/* seconds */
 #define TCP_INCREMENTAL_DEFAULT 8	/* TCP_INCREMENTAL=1: a full image every 8 checkpoints */
 #define TCP_INCREMENTAL_MAX 64
@@ -38,6 +42,10 @@ enum tcp_sockets_policy {
 	TCP_SOCKETS_REFUSE = 0,	/* "refuse" (default): such a socket fails the checkpoint */
 	TCP_SOCKETS_CLOSE = 1,	/* "close": restored as a socket whose peer is gone */
 };
+
+/* Why signal `sig` cannot be TCP_SIGNAL or TCP_STOP_SIGNAL ("cannot be
+ * caught", ...), or NULL if it can be. */
+const char *tcp_signal_unusable(int sig);
 
 /* Parses a signal name ("USR1", "SIGUSR1", "10", "RTMIN+2"). Returns the
  * number, or -1. "0"/"none" gives 0 where allow_none is set. */

@@ -13,6 +13,7 @@
  * (retry.c); for the stop signal the app's handler waits for that outcome. */
 #include "handler.h"
 #include "internal.h"
+#include "tree/role.h"
 #include "../common/rawsys.h"
 
 #include <errno.h>
@@ -22,6 +23,13 @@ void tcp_trigger_handler(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
 
+	/* Not the checkpoint root (a child forked without fork handlers): the
+	 * signal means what the program made it mean. */
+	if (!tcp_role_is_root()) {
+		tcp_hand_back_signal(sig, si, uc);
+		errno = saved_errno;
+		return;
+	}
 	if (tcp_is_retry(si)) {
 		tcp_retry_tick(sig, si, uc);
 		errno = saved_errno;

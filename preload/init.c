@@ -6,6 +6,7 @@
 #include "dir_lock.h"
 #include "image_dir.h"
 #include "image_names.h"
+#include "tree/role.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -86,6 +87,10 @@ __attribute__((constructor)) static void tcp_init(void)
 	 * its privileged memory to the user. */
 	if (getauxval(AT_SECURE))
 		return;
+	/* A process that a descendant of the checkpoint root started (the
+	 * environment passes LD_PRELOAD on): libtcp stays out of its way. */
+	if (!tcp_role_init())
+		return;
 	tcp_status_init();
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = 0;
@@ -102,6 +107,7 @@ __attribute__((constructor)) static void tcp_init(void)
 	}
 	/* Only the program holds the directory's lock, not a child it forks. */
 	pthread_atfork(NULL, NULL, tcp_dir_lock_drop);
+	tcp_sched_note_start();
 	tcp_backtrace_init();
 	tcp_tid_offset = tcp_find_tid_offset();
 	tcp_active = 1;

@@ -16,9 +16,26 @@ extern char tcp_prog[128];	/* program name used for image file names */
 /* The run: drawn when the program first starts, kept across restores (it
  * is in libtcp's memory, which the image holds); in every image (run_id). */
 extern uint64_t tcp_run_id;
-extern long tcp_writer_pid;	/* the forked writer of the last checkpoint, 0 if none */
+/* writer_child.c: the forked writer of the last checkpoint (0 if none),
+ * reaped and judged by the program: one that died without its own report
+ * is reported in its place (stderr, status file), its files removed. */
+extern long tcp_writer_pid;
+long tcp_writer_clone(void);	/* the writer's pid, 0 in the writer, or -errno */
 /* 1 while that writer still runs (block: wait for it to end first, then 0). */
 int tcp_writer_busy(int block);
+/* Waits for writer `pid` (the stop signal's): 0 if its image was written. */
+int tcp_writer_wait(long pid);
+/* TCP_THREAD_SIGNAL with a CLD_* code: if a writer has ended, judges it
+ * and returns 1; 0 if the signal is about a child of the program's own. */
+int tcp_writer_ended(const siginfo_t *si);
+/* After a restore: the writers were the original process's children. */
+void tcp_writer_forget(void);
+/* The temporary name of the image that writer `pid` writes in TCP_DIR. */
+/* The temporary names of the image and of `latest` for the checkpoint
+ * being taken (random; chosen before the writer is forked). */
+void tcp_image_tmp_choose(void);
+const char *tcp_image_tmp(void);
+const char *tcp_latest_tmp(void);
 
 /* TCP_CK_RETRY: refused only because the process had a live child process
  * (worth asking again once it is gone, see retry.c). */
@@ -40,7 +57,7 @@ void tcp_thread_after_restore(const struct tcp_thread *t);
 
 /* quiesce.c: stopping the other threads around a checkpoint. The signal is
  * reserved: an app's handler for it only runs for signals others send. */
-#define TCP_THREAD_SIGNAL 62
+#define TCP_THREAD_SIGNAL TCP_RESERVED_SIGNAL
 #define TCP_MAX_THREADS 1024
 struct tcp_thread_table {
 	volatile int leader;	/* tid of the thread taking a checkpoint, 0 if none */
@@ -116,6 +133,21 @@ void tcp_retry_forget(void);
  * without stopping the threads). */
 int tcp_has_child(void);
 
+/* sched_state.c: each thread's CPU affinity and scheduling. note_start
+ * at start-up and in the restored leader, before any thread changes its
+ * own; record in each stopping thread; apply in each restored thread (its
+ * slot, 0 for the leader); report in the leader once all are back. */
+void tcp_sched_note_start(void);
+void tcp_sched_record(struct tcp_thread *t);
+void tcp_sched_apply(const struct tcp_thread *t, int slot);
+void tcp_sched_report(const struct tcp_thread *leader, const struct tcp_thread *slots, int nslots);
+
+/* fsize_limit.c: a SIGXFSZ caused by the program's own image write (the
+ * state before the write, then after it), and what to say about EFBIG. */
+int tcp_xfsz_pending(void);
+void tcp_xfsz_take_ours(int was_pending);
+void tcp_fsize_hint(struct fbuf *b);
+
 /* rseq.c */
 int tcp_rseq_area(uint64_t *addr, uint32_t *len, uint32_t *sig);
 int tcp_rseq_unregister(const struct tcp_thread *t);
@@ -130,6 +162,11 @@ void tcp_current_job(char *out, size_t cap);
 
 /* sigwrap.c */
 int tcp_install_handlers(void);
+/* In a process that is not the checkpoint root (tree/role.c): the
+ * reserved signals get the program's own actions and mask back; the second
+ * from one of our handlers, delivering `sig` again as the program set it. */
+void tcp_hand_back_signals(void);
+void tcp_hand_back_signal(int sig, siginfo_t *si, ucontext_t *uc);
 
 /* finish.c: the process whose normal end marks DIR/finished (set at
  * start-up and after a restore, which may give it another pid). */
@@ -157,5 +194,6 @@ int tcp_ctx_save(uint64_t ctx[8]) __attribute__((returns_twice));
 void tcp_emit(struct fbuf *b);
 #define TCP_MSG(name) char name##_mem[1024]; struct fbuf name; fb_init(&name, name##_mem, sizeof(name##_mem)); fb_puts(&name, "tcp: ")
 const char *tcp_strerror(long negerr);
+const char *tcp_signal_name(int sig);	/* "SIGSEGV", or "signal N" */
 
 #endif

@@ -37,3 +37,21 @@ const char *tcp_strerror(long e)
 	fb_putc(&b, ')');
 	return other;
 }
+
+const char *tcp_signal_name(int sig)
+{
+	static const char *names[32] = {
+		0, "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+		"SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+		"SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
+		"SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+	};
+	if (sig > 0 && sig < 32)
+		return names[sig];
+	static char other[24];
+	struct fbuf b;
+	fb_init(&b, other, sizeof(other));
+	fb_puts(&b, "signal ");
+	fb_puti(&b, sig);
+	return other;
+}

@@ -17,6 +17,7 @@
  * Runs while threads are stopped: raw system calls and our own futex words
  * only, no locks anyone else may hold. */
 #include "dump.h"
+#include "tree/role.h"
 #include "../common/rawsys.h"
 
 #include <errno.h>
@@ -71,6 +72,7 @@ void tcp_fill_thread(struct tcp_thread *t, ucontext_t *uc)
 	r_prctl(16 /* PR_GET_NAME */, (long)t->comm, 0, 0, 0);
 	if (tcp_tid_offset >= 0)
 		t->tid_addr = t->fs_base + (uint64_t)tcp_tid_offset; /* pthread_self() is the fs base */
+	tcp_sched_record(t);
 }
 
 /* Another thread is taking checkpoint `epoch` and gave this one slot
@@ -116,12 +118,17 @@ static int stop_value(int epoch, int idx)
 }
 
 /* The handler of TCP_THREAD_SIGNAL. One of ours that comes late (the
- * checkpoint it was for is over) is dropped; one from anyone else goes to
- * the app's own handler, if it installed one. */
+ * checkpoint it was for is over) is dropped; the exit signal of a forked
+ * writer is judged (writer_child.c); one from anyone else goes to the
+ * app's own handler, if it installed one. */
 void tcp_thread_signal_handler(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
-	if (si->si_code == SI_QUEUE && si->si_pid == r_getpid() && si->si_uid == (uid_t)r_getuid()) {
+	if (!tcp_role_is_root())
+		tcp_hand_back_signal(sig, si, ucv);
+	else if (si->si_code >= CLD_EXITED && si->si_code <= CLD_DUMPED && tcp_writer_ended(si))
+		; /* only the kernel sends these codes: our writer's exit signal */
+	else if (si->si_code == SI_QUEUE && si->si_pid == r_getpid() && si->si_uid == (uid_t)r_getuid()) {
 		int epoch = tcp_threads.epoch, v = si->si_value.sival_int, idx = v & 0xffff;
 		if (tcp_threads.leader && v == stop_value(epoch, idx) && idx > 0 && idx < TCP_MAX_THREADS)
 			park(ucv, idx, epoch);

@@ -6,6 +6,7 @@
  * app with its exact registers (DESIGN §4, stage 3). */
 #include "internal.h"
 #include "dir_lock.h"
+#include "tree/role.h"
 #include "../common/rawsys.h"
 
 #include <fcntl.h>
@@ -23,6 +24,10 @@ void tcp_thread_after_restore(const struct tcp_thread *t)
 	tcp_rseq_register(t);
 	if (t->comm[0])
 		r_prctl(15 /* PR_SET_NAME */, (long)t->comm, 0, 0, 0);
+	/* Its CPUs and scheduling, where the program changed them. */
+	uintptr_t at = (uintptr_t)t, slots = (uintptr_t)tcp_threads.slots;
+	int slot = at > slots && at < slots + sizeof(tcp_threads.slots) ? (int)((at - slots) / sizeof(*t)) : 0;
+	tcp_sched_apply(t, slot); /* the leader's record is a copy: slot 0 */
 	if (t->altstack.sp || t->altstack.flags) {
 		struct { uint64_t sp; int flags; uint64_t size; } ss = {
 			t->altstack.sp, t->altstack.flags & ~1 /* SS_ONSTACK is a status, not a request */,
@@ -77,6 +82,8 @@ static void relock_image_dir(void)
  * then what belongs to the process. */
 void tcp_after_restore(const struct tcp_resume_info *info)
 {
+	tcp_role_after_restore(); /* the root again, maybe under another pid */
+	tcp_sched_note_start(); /* what tcp-restore gave us, before our threads change theirs */
 	tcp_thread_after_restore(&info->thread);
 	for (int i = 0; i < 3; i++) {
 		const struct tcp_itimer *it = &info->itimers[i];
@@ -94,7 +101,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		fb_puts(&m, "warning: the new job's environment variables did not fit; the program keeps its old ones");
 		tcp_emit(&m);
 	}
-	tcp_writer_pid = 0; /* the original process's writer is not our child */
+	tcp_writer_forget(); /* the original process's writers are not our children */
 	tcp_status_after_restore();
 	relock_image_dir();
 	tcp_finish_track();
@@ -113,6 +120,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	} else if (tcp_slot.blob_addr) {
 		r_munmap((void *)tcp_slot.blob_addr, tcp_slot.blob_len);
 	}
+	tcp_sched_report(&info->thread, tcp_threads.slots, tcp_threads.nslots);
 	tcp_slot.blob_addr = 0;
 	tcp_mlock_future_after_restore();
 	tcp_quiesce_release();

@@ -2,10 +2,18 @@
  * sigaction()/signal() on a trigger signal record the app's wish (it is
  * chained after the checkpoint), and sigprocmask()/pthread_sigmask() never
  * block a trigger signal, so an app that blocks everything can still be
- * checkpointed. */
+ * checkpointed.
+ *
+ * Only in the checkpoint root (tree/role.c). A process it forks gets the
+ * signals back as the program set them (tcp_hand_back_signals, at fork and
+ * from any of our handlers that runs there): its handler with its flags
+ * and mask, or the default action, or SIG_IGN, and the mask each thread
+ * asked for (recorded per thread while the triggers were ours). */
 #define _GNU_SOURCE
 #include "internal.h"
 #include "handler.h"
+#include "tree/role.h"
+#include "../common/rawsys.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -17,6 +25,9 @@
 #define INTERPOSE __attribute__((visibility("default")))
 
 static struct sigaction app_action[65]; /* what the app asked for, per trigger signal */
+/* The reserved signals this thread asked to block (bit sig-1), which the
+ * kernel mask lacks while they are ours: a fork child gets them blocked. */
+static __thread uint64_t app_blocked __attribute__((tls_model("initial-exec"))); /* no allocation in a handler */
 
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
@@ -32,22 +43,74 @@ static void resolve(void)
 		real_pthread_sigmask = dlsym(RTLD_NEXT, "pthread_sigmask");
 }
 
+/* Whether the signals are ours in this process: libtcp is on and this is
+ * the checkpoint root. */
+static int ours(void)
+{
+	return tcp_active && tcp_role_is_root();
+}
+
 int tcp_is_trigger(int sig)
 {
-	return tcp_active && sig > 0 && (sig == tcp_cfg.signal || sig == tcp_cfg.stop_signal);
+	return ours() && sig > 0 && (sig == tcp_cfg.signal || sig == tcp_cfg.stop_signal);
 }
 
 /* Signals whose kernel action stays ours: the triggers and the signal that
  * stops threads for a checkpoint. */
 static int is_reserved(int sig)
 {
-	return tcp_is_trigger(sig) || (tcp_active && sig == TCP_THREAD_SIGNAL);
+	return tcp_is_trigger(sig) || (ours() && sig == TCP_THREAD_SIGNAL);
+}
+
+static uint64_t reserved_bits(void)
+{
+	uint64_t bits = 1ull << (TCP_THREAD_SIGNAL - 1) | 1ull << (tcp_cfg.signal - 1);
+	if (tcp_cfg.stop_signal)
+		bits |= 1ull << (tcp_cfg.stop_signal - 1);
+	return bits;
+}
+
+/* The program's own actions for the reserved signals, into the kernel
+ * (through glibc's sigaction, which adds the restorer the kernel needs and
+ * is async-signal-safe: also called from a handler). */
+static void give_back_actions(void)
+{
+	int sigs[3] = { tcp_cfg.signal, tcp_cfg.stop_signal, TCP_THREAD_SIGNAL };
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			real_sigaction(sigs[i], &app_action[sigs[i]], NULL);
+}
+
+/* In a process forked from the root, at fork (pthread_atfork): the
+ * program's actions and this thread's mask for the reserved signals. */
+void tcp_hand_back_signals(void)
+{
+	if (!tcp_active || tcp_role_is_root())
+		return;
+	give_back_actions();
+	uint64_t block = app_blocked;
+	if (block)
+		r_rt_sigprocmask(0 /* SIG_BLOCK */, &block, 0);
+}
+
+/* One of our handlers ran in a process that is not the root (forked
+ * without pthread_atfork handlers: vfork, clone, _Fork): hand the signals
+ * back, then let the kernel deliver this one again as the program set it
+ * up (queued again with its siginfo; pending if this thread asked to block
+ * it, since the mask the handler returns to gets the bits it asked for). */
+void tcp_hand_back_signal(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	give_back_actions();
+	uint64_t block = app_blocked, *mask = (uint64_t *)&uc->uc_sigmask;
+	*mask |= block;
+	r_rt_tgsigqueueinfo((int)r_getpid(), (int)r_gettid(), sig, si);
 }
 
 int tcp_install_handlers(void)
 {
 	struct sigaction sa;
 	resolve();
+	pthread_atfork(0, 0, tcp_hand_back_signals);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = tcp_trigger_handler;
 	/* SA_RESTART: a read() interrupted by the checkpoint is restarted;
@@ -107,7 +170,7 @@ INTERPOSE int sigaction(int sig, const struct sigaction *act, struct sigaction *
 		/* A thread inside the app's handler must still stop for a
 		 * checkpoint. */
 		struct sigaction copy;
-		if (act && tcp_active && sigismember(&act->sa_mask, TCP_THREAD_SIGNAL) == 1) {
+		if (act && ours() && sigismember(&act->sa_mask, TCP_THREAD_SIGNAL) == 1) {
 			copy = *act;
 			sigdelset(&copy.sa_mask, TCP_THREAD_SIGNAL);
 			act = &copy;
@@ -140,9 +203,21 @@ INTERPOSE sighandler_t signal(int sig, sighandler_t handler)
 	return old.sa_handler;
 }
 
+/* The mask to give the kernel: the app's without the reserved signals,
+ * whose blocking this thread asked for is noted in app_blocked. */
 static const sigset_t *without_triggers(int how, const sigset_t *set, sigset_t *copy)
 {
-	if (!set || how == SIG_UNBLOCK || !tcp_active)
+	if (!set || !ours())
+		return set;
+	uint64_t bits = reserved_bits(), want;
+	f_memcpy(&want, set, sizeof(want));
+	if (how == SIG_BLOCK)
+		app_blocked |= want & bits;
+	else if (how == SIG_UNBLOCK)
+		app_blocked &= ~want;
+	else if (how == SIG_SETMASK)
+		app_blocked = want & bits;
+	if (how == SIG_UNBLOCK)
 		return set;
 	*copy = *set;
 	sigdelset(copy, tcp_cfg.signal);
@@ -152,16 +227,35 @@ static const sigset_t *without_triggers(int how, const sigset_t *set, sigset_t *
 	return copy;
 }
 
+/* After the call: the old mask as the app set it (with the reserved
+ * signals it asked to block); on failure nothing changed. */
+static int with_app_blocked(int rc, uint64_t before, sigset_t *old)
+{
+	if (rc) {
+		app_blocked = before;
+		return rc;
+	}
+	if (old && ours())
+		for (int s = 1; s <= 64; s++)
+			if (before & (1ull << (s - 1)))
+				sigaddset(old, s);
+	return rc;
+}
+
 INTERPOSE int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	sigset_t copy;
+	uint64_t before = app_blocked;
 	resolve();
-	return real_sigprocmask(how, without_triggers(how, set, &copy), old);
+	int rc = real_sigprocmask(how, without_triggers(how, set, &copy), old);
+	return with_app_blocked(rc, before, old);
 }
 
 INTERPOSE int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	sigset_t copy;
+	uint64_t before = app_blocked;
 	resolve();
-	return real_pthread_sigmask(how, without_triggers(how, set, &copy), old);
+	int rc = real_pthread_sigmask(how, without_triggers(how, set, &copy), old);
+	return with_app_blocked(rc, before, old);
 }

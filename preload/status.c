@@ -16,6 +16,7 @@
  * (again after a restore) and checkpoints go on without a status. Written
  * from the dump path: raw syscalls. */
 #include "dump.h"
+#include "tree/role.h"
 #include "../common/rawsys.h"
 
 #include <fcntl.h>
@@ -192,5 +193,7 @@ void tcp_status_disabled(const char *why)
 
 __attribute__((destructor)) static void status_remove(void)
 {
+	if (!tcp_role_is_root())
+		return; /* a child's exit: the root's file (after a restore, named after tcp-restore) stays */
 	tcp_status_forget();
 }

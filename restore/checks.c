@@ -178,6 +178,29 @@ static int same_file(const struct img_region *ir, char *why, size_t whylen)
 	return 1;
 }
 
+/* A file the program maps shared and writable that is not code (no ELF
+ * build-id): its own data, kept up to date through memory (the JVM's
+ * /tmp/hsperfdata_USER/PID, a memory-mapped database), not installed
+ * software. */
+static int own_data_file(const struct img_region *ir)
+{
+	return ir->r.kind == TCP_REG_FILE_SHARED && (ir->r.prot & 2 /* PROT_WRITE */) && !ir->r.build_id_len;
+}
+
+static void refuse_own_data_file(const struct img_region *ir, const char *why)
+{
+	int jvm = strstr(ir->path, "/hsperfdata_") != NULL;
+	say("%s, the program's own data file (mapped shared and writable: the program writes into it through "
+	    "memory), cannot be used: %s. Its content belongs to the program's state at the checkpoint, which the "
+	    "image does not hold, so the program cannot resume with this file. %s",
+	    ir->path, why,
+	    jvm ? "It is the JVM's performance-data file: run java with -XX:-UsePerfData (it then keeps no such "
+		  "file) and take a new checkpoint"
+		: "A program or runtime that keeps such a file up to date cannot be restored once the file changed: "
+		  "turn that file off if it can be (for Java: -XX:-UsePerfData), or keep it unchanged until the "
+		  "restore");
+}
+
 int check_mapped_files(const struct tcp_image *img)
 {
 	const char *last = "";
@@ -190,6 +213,10 @@ int check_mapped_files(const struct tcp_image *img)
 		last = ir->path;
 		char why[256];
 		if (!same_file(ir, why, sizeof(why))) {
+			if (own_data_file(ir)) {
+				refuse_own_data_file(ir, why);
+				return -1;
+			}
 			say("%s, mapped by the program at checkpoint time, cannot be used: %s. Restoring with another "
 			    "version would run the program with code or data it was not running; restore where the "
 			    "same files are installed",

@@ -60,18 +60,42 @@ if [ "$(ulimit -i)" = unlimited ] || [ "$(ulimit -i)" -gt 5100 ]; then
 else
 	echo "skip: sigflood: ulimit -i is $(ulimit -i), below 5100"
 fi
-# A forked child inherits libtcp's state but not its TCP_INTERVAL timer:
-# the child's own first timer (the same id) must still refuse its checkpoint.
+# A forked child is not the process libtcp checkpoints: its SIGUSR1 (after
+# it created a POSIX timer, whose id equals that of the parent's
+# TCP_INTERVAL timer) has its default action, as without libtcp: the child
+# dies of it, with no checkpoint, message or image (child_signals.sh has
+# the other cases).
 mkdir -p "$WORK/ftimer.img"
 LD_PRELOAD=$LIBTCP TCP_DIR=$WORK/ftimer.img TCP_INTERVAL=3600 "$PROG" forked_timer >ftimer.out 2>ftimer.err
 st=$?
 if [ $st != 0 ] || ! cmp -s ftimer.out ref.txt; then
 	fail "forked-timer: status $st or output differs: $(cat ftimer.err)"
-elif ! grep -q 'checkpoint failed: the process has POSIX timers' ftimer.err; then
-	fail "forked-timer: the child's checkpoint was not refused for its timer: $(cat ftimer.err)"
+elif [ -s ftimer.err ]; then
+	fail "forked-timer: the child took its SIGUSR1 as a checkpoint request: $(cat ftimer.err)"
 elif ls "$WORK/ftimer.img" | grep -q '\.tcp$'; then
-	fail "forked-timer: the child wrote an image although it has a POSIX timer"
+	fail "forked-timer: the child wrote an image"
 fi
+# ulimit -f below the image's size: the write fails (EFBIG) and the SIGXFSZ
+# it causes must not kill a program that writes its image itself
+# (TCP_FORK=0, as with shared memory), also after the stop signal; a forked
+# writer says the same. obstacle heap 8 prints what plain does.
+fsize_case() {
+	local name=$1 sig=$2 fork=$3
+	mkdir -p "$WORK/$name.img"
+	(
+		ulimit -f 1024
+		exec env LD_PRELOAD="$LIBTCP" TCP_DIR="$WORK/$name.img" TCP_FORK="$fork" "$PROG" heap 8
+	) >"$name.out" 2>"$name.err" &
+	local pid=$!
+	sleep 1
+	kill -"$sig" "$pid"
+	wait "$pid"
+	judge_refused "$name" $? ref.txt "checkpoint failed: .*file too large \\(the image is larger than the program's file size limit, ulimit -f: 1048576 bytes" "$WORK/$name.img"
+	ls -A "$WORK/$name.img" | grep -q '\.tmp$' && fail "$name: a temporary file was left behind"
+}
+fsize_case fsize-nofork USR1 0
+fsize_case fsize-nofork-stop TERM 0
+fsize_case fsize-fork USR1 1
 mkdir -p "$WORK/ro"
 chmod 555 "$WORK/ro"
 if [ "$(id -u)" != 0 ]; then

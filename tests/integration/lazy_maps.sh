@@ -26,7 +26,7 @@ img=$(readlink -f ck/latest)
 program_of() {
 	local p=$1 c
 	for _ in 1 2 3; do
-		grep -q libtcp "/proc/$p/maps" 2>/dev/null && { echo "$p"; return; }
+		grep -q "/libtcp\.so" "/proc/$p/maps" 2>/dev/null && { echo "$p"; return; }
 		c=$(cat /proc/"$p"/task/*/children 2>/dev/null | awk '{ print $1 }')
 		[ -n "$c" ] || return
 		p=$c

@@ -6,10 +6,13 @@
  *                      with TCP_RETRY=0 (else retried until the program ends)
  *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
  *                      to make checkpoints long), computing STEPS steps
- *   obstacle forked_timer  a forked child creates a POSIX timer and raises
- *                      SIGUSR1: refused (the timer) in the child, whose
- *                      first timer has the id of libtcp's TCP_INTERVAL one
- *                      in the parent; then the parent computes
+ *   obstacle idle N STEPS  N MiB of random bytes, then STEPS steps of 0.1 s of sleep
+ *                      (hardly any CPU time: for a CPU time limit that
+ *                      only the image writer reaches)
+ *   obstacle forked_timer  a forked child creates a POSIX timer (the id of
+ *                      libtcp's TCP_INTERVAL one in the parent) and raises
+ *                      SIGUSR1, which kills it: libtcp checkpoints only the
+ *                      parent; then the parent computes
  *   obstacle sigflood  5000 instances of a blocked real-time signal queued
  *                      with values 0..4999: more than libtcp keeps; at the
  *                      end they must all come, in order (else exit 3)
@@ -54,11 +57,14 @@ int main(int argc, char **argv)
 		if (c < 0 || waitpid(c, NULL, 0) != c)
 			return 1;
 	}
-	if (!strcmp(argv[1], "heap") && argc > 2) {
+	int idle = !strcmp(argv[1], "idle");
+	if ((!strcmp(argv[1], "heap") || idle) && argc > 2) {
 		size_t n = (size_t)atol(argv[2]) << 20;
 		unsigned char *p = malloc(n);
-		for (size_t i = 0; i < n; i++)
-			p[i] = (unsigned char)(i * 2654435761u >> 13);
+		unsigned long r = 1;
+		for (size_t i = 0; i < n; i++) /* idle: random bytes, slow for zstd's high levels */
+			p[i] = idle ? (unsigned char)((r = r * 6364136223846793005ul + 1) >> 56)
+				    : (unsigned char)(i * 2654435761u >> 13);
 	}
 	int flood = !strcmp(argv[1], "sigflood");
 	sigset_t rt;
@@ -72,9 +78,16 @@ int main(int argc, char **argv)
 				return 1;
 			}
 	}
-	int steps = (!strcmp(argv[1], "heap") && argc > 3) ? atoi(argv[3]) : 40;
+	int steps = ((!strcmp(argv[1], "heap") || idle) && argc > 3) ? atoi(argv[3]) : 40;
 	volatile unsigned long x = 1;
-	for (int step = 0; step < steps; step++) {
+	for (int step = 0; idle && step < steps; step++) {
+		struct timespec t = { 0, 100000000 };
+		while (nanosleep(&t, &t)) /* a checkpoint interrupts it */
+			;
+		printf("step %d\n", step);
+		fflush(stdout);
+	}
+	for (int step = 0; !idle && step < steps; step++) {
 		for (long i = 0; i < 40000000; i++)
 			x = x * 6364136223846793005ul + 1442695040888963407ul;
 		printf("step %d %lu\n", step, x);

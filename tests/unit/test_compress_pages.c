@@ -16,6 +16,7 @@
 #include "preload/internal.h"
 
 struct tcp_config tcp_cfg;	/* what compress_pages reads: the level */
+struct tcp_thread_table tcp_threads;	/* and the checkpoint's number (epoch) */
 
 #define PG TCP_PAGE_SIZE
 #define NPAGES 1200		/* 4.7 MiB: 5 blocks of 1 MiB */

@@ -114,9 +114,13 @@ Test(config, keep)
 	cr_assert_eq(cfg.keep, 1);
 	cr_assert_eq(parse1("TCP_KEEP", "1000"), 0);
 	cr_assert_eq(cfg.keep, 1000);
-	static const char *bad[] = { "0", "-1", "abc", "1x", " 3", "+3", "99999999999999999999" };
+	cr_assert_eq(parse1("TCP_KEEP", "1000000"), 0);
+	static const char *bad[] = { "0", "-1", "abc", "1x", " 3", "+3", "1000001", "99999999999999999999" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_error("TCP_KEEP", bad[i]);
+	/* The message states the real bounds. */
+	parse1("TCP_KEEP", "1000001");
+	cr_expect(strstr(err, "from 1 to 1000000"), "%s", err);
 }
 
 Test(config, signal)
@@ -136,12 +140,38 @@ Test(config, signal)
 	}
 	/* Uncatchable, fault, glibc-reserved and out-of-range signals. */
 	static const char *bad[] = { "KILL", "SIGKILL", "STOP", "SEGV", "BUS", "ILL", "FPE", "CHLD", "9", "11", "19",
-				     "32", "33", "65", "0", "-1", "none", "RTMIN+31", "RTMAX-31", "RTMIN+", "USR",
-				     "USR1x", "SIG", "" };
+				     "32", "33", "62", "RTMAX-2", "RTMIN+28", "SIGRTMAX-2", "XFSZ", "25", "65", "0",
+				     "-1", "none", "RTMIN+31", "RTMAX-31", "RTMIN+", "USR", "USR1x", "SIG", "" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_eq(tcp_parse_signal(bad[i], 0), -1, "%s", bad[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) - 1; i++) /* "" means the default */
 		expect_error("TCP_SIGNAL", bad[i]);
+}
+
+/* A signal that names a real but reserved number says why it is refused. */
+static void expect_reason(const char *var, const char *value, const char *reason)
+{
+	cr_expect_eq(parse1(var, value), -1, "%s=%s accepted", var, value);
+	cr_expect(strstr(err, var) && strstr(err, reason), "%s=%s: \"%s\" lacks \"%s\"", var, value, err, reason);
+}
+
+Test(config, reserved_signal_reasons)
+{
+	const char *vars[] = { "TCP_SIGNAL", "TCP_STOP_SIGNAL" };
+	for (int i = 0; i < 2; i++) {
+		expect_reason(vars[i], "62", "reserved by libtcp");
+		expect_reason(vars[i], "RTMAX-2", "signal 62");
+		expect_reason(vars[i], "SIGRTMIN+28", "reserved by libtcp");
+		expect_reason(vars[i], "KILL", "cannot be caught");
+		expect_reason(vars[i], "19", "cannot be caught");
+		expect_reason(vars[i], "32", "reserved by glibc");
+		expect_reason(vars[i], "33", "reserved by glibc");
+		expect_reason(vars[i], "SEGV", "fault");
+		expect_reason(vars[i], "XFSZ", "file size limit");
+	}
+	cr_expect_eq(tcp_parse_signal("RTMAX-2", 1), -1);
+	cr_expect_eq(tcp_parse_signal("61", 0), 61, "the neighbours of 62 stay usable");
+	cr_expect_eq(tcp_parse_signal("RTMAX-1", 0), 63);
 }
 
 Test(config, stop_signal)
@@ -196,9 +226,12 @@ Test(config, interval)
 	cr_assert_eq(cfg.interval, 3600);
 	cr_assert_eq(parse1("TCP_INTERVAL", "0"), 0);
 	cr_assert_eq(cfg.interval, 0);
-	static const char *bad[] = { "-5", "1h", "1.5", " 60", "999999999999" };
+	cr_assert_eq(parse1("TCP_INTERVAL", "315360000"), 0);
+	static const char *bad[] = { "-5", "1h", "1.5", " 60", "315360001", "999999999999" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_error("TCP_INTERVAL", bad[i]);
+	parse1("TCP_INTERVAL", "315360001");
+	cr_expect(strstr(err, "from 0") && strstr(err, "to 315360000"), "%s", err);
 }
 
 Test(config, retry)
@@ -210,9 +243,11 @@ Test(config, retry)
 	cr_assert_eq(cfg.retry, 0);
 	cr_assert_eq(parse1("TCP_RETRY", "300"), 0);
 	cr_assert_eq(cfg.retry, 300);
-	static const char *bad[] = { "-1", "1m", "2.5", " 5", "999999999999", "yes" };
+	static const char *bad[] = { "-1", "1m", "2.5", " 5", "315360001", "999999999999", "yes" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		expect_error("TCP_RETRY", bad[i]);
+	parse1("TCP_RETRY", "315360001");
+	cr_expect(strstr(err, "to 315360000"), "%s", err);
 }
 
 Test(config, fork)

@@ -7,6 +7,9 @@
 
 #include "restore/restore.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 static char said[2048];
 
 /* tcp-restore's message function, captured here. */
@@ -88,4 +91,82 @@ Test(address_space, image_without_vdso_is_refused)
 	struct vdso_layout v;
 	cr_assert_eq(check_address_space(&img, &v), -1);
 	cr_assert(strstr(said, "vdso"), "%s", said);
+}
+
+/* A mapped file that changed since the checkpoint: at `path`, recorded with
+ * an older mtime than it has. */
+static int changed_mapping(const char *path, uint32_t kind, uint32_t prot, uint32_t build_id_len)
+{
+	static struct img_region r;
+	static char p[256];
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	snprintf(p, sizeof(p), "%s", path);
+	memset(&r, 0, sizeof(r));
+	r.r.start = 0x10000;
+	r.r.end = 0x11000;
+	r.r.kind = kind;
+	r.r.prot = prot;
+	r.r.build_id_len = build_id_len;
+	r.r.file_size = (uint64_t)st.st_size;
+	r.r.mtime_sec = st.st_mtim.tv_sec - 10;
+	r.path = p;
+	struct tcp_image img;
+	memset(&img, 0, sizeof(img));
+	img.regions = &r;
+	img.nregions = 1;
+	img.path = p;
+	said[0] = 0;
+	return check_mapped_files(&img);
+}
+
+/* The JVM's /tmp/hsperfdata_USER/PID, mapped shared and writable, changes
+ * all the time: it is named as the program's own data file, with what to do. */
+Test(mapped_files, changed_data_file_of_a_jvm_says_what_to_do)
+{
+	char dir[] = "/tmp/tcp-unit-XXXXXX", sub[300], path[400];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/hsperfdata_user", dir);
+	snprintf(path, sizeof(path), "%s/4242", sub);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("perf", f);
+	fclose(f);
+	int rc = changed_mapping(path, TCP_REG_FILE_SHARED, 3, 0);
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
+	cr_assert_eq(rc, -1);
+	cr_assert(strstr(said, "the program's own data file") && strstr(said, "mapped shared and writable"), "%s", said);
+	cr_assert(strstr(said, "-XX:-UsePerfData"), "%s", said);
+	cr_assert_null(strstr(said, "another version"), "%s", said);
+}
+
+Test(mapped_files, changed_data_file_is_named_as_such)
+{
+	char path[] = "/tmp/tcp-unit-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	int rc = changed_mapping(path, TCP_REG_FILE_SHARED, 3, 0);
+	unlink(path);
+	cr_assert_eq(rc, -1);
+	cr_assert(strstr(said, "the program's own data file") && strstr(said, "keep it unchanged"), "%s", said);
+}
+
+/* A library or a read-only mapping that changed: installed software. */
+Test(mapped_files, changed_library_is_another_version)
+{
+	char path[] = "/tmp/tcp-unit-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	int rc = changed_mapping(path, TCP_REG_FILE, 5, 0);
+	cr_assert_eq(rc, -1);
+	cr_assert(strstr(said, "another version"), "%s", said);
+	rc = changed_mapping(path, TCP_REG_FILE_SHARED, 1, 0);
+	unlink(path);
+	cr_assert_eq(rc, -1);
+	cr_assert(strstr(said, "another version"), "read-only shared: %s", said);
 }
