@@ -48,12 +48,30 @@ int smaps_vmflags(const char *line, size_t len, uint32_t *flags)
 	return 1;
 }
 
-long smaps_next(const char *buf, size_t len, size_t *pos, const char **header, uint32_t *flags)
+/* "KEY:   N kB": adds N to *kb. */
+static void add_kb(const char *line, size_t len, const char *key, uint64_t *kb)
+{
+	size_t k = f_strlen(key);
+	if (len < k || !f_memeq(line, key, k))
+		return;
+	size_t i = k;
+	while (i < len && line[i] == ' ')
+		i++;
+	uint64_t v = 0;
+	while (i < len && line[i] >= '0' && line[i] <= '9')
+		v = v * 10 + (uint64_t)(line[i++] - '0');
+	*kb += v;
+}
+
+long smaps_next_anon(const char *buf, size_t len, size_t *pos, const char **header, uint32_t *flags,
+		     uint64_t *anon_kb)
 {
 	long hlen = -1;
 	const char *line;
 	long n;
 	*flags = 0;
+	if (anon_kb)
+		*anon_kb = 0;
 	for (size_t at = *pos; (n = maps_next_line(buf, len, pos, &line)) >= 0; at = *pos) {
 		if (!smaps_is_field(line, (size_t)n)) {
 			if (hlen >= 0) {
@@ -64,7 +82,16 @@ long smaps_next(const char *buf, size_t len, size_t *pos, const char **header, u
 			hlen = n;
 		} else if (hlen >= 0) {
 			smaps_vmflags(line, (size_t)n, flags);
+			if (anon_kb) {
+				add_kb(line, (size_t)n, "Anonymous:", anon_kb);
+				add_kb(line, (size_t)n, "Swap:", anon_kb);
+			}
 		}
 	}
 	return hlen;
+}
+
+long smaps_next(const char *buf, size_t len, size_t *pos, const char **header, uint32_t *flags)
+{
+	return smaps_next_anon(buf, len, pos, header, flags, 0);
 }

@@ -23,4 +23,9 @@ const char *smaps_flag_name(uint32_t flag);
  * and returns the header's length (no '\n'), or -1 at the end. */
 long smaps_next(const char *buf, size_t len, size_t *pos, const char **header, uint32_t *flags);
 
+/* The same, also setting *anon_kb to the mapping's "Anonymous:" plus
+ * "Swap:" kB: about the pages of it a checkpoint stores (0 in maps text). */
+long smaps_next_anon(const char *buf, size_t len, size_t *pos, const char **header, uint32_t *flags,
+		     uint64_t *anon_kb);
+
 #endif

@@ -361,6 +361,13 @@ void iw_section(struct img_writer *w, uint32_t type, const void *a, size_t alen,
 	iw_close(w);
 }
 
+void iw_pages_written(struct img_writer *w, uint64_t n)
+{
+	w->bytes_data += n;
+	if (w->on_pages)
+		w->on_pages(n);
+}
+
 void iw_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, uint64_t nruns, char *bounce,
 	      size_t bounce_len)
 {
@@ -377,25 +384,25 @@ void iw_pages(struct img_writer *w, uint64_t index, const struct tcp_run *runs, 
 	iw_data(w, &h, sizeof(h));
 	iw_data(w, runs, nruns * sizeof(struct tcp_run));
 	iw_pad_to_page(w);
+	/* A MiB at a time, so that on_pages hears of them as they go. */
+	size_t step = bounce && bounce_len < (1u << 20) ? bounce_len : 1u << 20;
 	for (uint64_t i = 0; i < nruns && !w->err; i++) {
 		size_t len = runs[i].npages * TCP_PAGE_SIZE;
 		const char *src = (const char *)runs[i].addr;
-		w->bytes_data += len;
-		if (w->mem_fd >= 0) { /* a stable copy as well */
-			put_mem(w, runs[i].addr, len);
-			continue;
-		}
-		if (!bounce) {
-			iw_data(w, src, len);
-			continue;
-		}
-		/* Memory that changes while we write (our own stack): checksum
-		 * and write one stable copy. */
-		for (size_t done = 0; done < len;) {
-			size_t n = len - done > bounce_len ? bounce_len : len - done;
-			f_memcpy(bounce, src + done, n);
-			iw_data(w, bounce, n);
+		for (size_t done = 0; done < len && !w->err;) {
+			size_t n = len - done > step ? step : len - done;
+			if (w->mem_fd >= 0) { /* a stable copy as well */
+				put_mem(w, runs[i].addr + done, n);
+			} else if (!bounce) {
+				iw_data(w, src + done, n);
+			} else {
+				/* Memory that changes while we write (our own
+				 * stack): checksum and write one stable copy. */
+				f_memcpy(bounce, src + done, n);
+				iw_data(w, bounce, n);
+			}
 			done += n;
+			iw_pages_written(w, n);
 		}
 	}
 	iw_close(w);

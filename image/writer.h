@@ -23,6 +23,9 @@ struct img_writer {
 	int sec_open;
 	struct csum sum;
 	uint64_t bytes_data;	/* page bytes written, for the log */
+	/* NULL, or told of page data as it is written (bytes of memory, before
+	 * compression), every MiB at most: the writer's progress. */
+	void (*on_pages)(uint64_t bytes);
 	/* Staging (iw_stage): output collects in a page-aligned buffer that is
 	 * written in whole pages, so the file can be opened O_DIRECT. */
 	char *stage;		/* NULL: every put is a write() */
@@ -74,5 +77,7 @@ void iw_zpages_begin(struct img_writer *w, const struct tcp_zpages_head *h, cons
 void iw_zpages_block(struct img_writer *w, const void *stored, uint32_t stored_len, uint32_t raw_len);
 void iw_zpages_end(struct img_writer *w, const struct tcp_zblock *table, uint64_t nblocks);
 void iw_end(struct img_writer *w);
+/* Counts n bytes of page data as written (bytes_data, on_pages). */
+void iw_pages_written(struct img_writer *w, uint64_t n);
 
 #endif

@@ -14,7 +14,7 @@ void iw_zpages_block(struct img_writer *w, const void *stored, uint32_t stored_l
 {
 	iw_data(w, stored, stored_len);
 	if (!w->err)
-		w->bytes_data += raw_len;
+		iw_pages_written(w, raw_len);
 }
 
 void iw_zpages_end(struct img_writer *w, const struct tcp_zblock *table, uint64_t nblocks)

@@ -9,6 +9,7 @@
 #include "image_dir.h"
 #include "image_names.h"
 #include "compress.h"
+#include "writer_progress.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -312,6 +313,7 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	proc->nregions = (uint32_t)d->nregions;
 	struct img_writer w;
 	iw_begin_staged(&w, (int)fd, d->stage, STAGE_LEN, direct);
+	w.on_pages = tcp_progress_add;
 	iw_section(&w, TCP_SEC_PROCESS, proc, sizeof(*proc), 0, 0);
 	incr_write_parent(&w);
 	dump_write_memory(d, &w);
@@ -520,7 +522,9 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 			for_each_image((int)dirfd, d->dents, max_gen, &gen);
 			gen++;
 			incr_begin(d, (int)dirfd);
+			tcp_progress_begin(d->expect_bytes);
 			rc = write_image(d, (int)dirfd, &gen, final, sizeof(final));
+			tcp_progress_end();
 			incr_end(rc == 0);
 		}
 	}

@@ -1,5 +1,5 @@
 /* Configuration of libtcp.so, read once from TCP_* environment variables at
- * start-up. See README.md for the meaning of each. */
+ * start-up. See docs/user-guide.md, "Environment variables", for the meaning of each. */
 #ifndef TCP_CONFIG_H
 #define TCP_CONFIG_H
 

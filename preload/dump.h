@@ -56,6 +56,7 @@ struct dump_ctx {
 	int no_vmflags;		/* too many mappings: maps was read, without VmFlags */
 	struct dump_region *regions;
 	uint64_t nregions;
+	uint64_t expect_bytes;	/* about the memory the writer goes through (progress); 0: unknown */
 	struct dump_fd *fds;
 	uint64_t nfds;
 	struct dump_shm *shms;	/* dump_scan_shm */

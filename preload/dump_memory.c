@@ -12,6 +12,7 @@
 #include "image_mapping.h"
 #include "incremental.h"
 #include "compress.h"
+#include "writer_progress.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -197,6 +198,21 @@ int dump_read_maps(struct dump_ctx *d)
 	return 0;
 }
 
+/* For the writer's progress: the bytes of the regions made from one
+ * mapping (from `first` on) that write_pages will look at, about: its
+ * anonymous and swapped pages (the kernel's figures, from smaps). */
+static void expect_bytes(struct dump_ctx *d, uint64_t first, uint64_t anon_kb)
+{
+	for (uint64_t i = first; i < d->nregions; i++) {
+		const struct dump_region *r = &d->regions[i];
+		uint64_t size = r->rec.end - r->rec.start;
+		if (r->store == STORE_EVERY_PAGE)
+			d->expect_bytes += size;
+		else if (r->store)
+			d->expect_bytes += anon_kb * 1024 < size ? anon_kb * 1024 : size;
+	}
+}
+
 int dump_scan_memory(struct dump_ctx *d)
 {
 	uint64_t mappings = 0;
@@ -214,8 +230,9 @@ int dump_scan_memory(struct dump_ctx *d)
 	size_t pos = 0;
 	const char *line;
 	uint32_t vmflags;
+	uint64_t anon_kb;
 	long len;
-	while ((len = smaps_next(d->maps, d->maps_len, &pos, &line, &vmflags)) >= 0) {
+	while ((len = smaps_next_anon(d->maps, d->maps_len, &pos, &line, &vmflags, &anon_kb)) >= 0) {
 		if (maps_parse_line(line, (size_t)len, e)) {
 			fb_puts(&d->err, "cannot parse a line of /proc/self/smaps");
 			return -1;
@@ -224,17 +241,19 @@ int dump_scan_memory(struct dump_ctx *d)
 		 * header's '\n': smaps_next has read past it already). */
 		char *path = (char *)line + len - f_strlen(e->path);
 		path[f_strlen(e->path)] = 0;
+		uint64_t first = d->nregions;
 		/* Leave out the scratch arena, even if the kernel merged it with a
 		 * neighbouring mapping of the app. */
 		if (e->end <= a0 || e->start >= a1) {
 			if (add_region(d, e, path, e->start, e->end, vmflags, cap))
 				return -1;
-			continue;
+		} else {
+			if (e->start < a0 && add_region(d, e, path, e->start, a0, vmflags, cap))
+				return -1;
+			if (e->end > a1 && add_region(d, e, path, a1, e->end, vmflags, cap))
+				return -1;
 		}
-		if (e->start < a0 && add_region(d, e, path, e->start, a0, vmflags, cap))
-			return -1;
-		if (e->end > a1 && add_region(d, e, path, a1, e->end, vmflags, cap))
-			return -1;
+		expect_bytes(d, first, anon_kb);
 	}
 	return 0;
 }
@@ -353,9 +372,14 @@ static void write_pages(struct dump_ctx *d, struct img_writer *w, uint64_t index
 			/* Untouched pages of STORE_EVERY_PAGE regions come from the
 			 * image file; those of file mappings from their file. */
 			const uint64_t *content = page_content(&win, addr, &d->pagemap[i], npages - 1 - i);
-			if ((file_backed && !win.every) || !page_is_zero(content))
-				if (!incr_take(w, index, addr, content, a.bounce != 0))
-					add_page(&a, addr);
+			/* A page stored is counted for the progress as it is
+			 * written (w->on_pages), one left out (zero, or in an
+			 * older image) here. */
+			if (((file_backed && !win.every) || !page_is_zero(content)) &&
+			    !incr_take(w, index, addr, content, a.bounce != 0))
+				add_page(&a, addr);
+			else
+				tcp_progress_add(TCP_PAGE_SIZE);
 		}
 	}
 	flush_runs(&a);

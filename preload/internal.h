@@ -107,6 +107,7 @@ void tcp_status_forget(void);
 void tcp_status_after_restore(void);
 void tcp_status_disabled(const char *why);
 long tcp_status_pid(void);	/* the pid users signal: ours, or our tcp-restore's */
+void tcp_status_progress(uint64_t done, uint64_t total, uint64_t ms);
 
 /* signal_timer.c: an interval timer sending `sig` marked with `magic`;
  * its id counts only in the process that created it (not in a fork). */

@@ -2,7 +2,8 @@
  * holds "SEQ ok IMAGE", "SEQ failed REASON", or "0 disabled REASON" when
  * libtcp turned itself off at start-up (tcp-ckpt then refuses instead of
  * sending a signal that would kill the program). Replaced atomically after
- * every attempt. PID is the app's, or after a restore the pid of the
+ * every attempt. PID.progress, next to it, tells how far the image writer
+ * is (tcp_status_progress). PID is the app's, or after a restore the pid of the
  * tcp-restore that runs it (the pid its user knows and signals). It lives
  * under /tmp rather than TCP_DIR so that tcp-ckpt finds it from the pid
  * alone.
@@ -130,6 +131,8 @@ void tcp_status_forget(void)
 		return;
 	status_name(final, sizeof(final), ".status");
 	r_unlinkat((int)dfd, final, 0);
+	status_name(final, sizeof(final), ".progress");
+	r_unlinkat((int)dfd, final, 0);
 	r_close((int)dfd);
 }
 
@@ -141,23 +144,20 @@ void tcp_status_after_restore(void)
 	tcp_status_forget();
 }
 
-static void status_put(const char *outcome, const char *text)
+/* Replaces DIR/PID<suffix> with `line` atomically: written to a temporary
+ * file that we create here and now (never one that was there), renamed over. */
+static void status_file_put(const char *suffix, const char *line, size_t len)
 {
-	char tmp[64], final[64], line[1200];
+	char tmp[64], final[64], tmp_suffix[32];
 	struct fbuf b;
 	long dfd = status_dir_open();
 	if (dfd < 0)
 		return;
-	fb_init(&b, line, sizeof(line));
-	fb_putu(&b, status_seq, 10, 0);
-	fb_putc(&b, ' ');
-	fb_puts(&b, outcome);
-	fb_putc(&b, ' ');
-	fb_puts(&b, text);
-	fb_putc(&b, '\n');
-	status_name(tmp, sizeof(tmp), ".status.tmp");
-	status_name(final, sizeof(final), ".status");
-	/* Only a file we create here and now: never one that was there. */
+	fb_init(&b, tmp_suffix, sizeof(tmp_suffix));
+	fb_puts(&b, suffix);
+	fb_puts(&b, ".tmp");
+	status_name(tmp, sizeof(tmp), tmp_suffix);
+	status_name(final, sizeof(final), suffix);
 	long fd = -17;
 	for (int tries = 0; tries < 2 && fd == -17; tries++) {
 		if (tries)
@@ -165,12 +165,46 @@ static void status_put(const char *outcome, const char *text)
 		fd = r_openat((int)dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	}
 	if (fd >= 0) {
-		long n = r_write((int)fd, line, b.len);
+		long n = r_write((int)fd, line, len);
 		r_close((int)fd);
-		if (n != (long)b.len || r_renameat((int)dfd, tmp, (int)dfd, final) < 0)
+		if (n != (long)len || r_renameat((int)dfd, tmp, (int)dfd, final) < 0)
 			r_unlinkat((int)dfd, tmp, 0);
 	}
 	r_close((int)dfd);
+}
+
+static void status_put(const char *outcome, const char *text)
+{
+	char line[1200];
+	struct fbuf b;
+	fb_init(&b, line, sizeof(line));
+	fb_putu(&b, status_seq, 10, 0);
+	fb_putc(&b, ' ');
+	fb_puts(&b, outcome);
+	fb_putc(&b, ' ');
+	fb_puts(&b, text);
+	fb_putc(&b, '\n');
+	status_file_put(".status", line, b.len);
+}
+
+/* DIR/PID.progress, "SEQ DONE TOTAL MS": the image writer of attempt SEQ
+ * has gone through DONE bytes of the program's memory of about TOTAL (0:
+ * not known) in MS milliseconds (progress.c). It stays after the attempt
+ * (tcp-ckpt reads the last one) until the next, or the program's end. */
+void tcp_status_progress(uint64_t done, uint64_t total, uint64_t ms)
+{
+	char line[96];
+	struct fbuf b;
+	fb_init(&b, line, sizeof(line));
+	fb_putu(&b, status_seq, 10, 0);
+	fb_putc(&b, ' ');
+	fb_putu(&b, done, 10, 0);
+	fb_putc(&b, ' ');
+	fb_putu(&b, total, 10, 0);
+	fb_putc(&b, ' ');
+	fb_putu(&b, ms, 10, 0);
+	fb_putc(&b, '\n');
+	status_file_put(".progress", line, b.len);
 }
 
 long tcp_status_pid(void)

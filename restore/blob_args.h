@@ -118,6 +118,16 @@ struct blob_args {
 	 * blob/commit.c), or undone if the restore fails before. */
 	uint32_t nacts, reserved5;
 	uint64_t acts_off;		/* nacts blob_act */
+	/* tcp-restore -v: how the page reads are shown on report_fd (blob.c
+	 * read_pages). */
+	uint32_t progress;		/* enum blob_progress */
+	uint32_t reserved6;
+};
+
+enum blob_progress {
+	BLOB_PROGRESS_NONE = 0,
+	BLOB_PROGRESS_SUMMARY = 1,	/* one line once the pages are in */
+	BLOB_PROGRESS_LIVE = 2,		/* report_fd is a terminal: a line updated in place, then the summary */
 };
 
 enum blob_act_type {

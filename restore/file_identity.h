@@ -1,5 +1,5 @@
 /* The rule by which a restore accepts the file it finds at an fd's path as
- * the one the program had (README, "Files at restore"; DESIGN §4): the very
+ * the one the program had (docs/user-guide.md, "Files at restore"; DESIGN §4): the very
  * same file (device and inode), or, where the file was legitimately
  * replaced (a copy on another node, a restore from backup), one of the same
  * type and owner, checked by kind. Never another user's file in its place. */

@@ -334,6 +334,8 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	a->report_fd = fcntl(2, F_DUPFD_CLOEXEC, floor);
 	if (a->report_fd < 0)
 		a->report_fd = 2;
+	/* -v: the page reads as they go on a terminal, one line in a log. */
+	a->progress = !o->verbose ? BLOB_PROGRESS_NONE : isatty(a->report_fd) ? BLOB_PROGRESS_LIVE : BLOB_PROGRESS_SUMMARY;
 	a->regions_off = sizeof(*a);
 	a->extents_off = sizeof(*a) + nreg * sizeof(struct blob_region);
 	a->threads_off = a->extents_off + img->nextents * sizeof(struct blob_extent);

@@ -40,7 +40,7 @@ static long max_map_count(void)
 
 /* Allocators that take a page given back with madvise(MADV_DONTNEED) to
  * read as zeros again; mapped from the image, it would read as it was at
- * checkpoint time. Those linked statically cannot be seen here (README). */
+ * checkpoint time. Those linked statically cannot be seen here (docs/user-guide.md, "Lazy restore"). */
 static const char *zero_trusting_allocator(const struct tcp_image *img)
 {
 	static const char *const libs[] = { "libjemalloc.so", "libtcmalloc", "libmimalloc" };

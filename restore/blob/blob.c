@@ -6,6 +6,7 @@
 #include "commit.h"
 #include "../../common/rawsys.h"
 #include "../../common/fstr.h"
+#include "../../common/progress_text.h"
 #include "../../image/format.h"
 #include "../../image/page_hash.h"
 
@@ -283,7 +284,59 @@ static int drop_o_direct(int fd)
 	return r_fcntl(fd, 4 /* F_SETFL */, fl & ~040000L) == 0;
 }
 
-static void read_extent(const struct blob_args *a, const struct blob_extent *e)
+/* tcp-restore -v: the bytes read of those to read. On a terminal a line
+ * rewritten in place (\r), at most every 0.2 s: reads are cut to
+ * PROGRESS_CHUNK, and the clock is looked at once per MiB read; else
+ * nothing until the summary. */
+#define PROGRESS_CHUNK (16u << 20)
+#define PROGRESS_EVERY_MS 200
+
+struct progress {
+	uint32_t mode;		/* enum blob_progress */
+	uint64_t done, total;
+	uint64_t checked;	/* done when the clock was last looked at */
+	uint64_t t0_ms, shown_ms;
+};
+
+static uint64_t mono_ms(void)
+{
+	long ts[2] = { 0, 0 };
+	r_clock_gettime(1 /* CLOCK_MONOTONIC */, ts);
+	return (uint64_t)ts[0] * 1000 + (uint64_t)ts[1] / 1000000;
+}
+
+static void progress_show(const struct blob_args *a, struct progress *p, int last)
+{
+	char mem[256];
+	struct fbuf b;
+	uint64_t now = mono_ms();
+	fb_init(&b, mem, sizeof(mem));
+	if (p->mode == BLOB_PROGRESS_LIVE)
+		fb_puts(&b, "\r\033[K"); /* over the line shown before */
+	fb_puts(&b, "tcp-restore: ");
+	if (last) {
+		fb_puts(&b, "read ");
+		progress_summary(&b, p->done, " of page data", now - p->t0_ms);
+		fb_putc(&b, '\n');
+	} else {
+		fb_puts(&b, "reading pages: ");
+		progress_text(&b, p->done, p->total, now - p->t0_ms);
+	}
+	r_write(a->report_fd, b.p, b.len);
+	p->shown_ms = now;
+}
+
+static void progress_add(const struct blob_args *a, struct progress *p, uint64_t n)
+{
+	p->done += n;
+	if (p->mode != BLOB_PROGRESS_LIVE || p->done - p->checked < (1u << 20))
+		return;
+	p->checked = p->done;
+	if (mono_ms() - p->shown_ms >= PROGRESS_EVERY_MS)
+		progress_show(a, p, 0);
+}
+
+static void read_extent(const struct blob_args *a, const struct blob_extent *e, struct progress *p)
 {
 	uint64_t done = 0;
 	/* Fault the extent's memory in with one call: a read into fresh
@@ -293,8 +346,9 @@ static void read_extent(const struct blob_args *a, const struct blob_extent *e)
 	r_madvise((void *)e->addr, e->len, 23 /* MADV_POPULATE_WRITE */);
 	while (done < e->len) {
 		uint64_t want = e->len - done;
-		if (want > (1u << 30))
-			want = 1u << 30;
+		uint64_t most = p->mode == BLOB_PROGRESS_LIVE ? PROGRESS_CHUNK : 1u << 30;
+		if (want > most)
+			want = most;
 		long n = e->mode == BLOB_EXT_STREAM
 				 ? r_read(e->fd, (char *)e->addr + done, want)
 				 : r_pread(e->fd, (char *)e->addr + done, want, (long)(e->file_off + done));
@@ -307,21 +361,35 @@ static void read_extent(const struct blob_args *a, const struct blob_extent *e)
 							  : "reading pages from the image",
 			    e->addr + done, n < 0 ? n : -5);
 		done += (uint64_t)n;
+		progress_add(a, p, (uint64_t)n);
 	}
 }
 
 static void read_pages(const struct blob_args *a)
 {
 	const struct blob_extent *pre = (const void *)((const char *)a + a->prereads_off);
-	for (uint32_t i = 0; i < a->nprereads; i++)
-		read_extent(a, &pre[i]);
 	const struct blob_extent *ext = (const void *)((const char *)a + a->extents_off);
+	struct progress p = { a->progress, 0, 0, 0, 0, 0 };
+	if (p.mode) {
+		for (uint32_t i = 0; i < a->nprereads; i++)
+			p.total += pre[i].len;
+		for (uint32_t i = 0; i < a->nextents; i++)
+			if (ext[i].mode == BLOB_EXT_PREAD || ext[i].mode == BLOB_EXT_STREAM)
+				p.total += ext[i].len;
+		p.t0_ms = mono_ms();
+		if (p.mode == BLOB_PROGRESS_LIVE)
+			progress_show(a, &p, 0);
+	}
+	for (uint32_t i = 0; i < a->nprereads; i++)
+		read_extent(a, &pre[i], &p);
 	for (uint32_t i = 0; i < a->nextents; i++) {
 		if (ext[i].mode == BLOB_EXT_MAP)
 			map_extent(a, &ext[i]);
 		else if (ext[i].mode != BLOB_EXT_PREREAD)
-			read_extent(a, &ext[i]);
+			read_extent(a, &ext[i], &p);
 	}
+	if (p.mode)
+		progress_show(a, &p, 1);
 }
 
 /* The page data of each PAGES section, now in place, against the section's

@@ -113,8 +113,8 @@ run_mode() {
 	[ "$nspid" = "$orig" ] || die "the restored program (pid $a here) has pid '$nspid' in its namespace, not $orig"
 	local img out before
 	before=$(latest)
-	out=$("${AS[@]}" "$SCRIPTS/tcp-ckpt" --timeout 30 "$Q" 2>&1) ||
-		die "tcp-ckpt $Q (tcp-restore): $out; $(cat "$D/restore.err" "$D/err.txt")"
+	out=$("${AS[@]}" "$SCRIPTS/tcp-ckpt" --timeout 30 "$Q" 2>"$D/ckpt.err") ||
+		die "tcp-ckpt $Q (tcp-restore): $out $(cat "$D/ckpt.err"); $(cat "$D/restore.err" "$D/err.txt")"
 	img=$out
 	[ -f "$img" ] && [ "$img" = "$D/img/$(latest)" ] && [ "$(latest)" != "$before" ] ||
 		die "tcp-ckpt $Q printed '$img', latest is $(latest) (was $before)"
@@ -124,7 +124,8 @@ run_mode() {
 	wait_for "an image after kill -USR1 of tcp-restore" latest_is_not "$before"
 	echo "ok ($mode): kill -USR1 $Q (tcp-restore) was forwarded: $(latest)"
 	before=$(latest)
-	out=$("${AS[@]}" "$SCRIPTS/tcp-ckpt" --stop --timeout 30 "$Q" 2>&1) || die "tcp-ckpt --stop $Q: $out"
+	out=$("${AS[@]}" "$SCRIPTS/tcp-ckpt" --stop --timeout 30 "$Q" 2>"$D/ckpt.err") ||
+		die "tcp-ckpt --stop $Q: $out $(cat "$D/ckpt.err")"
 	wait "$Q"
 	local rc=$?
 	[ "$rc" = 85 ] || die "tcp-restore exited $rc after tcp-ckpt --stop, expected 85"

@@ -2,7 +2,7 @@
 # Issue 19 item 14: after a plain user's restore, /proc/PID/exe names the
 # program again, not tcp-restore (set from tcp-restore's own user namespace,
 # where the restore may; only --no-namespace as a plain user keeps
-# tcp-restore's, as the README says). Checked from outside on the restored
+# tcp-restore's, as docs/user-guide.md says). Checked from outside on the restored
 # process, tcp-restore's grandchild (tcp-restore, the namespace's init, the
 # program).
 # usage: restored_exe.sh LIBTCP TCP_RESTORE OBSTACLE ...

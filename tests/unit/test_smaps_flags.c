@@ -96,3 +96,32 @@ Test(smaps, flag_names_round_trip)
 	}
 	cr_assert_eq(named, TCP_REGF_KNOWN & ~(uint32_t)(TCP_REGF_HUGEPAGE - 1), "bits below hg are not VmFlags");
 }
+
+/* The writer's expected total (its progress): Anonymous plus Swap of each
+ * mapping, not AnonHugePages (part of Anonymous) nor SwapPss. */
+Test(smaps, anonymous_and_swap)
+{
+	static const char text[] =
+		"7f0000000000-7f0000400000 rw-p 00000000 00:00 0 \n"
+		"Size:               4096 kB\n"
+		"Anonymous:          3072 kB\n"
+		"AnonHugePages:      2048 kB\n"
+		"Swap:                512 kB\n"
+		"SwapPss:             512 kB\n"
+		"VmFlags: rd wr mr mw me ac sd hg\n"
+		"7f0000400000-7f0000401000 rw-p 00000000 00:00 0\n"
+		"55f82ed2d000-55f82ed32000 r-xp 00002000 fe:00 247134     /usr/bin/cat\n"
+		"Anonymous:             0 kB\n";
+	size_t pos = 0;
+	const char *h;
+	uint32_t f;
+	uint64_t kb = 99;
+	cr_assert(smaps_next_anon(text, sizeof(text) - 1, &pos, &h, &f, &kb) > 0);
+	cr_assert_eq(kb, 3584);
+	cr_assert_eq(f, TCP_REGF_HUGEPAGE);
+	cr_assert(smaps_next_anon(text, sizeof(text) - 1, &pos, &h, &f, &kb) > 0);
+	cr_assert_eq(kb, 0, "maps text: nothing known");
+	cr_assert(smaps_next_anon(text, sizeof(text) - 1, &pos, &h, &f, &kb) > 0);
+	cr_assert_eq(kb, 0);
+	cr_assert_eq(smaps_next_anon(text, sizeof(text) - 1, &pos, &h, &f, &kb), -1);
+}
