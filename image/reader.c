@@ -821,6 +821,27 @@ char *img_resolve(const char *arg, char *err, size_t errlen)
 		free(p);
 		return NULL;
 	}
+	/* libtcp makes `latest` a link of its owner's to a name in the same
+	 * directory: one made by someone else, or pointing elsewhere, was
+	 * planted (root restores others' directories: the image's owner is
+	 * checked then). */
+	char target[4096];
+	ssize_t tl = S_ISLNK(st.st_mode) ? readlink(p, target, sizeof(target) - 1) : -1;
+	if (tl >= 0)
+		target[tl] = 0;
+	if (S_ISLNK(st.st_mode) && getuid() != 0 && st.st_uid != getuid()) {
+		snprintf(err, errlen, "%s was made by uid %u, not by you (uid %u): libtcp did not make it, someone else "
+			 "may have pointed it at another image; remove it, or name the image to restore", p,
+			 (unsigned)st.st_uid, (unsigned)getuid());
+		free(p);
+		return NULL;
+	}
+	if (tl > 0 && strchr(target, '/')) {
+		snprintf(err, errlen, "%s points at %s, outside its directory: libtcp did not make it; remove it, or name "
+			 "the image to restore", p, target);
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 

@@ -75,7 +75,9 @@ int dir_lock_take(const struct tcp_image *img, const char *image, int floor, con
 		snprintf(dir, sizeof(dir), ".");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - image ? slash - image : 1), image);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_PATH: a directory we may enter but not list (mode 0711) is
+	 * checked too. */
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -2; /* nobody writes images there then either */
 	/* The rule libtcp applies to TCP_DIR (preload/image_dir.c), checked

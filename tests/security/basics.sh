@@ -66,4 +66,31 @@ else
 	fail "setuid program: status $rc, image dir: $(ls -A "$WORK/suid-img")"
 fi
 
+# DIR/latest is followed only if the user made it, to a name in DIR: in a
+# sticky shared directory another user's link, or one pointing elsewhere,
+# is refused (it worked without these checks: docs/security.md).
+mkdir "$WORK/shared"
+chmod 1777 "$WORK/shared"
+cp -p "$IMG" "$WORK/shared/prog.000001.tcp"
+chown $UID_A:$UID_A "$WORK/shared/prog.000001.tcp"
+as_b ln -s prog.000001.tcp "$WORK/shared/latest"
+expect "latest made by another user refused" 1 "latest was made by uid $UID_B, not by you" \
+	as_a "$RESTORE" --check "$WORK/shared"
+rm -f "$WORK/shared/latest"
+as_a ln -s ../nobody/latest "$WORK/shared/latest"
+expect "latest pointing outside its directory refused" 1 "outside its directory" as_a "$RESTORE" --check "$WORK/shared"
+rm -f "$WORK/shared/latest"
+as_a ln -s prog.000001.tcp "$WORK/shared/latest"
+expect "the user's own latest followed" 0 "can be restored" as_a "$RESTORE" --check "$WORK/shared"
+
+# A directory of another user that the user may enter but not list (0711)
+# is checked like any other: its owner could replace the images.
+mkdir "$WORK/b-only"
+cp -p "$IMG" "$WORK/b-only/prog.000001.tcp"
+chown $UID_A:$UID_A "$WORK/b-only/prog.000001.tcp"
+chown $UID_B:$UID_B "$WORK/b-only"
+chmod 711 "$WORK/b-only"
+expect "image in another user's 0711 directory refused" 1 "its directory .* belongs to uid $UID_B" \
+	as_a "$RESTORE" --check "$WORK/b-only/prog.000001.tcp"
+
 finish
