@@ -11,9 +11,9 @@ cd "$WORK" || exit 1
 die() { echo "FAIL: $*"; echo "work dir kept: $WORK"; exit 1; }
 gen() { readlink img/latest 2>/dev/null | sed 's/.*\.\([0-9]*\)\.tcp/\1/;s/^0*//'; }
 
-"$PROG" heap 1 60 >ref.txt
+"$PROG" heap 1 150 >ref.txt
 mkdir img
-LD_PRELOAD=$LIBTCP TCP_DIR=$WORK/img TCP_INTERVAL=1 TCP_KEEP=3 "$PROG" heap 1 60 >out.txt 2>err.txt &
+LD_PRELOAD=$LIBTCP TCP_DIR=$WORK/img TCP_INTERVAL=1 TCP_KEEP=3 "$PROG" heap 1 150 >out.txt 2>err.txt &
 pid=$!
 for _ in $(seq 1 300); do [ "$(gen)" -ge 2 ] 2>/dev/null && break; sleep 0.02; done
 [ "$(gen)" -ge 2 ] 2>/dev/null || die "no second periodic image after 6 s: $(cat err.txt)"

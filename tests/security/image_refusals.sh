@@ -52,7 +52,8 @@ expect "FIFO as the image: tcp-inspect" 1 "fifo.tcp is a FIFO, not an image file
 mkdir "$WORK/planted" "$WORK/linked"
 chown $UID_A:$UID_A "$WORK/planted" "$WORK/linked"
 as_a mkfifo "$WORK/planted/latest"
-as_a ln -s "$D/fifo.tcp" "$WORK/linked/latest"
+as_a mkfifo "$WORK/linked/fifo.tcp"
+as_a ln -s fifo.tcp "$WORK/linked/latest"
 for dir in planted linked; do
 	expect "FIFO as $dir latest: tcp-restore" 1 "latest is a FIFO, not an image file" \
 		bounded "${RUN_A[@]}" "$RESTORE" "$WORK/$dir"
