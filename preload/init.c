@@ -6,6 +6,7 @@
 #include "dir_lock.h"
 #include "image_dir.h"
 #include "image_names.h"
+#include "tree/exec_wrap.h"
 #include "tree/role.h"
 
 #include <fcntl.h>
@@ -89,7 +90,9 @@ __attribute__((constructor)) static void tcp_init(void)
 		return;
 	/* A process that a descendant of the checkpoint root started (the
 	 * environment passes LD_PRELOAD on): libtcp stays out of its way. */
-	if (!tcp_role_init())
+	int root = tcp_role_init();
+	tcp_carry_capture(); /* after the root marked its environment: the mark is carried too */
+	if (!root)
 		return;
 	tcp_status_init();
 	if (!getcwd(cwd, sizeof(cwd)))

@@ -6,6 +6,7 @@
  * app with its exact registers (DESIGN §4, stage 3). */
 #include "internal.h"
 #include "dir_lock.h"
+#include "tree/exec_wrap.h"
 #include "tree/role.h"
 #include "../common/rawsys.h"
 
@@ -83,6 +84,7 @@ static void relock_image_dir(void)
 void tcp_after_restore(const struct tcp_resume_info *info)
 {
 	tcp_role_after_restore(); /* the root again, maybe under another pid */
+	tcp_carry_after_restore(); /* its children's environments name it so */
 	tcp_sched_note_start(); /* what tcp-restore gave us, before our threads change theirs */
 	tcp_thread_after_restore(&info->thread);
 	for (int i = 0; i < 3; i++) {

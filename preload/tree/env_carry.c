@@ -1,5 +1,5 @@
 /* The environment an exec of the tree gets (env_carry.h). Pure string
- * work, no libc allocation. */
+ * work, no libc at all: it also runs in the checkpoint handler. */
 #include "env_carry.h"
 
 static size_t len(const char *s)
@@ -124,4 +124,22 @@ long tcp_env_carry(char *const envp[], const struct env_carry *c, char **out, si
 	}
 	out[n] = 0;
 	return (long)n;
+}
+
+void tcp_env_carry_vars(struct env_carry *c, char *const envp[], char *mem, size_t cap)
+{
+	size_t used = 0;
+	c->nvars = 0;
+	for (size_t e = 0; envp && envp[e] && c->nvars < TCP_CARRY_MAX_VARS; e++) {
+		const char *v = envp[e];
+		if (v[0] != 'T' || v[1] != 'C' || v[2] != 'P' || v[3] != '_')
+			continue;
+		size_t n = len(v);
+		if (name_len(v) == n || used + n + 1 > cap)
+			continue; /* no '=', or no room */
+		for (size_t i = 0; i <= n; i++)
+			mem[used + i] = v[i];
+		c->vars[c->nvars++] = mem + used;
+		used += n + 1;
+	}
 }

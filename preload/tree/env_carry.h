@@ -27,6 +27,10 @@ struct env_carry {
 long tcp_env_carry(char *const envp[], const struct env_carry *c, char **out, size_t cap, char *buf,
 		   size_t bufcap);
 
+/* c->vars: the TCP_* entries of envp ("TCP_X=value"), copied into mem
+ * (cap bytes); those that do not fit are left out. */
+void tcp_env_carry_vars(struct env_carry *c, char *const envp[], char *mem, size_t cap);
+
 /* Whether an LD_PRELOAD value (entries separated by spaces or colons)
  * names lib, by its path or by its file name. */
 int tcp_preload_has(const char *value, const char *lib);

@@ -8,6 +8,7 @@
  * holds both unless the program removed them itself. */
 #define _GNU_SOURCE
 #include "env_carry.h"
+#include "exec_wrap.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -23,33 +24,28 @@
 extern char **environ;
 
 static struct env_carry carry;
-static char carry_mem[8192]; /* copies of the TCP_* entries and the library path */
 
-/* What the tree's programs keep: captured once, before main(). */
-__attribute__((constructor)) static void capture_carry(void)
+static char lib_mem[4096];	/* libtcp's path */
+static char vars_mem[8192];	/* copies of the TCP_* entries */
+
+void tcp_carry_capture(void)
 {
 	if (getauxval(AT_SECURE))
 		return;
-	size_t used = 0;
 	Dl_info info;
-	if (dladdr((void *)capture_carry, &info) && info.dli_fname && info.dli_fname[0] == '/') {
-		size_t n = strlen(info.dli_fname) + 1;
-		if (n <= sizeof(carry_mem)) {
-			memcpy(carry_mem, info.dli_fname, n);
-			carry.lib = carry_mem;
-			used = n;
-		}
+	carry.lib = 0;
+	if (dladdr((void *)tcp_carry_capture, &info) && info.dli_fname && info.dli_fname[0] == '/' &&
+	    strlen(info.dli_fname) < sizeof(lib_mem)) {
+		strcpy(lib_mem, info.dli_fname);
+		carry.lib = lib_mem;
 	}
-	for (char **e = environ; e && *e && carry.nvars < TCP_CARRY_MAX_VARS; e++) {
-		if (strncmp(*e, "TCP_", 4) || !strchr(*e, '='))
-			continue;
-		size_t n = strlen(*e) + 1;
-		if (used + n > sizeof(carry_mem))
-			break;
-		memcpy(carry_mem + used, *e, n);
-		carry.vars[carry.nvars++] = carry_mem + used;
-		used += n;
-	}
+	tcp_env_carry_vars(&carry, environ, vars_mem, sizeof(vars_mem));
+}
+
+void tcp_carry_after_restore(void)
+{
+	if (carry.lib)
+		tcp_env_carry_vars(&carry, environ, vars_mem, sizeof(vars_mem));
 }
 
 static size_t count(char *const v[])

@@ -3,7 +3,7 @@
  * that lacks LD_PRELOAD and the TCP_* variables, and the probe says whether
  * libtcp is loaded and what TCP_DIR it sees.
  *   exec_probe all     one line per way of exec'ing, in a fixed order
- *   exec_probe probe   "libtcp=yes|no TCP_DIR=..." */
+ *   exec_probe probe   "libtcp=yes|no root-mark=yes|no TCP_DIR=..." */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
@@ -24,8 +24,9 @@ static int probe(void)
 		loaded |= strstr(line, "/libtcp.so") != NULL;
 	if (f)
 		fclose(f);
-	const char *dir = getenv("TCP_DIR");
-	printf("libtcp=%s TCP_DIR=%s\n", loaded ? "yes" : "no", dir ? dir : "(unset)");
+	const char *dir = getenv("TCP_DIR"), *root = getenv("TCP_ROOT_PROCESS");
+	/* The root's mark: a program exec'd by a descendant is not the root. */
+	printf("libtcp=%s root-mark=%s TCP_DIR=%s\n", loaded ? "yes" : "no", root ? "yes" : "no", dir ? dir : "(unset)");
 	return 0;
 }
 

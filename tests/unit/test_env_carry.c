@@ -88,3 +88,17 @@ Test(env_carry, preload_has)
 	cr_assert_not(tcp_preload_has("libtcp.so.1 libtcpx.so", "/opt/tcp/lib/libtcp.so"));
 	cr_assert_not(tcp_preload_has("", "/opt/tcp/lib/libtcp.so"));
 }
+
+Test(env_carry, vars_taken_from_an_environment)
+{
+	char *envp[] = { "PATH=/bin", "TCP_DIR=/d", "TCPX=1", "TCP_ROOT_PROCESS=12:34", "TCP_NOEQ", NULL };
+	char mem[64];
+	struct env_carry c = { 0 };
+	tcp_env_carry_vars(&c, envp, mem, sizeof(mem));
+	cr_assert_eq(c.nvars, 2);
+	cr_assert_str_eq(c.vars[0], "TCP_DIR=/d");
+	cr_assert_str_eq(c.vars[1], "TCP_ROOT_PROCESS=12:34");
+	char small[12];
+	tcp_env_carry_vars(&c, envp, small, sizeof(small));
+	cr_assert_eq(c.nvars, 1); /* the second does not fit */
+}
