@@ -605,6 +605,11 @@ struct tcp_tree_proc {
 	uint64_t reserved[2];
 };
 
+/* What a reader accepts (tcp-restore, tcp-inspect); a TREE beyond these
+ * is refused as damaged, so the checkpoint must refuse such a tree first. */
+#define TCP_TREE_MAX_PROCS 4096		/* nprocs, the root and zombies included */
+#define TCP_TREE_MAX_HOLDERS 65536	/* holders of all ofd groups together (each group >= 2) */
+
 struct tcp_tree_ofd {
 	uint32_t nholders;
 	uint32_t reserved0;
