@@ -486,6 +486,7 @@ static void problem(void *ctx, const char *path, const char *why)
 int print_text(FILE *out, const struct report *r)
 {
 	header(out, r);
+	tree_text(out, r->img);
 	memory(out, r);
 	fds(out, r);
 	shms(out, r);
