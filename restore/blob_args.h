@@ -118,6 +118,10 @@ struct blob_args {
 	 * blob/commit.c), or undone if the restore fails before. */
 	uint32_t nacts, reserved5;
 	uint64_t acts_off;		/* nacts blob_act */
+	/* A process of a tree (restore/tree/): the area all its processes share
+	 * (restore/tree/area.h), mapped inside this mapping and unmapped before
+	 * the program runs; 0 for a single process. */
+	uint64_t tree_area, tree_area_len;
 };
 
 enum blob_act_type {

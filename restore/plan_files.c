@@ -8,10 +8,15 @@
  * a UNIX socket's path are planned for the blob's last step (commit.c).
  * The fds stay open above `floor`; the process that becomes the program
  * inherits them (pidns.c) and fds.c / fd_pipe.c take them. The names of
- * /dev/shm objects are checked here too (shm.c creates them). */
+ * /dev/shm objects are checked here too (shm.c creates them).
+ * A process tree's images are each planned here (in tcp-restore's process,
+ * before the namespaces too); what several processes share is opened once
+ * (tree/shared_plan.c says which record), and a file that several of them
+ * write is cut back once. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "file_identity.h"
+#include "tree/tree.h"
 #include "../image/checksum.h"
 
 #include <errno.h>
@@ -26,38 +31,77 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static const struct img_fd *base;	/* img->fds: records are found by index */
-static int *planned;			/* per record: fd opened here, or -1 */
-static size_t nplanned;
-static struct shm_name_plan {
+/* One plan per image (a tree has several). */
+struct shm_name_plan {
 	int present;			/* an object of ours is at the name: it is replaced */
 	uint64_t dev, ino;
-} *shm_plan;
-static size_t nshm_plan;
+};
+static struct image_plan {
+	const struct tcp_image *img;
+	int *planned;			/* per record: fd opened here, or -1 */
+	struct shm_name_plan *shm;	/* per SHM section */
+} *plans;
+static size_t nplans;
+
+/* Files already planned to be cut back (dev, inode): once each. */
+static struct { uint64_t dev, ino; } *truncated;
+static size_t ntruncated;
+
+static int *planned_slot(const struct img_fd *d)
+{
+	for (size_t k = 0; k < nplans; k++) {
+		const struct tcp_image *img = plans[k].img;
+		if (d >= img->fds && d < img->fds + img->nfds)
+			return &plans[k].planned[d - img->fds];
+	}
+	return NULL;
+}
 
 int plan_take_fd(const struct img_fd *d)
 {
-	size_t i = (size_t)(d - base);
-	if (!planned || d < base || i >= nplanned)
+	int *slot = planned_slot(d);
+	if (!slot)
 		return -1;
-	int fd = planned[i];
-	planned[i] = -1;
+	int fd = *slot;
+	*slot = -1;
 	return fd;
 }
 
 int plan_peek_fd(const struct img_fd *d)
 {
-	size_t i = (size_t)(d - base);
-	return planned && d >= base && i < nplanned ? planned[i] : -1;
+	int *slot = planned_slot(d);
+	return slot ? *slot : -1;
 }
 
-int plan_shm_name(uint32_t index, uint64_t *dev, uint64_t *ino)
+int plan_shm_name(const struct img_shm *s, uint64_t *dev, uint64_t *ino)
 {
-	if (index >= nshm_plan || !shm_plan[index].present)
-		return 0;
-	*dev = shm_plan[index].dev;
-	*ino = shm_plan[index].ino;
-	return 1;
+	for (size_t k = 0; k < nplans; k++) {
+		const struct tcp_image *img = plans[k].img;
+		if (s < img->shms || s >= img->shms + img->nshms)
+			continue;
+		const struct shm_name_plan *p = &plans[k].shm[s - img->shms];
+		if (!p->present)
+			return 0;
+		*dev = p->dev;
+		*ino = p->ino;
+		return 1;
+	}
+	return 0;
+}
+
+/* Plans to cut the file (st) of record f back, unless that is planned already. */
+static int plan_truncate(const struct tcp_fd *f, const struct stat *st)
+{
+	for (size_t i = 0; i < ntruncated; i++)
+		if (truncated[i].dev == (uint64_t)st->st_dev && truncated[i].ino == (uint64_t)st->st_ino)
+			return 0;
+	void *n = realloc(truncated, (ntruncated + 1) * sizeof(*truncated));
+	if (!n)
+		return -1;
+	truncated = n;
+	truncated[ntruncated].dev = st->st_dev;
+	truncated[ntruncated++].ino = st->st_ino;
+	return commit_truncate(f->fd, f->size);
 }
 
 /* A UNIX socket bound to a path (a file), or connected to one: bound,
@@ -220,7 +264,7 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 			if (append_only(fd))
 				fail = "it is append-only (chattr +a), so it cannot be cut back to its size at checkpoint "
 				       "time; remove the flag (chattr -a) or rerun the program";
-			else if (commit_truncate(f->fd, f->size))
+			else if (plan_truncate(f, &now.st))
 				fail = "out of memory";
 		}
 		/* The program's own flags (O_NONBLOCK was only for opening). */
@@ -394,24 +438,35 @@ int plan_files(const struct tcp_image *img, int floor, const struct restore_opts
 	struct identity_policy p = { .user = (uint32_t)geteuid(), .allow_changed_inputs = o->allow_changed_inputs };
 	if (geteuid() == 0 && o->allow_other_owner)
 		p.user = img->proc.uid; /* the program's files are that user's */
-	base = img->fds;
-	nplanned = img->nfds;
-	planned = malloc((img->nfds + 1) * sizeof(int));
-	shm_plan = calloc(img->nshms + 1, sizeof(*shm_plan));
-	if (!planned || !shm_plan)
+	struct image_plan *n = realloc(plans, (nplans + 1) * sizeof(*plans));
+	if (!n)
 		return -1;
-	nshm_plan = img->nshms;
+	plans = n;
+	struct image_plan *plan = &plans[nplans];
+	plan->img = img;
+	plan->planned = malloc((img->nfds + 1) * sizeof(int));
+	plan->shm = calloc(img->nshms + 1, sizeof(*plan->shm));
+	if (!plan->planned || !plan->shm) {
+		free(plan->planned);
+		free(plan->shm);
+		return -1;
+	}
+	nplans++;
+	int *planned = plan->planned;
 	for (size_t i = 0; i < img->nfds; i++)
 		planned[i] = -1;
 	for (size_t i = 0; i < img->nfds; i++) {
 		const struct img_fd *d = &img->fds[i];
 		const struct tcp_fd *f = &d->f;
+		int tree = tree_plan_skip(img, d);
+		if (tree > 0)
+			continue; /* another process's record of it opens it */
 		if (f->kind == TCP_FD_REGULAR || f->kind == TCP_FD_DEVICE) {
 			if ((planned[i] = plan_file(d, floor, &p, o)) < 0)
 				return -1;
 		} else if (f->kind == TCP_FD_PIPE && f->u.pipe.is_fifo && d->path[0] == '/') {
 			int first = 1;
-			for (size_t j = 0; j < i && first; j++)
+			for (size_t j = 0; j < i && first && !tree; j++)
 				first = !(img->fds[j].f.kind == TCP_FD_PIPE && img->fds[j].f.dev == f->dev &&
 					  img->fds[j].f.u.pipe.pipe_id == f->u.pipe.pipe_id);
 			if (first && (planned[i] = plan_fifo(d, floor, &p, o)) < 0)
@@ -424,7 +479,7 @@ int plan_files(const struct tcp_image *img, int floor, const struct restore_opts
 	}
 	for (size_t i = 0; i < img->nshms; i++)
 		if (img->shms[i].s.type == TCP_SHM_POSIX && !(img->shms[i].s.flags & TCP_SHMF_DELETED) &&
-		    plan_shm(&img->shms[i], &shm_plan[i], (uint32_t)geteuid()))
+		    plan_shm(&img->shms[i], &plan->shm[i], (uint32_t)geteuid()))
 			return -1;
 	return 0;
 }
