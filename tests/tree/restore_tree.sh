@@ -1,9 +1,10 @@
 #!/bin/bash
 # tcp-restore of a whole process tree (issue 20 items 3-5), from a tree built
 # by hand (make_tree_image) out of the images of two independent processes
-# of tree_prog: R, the root, and M, made its child. The tree also holds a
-# zombie child of M (exit 7, in M's process group) and one of R (killed by
-# SIGTERM); R and M share their log's open file description (one offset),
+# of tree_prog: R, the root, and M, made its child in a session of its own.
+# The tree also holds two zombie children of M (exits 7 and 5), one leading
+# a process group the other is in (a shell's pipeline), and one of R (killed
+# by SIGTERM); R and M share their log's open file description (one offset),
 # R's pipe (with the bytes left in it), two socket pairs across them, and
 # R's shared page.
 #   restore   the tree comes back: parents, pids, sessions, groups, the
@@ -47,14 +48,15 @@ for p in "$R:ir" "$M:im"; do
 done
 { kill -9 "$R" "$M"; wait "$R" "$M"; } 2>/dev/null
 # Pids for the zombies: any pid is free in the restore's new PID namespace.
-Z=$(( (R > M ? R : M) + 7 )) Z2=$(( (R > M ? R : M) + 9 ))
-echo "$R $M $Z $Z2" >pids
+Z=$(( (R > M ? R : M) + 7 )) Z2=$(( (R > M ? R : M) + 9 )) Z3=$(( (R > M ? R : M) + 11 ))
+echo "$R $M $Z $Z2 $Z3" >pids
 
 make_tree() { # EXTRA SPECS...
 	rm -f "$WORK"/tree/*
 	"$MAKE" "$WORK/tree" "$WORK/ir/$(readlink "$WORK/ir/latest")" \
 		"member:m.tcp=$WORK/im/$(readlink "$WORK/im/latest"),parent=$R,session,pdeath=12" \
-		"zombie:$Z,parent=$M,status=0x700,sid=$M,group=$M" "zombie:$Z2,parent=$R,status=15" \
+		"zombie:$Z,parent=$M,status=0x700,sid=$M,group=$Z3" "zombie:$Z2,parent=$R,status=15" \
+		"zombie:$Z3,parent=$M,status=0x500,sid=$M,group=$Z3" \
 		"group:$R/10,$M/10" "pipe:$R/11=$M/11" "pair:$R/13=$M/14" "pair:$R/14=$M/13" "shm:$R/0=$M/0" "$@" ||
 		{ echo "FAIL: make_tree_image"; exit 1; }
 	chmod 600 "$WORK"/tree/*
@@ -93,9 +95,9 @@ case $CASE in
 restore)
 	make_tree
 	out=$("$INSPECT" "$WORK/tree/root.tcp")
-	grep -q "process tree: 4 processes (2 zombies), 1 open files shared" <<<"$out" &&
+	grep -q "process tree: 5 processes (3 zombies), 1 open files shared" <<<"$out" &&
 		grep -Eq "^  $M +$R +$M +$M +tree_prog +m.tcp" <<<"$out" &&
-		grep -Eq "^  $Z +$M +$M +$M +zombie +zombie, exited 7" <<<"$out" &&
+		grep -Eq "^  $Z +$M +$Z3 +$M +zombie +zombie, exited 7" <<<"$out" &&
 		grep -Eq "^  $Z2 +$R .*zombie, killed by SIGTERM" <<<"$out" &&
 		grep -q "pid $R fd 10, pid $M fd 10" <<<"$out" || fail "tcp-inspect: $out"
 	json=$("$INSPECT" --json "$WORK/tree/root.tcp")
@@ -109,7 +111,7 @@ assert p['"$M"']["image"] == "m.tcp" and "session-leader" in p['"$M"']["flags"],
 assert p['"$Z2"']["killed_by"] == "SIGTERM", p
 assert t["shared_files"] == [[{"pid": '"$R"', "fd": 10}, {"pid": '"$M"', "fd": 10}]], t
 ' <<<"$json" || fail "tcp-inspect --json"
-	expect "--check of the tree" 0 "can be restored here, with the 3 other processes of its tree \(2 of them zombies\)" \
+	expect "--check of the tree" 0 "can be restored here, with the 4 other processes of its tree \(3 of them zombies\)" \
 		--check "$WORK/tree/root.tcp"
 	touch go
 	restore "$WORK/tree/root.tcp"
@@ -125,18 +127,19 @@ R done"
 M parent is the root: yes ($R)
 M own session: yes, own group: yes
 M parent-death signal: 12
-M zombie's group is mine: yes
+M zombies' group: the leader's own: yes, the other in it: yes
 M pipe: from-R:after
 M pair: ping
 M page not its own: yes
-M reaped its zombie: exit 7"
+M reaped its zombie: exit 7
+M reaped its zombie leader: exit 5"
 	same "the log both write through one offset" log "start
 R
 M"
 	;;
 refusals)
 	make_tree
-	expect "--no-namespace" 1 "process tree of 4 processes.*without --no-namespace" --no-namespace "$WORK/tree/root.tcp"
+	expect "--no-namespace" 1 "process tree of 5 processes.*without --no-namespace" --no-namespace "$WORK/tree/root.tcp"
 	mv "$WORK/tree/m.tcp" "$WORK/m.saved"
 	expect "member image missing" 1 "image of its process pid $M \(tree_prog, m.tcp\): .*/m.tcp, cannot be opened" \
 		"$WORK/tree/root.tcp"

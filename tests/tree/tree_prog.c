@@ -9,12 +9,13 @@
  *   root:   the log made (6 bytes: "start\n"); bytes left in its pipe and in
  *           one end of its socket pair; 7 in its shared page.
  *   member: the log opened at offset 6; its own empty pipe and pair; 5.
- * After "go" (pids in the file "pids": ROOT MEMBER ZOMBIE ROOTZOMBIE):
+ * After "go" (pids in the file "pids": ROOT MEMBER ZOMBIE ROOTZOMBIE LEADER;
+ * ZOMBIE and LEADER are zombie children of the member, in LEADER's group):
  *   root:   log "R\n"; "after" into the pipe, its ends closed; "ping" on
  *           its pair; 42 into the page; reaps its zombie and the member.
  *   member: reads the pipe to its end, the pair's "ping", waits for 42;
  *           log "M\n"; its parent, session, group, parent-death signal;
- *           reaps its zombie; exits 3. */
+ *           its zombies' group; reaps them; exits 3. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -94,9 +95,9 @@ int main(int argc, char **argv)
 	while (access("go", F_OK))
 		usleep(20000);
 
-	int pids[4] = { 0 };
+	int pids[5] = { 0 };
 	FILE *f = fopen("pids", "r");
-	if (!f || fscanf(f, "%d %d %d %d", &pids[0], &pids[1], &pids[2], &pids[3]) != 4)
+	if (!f || fscanf(f, "%d %d %d %d %d", &pids[0], &pids[1], &pids[2], &pids[3], &pids[4]) != 5)
 		return 1;
 	fclose(f);
 	if (root) {
@@ -123,7 +124,8 @@ int main(int argc, char **argv)
 	int pd = 0;
 	prctl(PR_GET_PDEATHSIG, &pd);
 	printf("M parent-death signal: %d\n", pd);
-	printf("M zombie's group is mine: %s\n", getpgid(pids[2]) == getpid() ? "yes" : "no");
+	printf("M zombies' group: the leader's own: %s, the other in it: %s\n", getpgid(pids[4]) == pids[4] ? "yes" : "no",
+	       getpgid(pids[2]) == pids[4] ? "yes" : "no");
 	close(PIPE_W);
 	char buf[64];
 	size_t len = 0;
@@ -141,5 +143,6 @@ int main(int argc, char **argv)
 	if (write(LOG_FD, "M\n", 2) != 2)
 		return 1;
 	reap(pids[2], "M", "its zombie");
+	reap(pids[4], "M", "its zombie leader");
 	return 3;
 }

@@ -62,38 +62,56 @@ static size_t tree_payload(const struct tree_spec *t, uint8_t *out)
 	return (size_t)((int64_t)n + t->len_delta);
 }
 
-static void build_tree_image(const struct tree_spec *t, struct buf *b)
+/* An image of pid 100 with one thread: begin (header, `first` if any,
+ * PROCESS), the caller's sections, end (THREAD, END); then loaded from a
+ * file. */
+static void begin_image(struct buf *b, const void *first, size_t first_len)
 {
-	static uint8_t payload[8192];
-	memset(payload, 0, sizeof(payload));
-	size_t plen = tree_payload(t, payload);
 	memset(b, 0, sizeof(*b));
 	put_header(b, TCP_FORMAT_VERSION);
-	if (t->before_process)
-		put_section(b, TCP_SEC_TREE, payload, plen, NULL, 0);
+	if (first)
+		put_section(b, TCP_SEC_TREE, first, first_len, NULL, 0);
 	struct tcp_process p;
 	memset(&p, 0, sizeof(p));
 	p.pid = 100;
 	p.nthreads = 1;
 	put_section(b, TCP_SEC_PROCESS, &p, sizeof(p), NULL, 0);
-	for (int i = 0; !t->before_process && i <= t->twice; i++)
-		put_section(b, TCP_SEC_TREE, payload, plen, NULL, 0);
+}
+
+static void end_image(struct buf *b)
+{
 	struct tcp_thread th = { .tid = 100, .is_leader = 1 };
 	put_section(b, TCP_SEC_THREAD, &th, sizeof(th), NULL, 0);
 	struct tcp_end e = { .section_count = b->nsec, .end_offset = b->len };
 	put_section(b, TCP_SEC_END, &e, sizeof(e), NULL, 0);
 }
 
+static int load_buf(struct buf *b, struct tcp_image *img, char *err, size_t errlen)
+{
+	int fd = tmp_file();
+	cr_assert_eq(write(fd, b->p, b->len), (ssize_t)b->len);
+	int rc = img_load_fd(fd, "test.tcp", img, err, errlen);
+	close(fd);
+	free(b->p);
+	return rc;
+}
+
+static void build_tree_image(const struct tree_spec *t, struct buf *b)
+{
+	static uint8_t payload[8192];
+	memset(payload, 0, sizeof(payload));
+	size_t plen = tree_payload(t, payload);
+	begin_image(b, t->before_process ? payload : NULL, plen);
+	for (int i = 0; !t->before_process && i <= t->twice; i++)
+		put_section(b, TCP_SEC_TREE, payload, plen, NULL, 0);
+	end_image(b);
+}
+
 static int load_tree(const struct tree_spec *t, struct tcp_image *img, char *err, size_t errlen)
 {
 	struct buf b;
 	build_tree_image(t, &b);
-	int fd = tmp_file();
-	cr_assert_eq(write(fd, b.p, b.len), (ssize_t)b.len);
-	int rc = img_load_fd(fd, "root.tcp", img, err, errlen);
-	close(fd);
-	free(b.p);
-	return rc;
+	return load_buf(&b, img, err, errlen);
 }
 
 static void expect_refused(struct tree_spec t, const char *want)
@@ -126,27 +144,14 @@ Test(tree_image, valid_tree_is_read_whole)
 Test(tree_image, single_process_has_no_tree)
 {
 	struct buf b;
-	memset(&b, 0, sizeof(b));
-	put_header(&b, TCP_FORMAT_VERSION);
-	struct tcp_process p;
-	memset(&p, 0, sizeof(p));
-	p.pid = 100;
-	p.nthreads = 1;
-	put_section(&b, TCP_SEC_PROCESS, &p, sizeof(p), NULL, 0);
-	struct tcp_thread th = { .tid = 100, .is_leader = 1 };
-	put_section(&b, TCP_SEC_THREAD, &th, sizeof(th), NULL, 0);
-	struct tcp_end e = { .section_count = b.nsec, .end_offset = b.len };
-	put_section(&b, TCP_SEC_END, &e, sizeof(e), NULL, 0);
-	int fd = tmp_file();
-	cr_assert_eq(write(fd, b.p, b.len), (ssize_t)b.len);
+	begin_image(&b, NULL, 0);
+	end_image(&b);
 	struct tcp_image img;
 	char err[1024];
-	cr_assert_eq(img_load_fd(fd, "one.tcp", &img, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(load_buf(&b, &img, err, sizeof(err)), 0, "%s", err);
 	cr_assert_null(img.tree);
 	cr_assert_eq(img.ntree, 0);
 	img_free(&img);
-	close(fd);
-	free(b.p);
 }
 
 Test(tree_image, refused_before_process_or_twice)
@@ -319,13 +324,7 @@ Test(tree_image, every_byte_flip_of_the_tree_fails)
 static int load_shm(uint32_t flags, int with_extent, char *err, size_t errlen)
 {
 	struct buf b;
-	memset(&b, 0, sizeof(b));
-	put_header(&b, TCP_FORMAT_VERSION);
-	struct tcp_process p;
-	memset(&p, 0, sizeof(p));
-	p.pid = 100;
-	p.nthreads = 1;
-	put_section(&b, TCP_SEC_PROCESS, &p, sizeof(p), NULL, 0);
+	begin_image(&b, NULL, 0);
 	struct tcp_shm s = { .type = TCP_SHM_ANON, .flags = flags, .inode = 7, .size = 4096 };
 	uint8_t rest[sizeof(struct tcp_shm_extent) + 4096];
 	memset(rest, 0x33, sizeof(rest));
@@ -336,18 +335,11 @@ static int load_shm(uint32_t flags, int with_extent, char *err, size_t errlen)
 		s.data_len = 4096;
 	}
 	put_section(&b, TCP_SEC_SHM, &s, sizeof(s), rest, with_extent ? sizeof(rest) : 0);
-	struct tcp_thread th = { .tid = 100, .is_leader = 1 };
-	put_section(&b, TCP_SEC_THREAD, &th, sizeof(th), NULL, 0);
-	struct tcp_end e = { .section_count = b.nsec, .end_offset = b.len };
-	put_section(&b, TCP_SEC_END, &e, sizeof(e), NULL, 0);
-	int fd = tmp_file();
-	cr_assert_eq(write(fd, b.p, b.len), (ssize_t)b.len);
+	end_image(&b);
 	struct tcp_image img;
-	int rc = img_load_fd(fd, "shm.tcp", &img, err, errlen);
+	int rc = load_buf(&b, &img, err, errlen);
 	if (!rc)
 		img_free(&img);
-	close(fd);
-	free(b.p);
 	return rc;
 }
 
