@@ -15,8 +15,13 @@
 #   barrier   one byte of M's page data flipped: exit 1 naming M's image,
 #             nothing changed (R's output file not cut back), nothing ran.
 #   kill      kill -9 of tcp-restore ends every process of the tree.
+#   as-nobody the restore case by an ordinary user (a user namespace too).
 # usage: restore_tree.sh CASE LIBTCP TCP_RESTORE TCP_INSPECT MAKE_TREE_IMAGE TREE_PROG
 set -u
+if [ "$1" = as-nobody ]; then
+	[ "$(id -u)" = 0 ] || { echo "SKIP: as-nobody needs root to become uid 65534"; exit 77; }
+	exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0" restore "${@:2}"
+fi
 CASE=$1 LIBTCP=$2 RESTORE=$3 INSPECT=$4 MAKE=$5 PROG=$6
 exec 251>&-
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-tree-$CASE.XXXXXX")
