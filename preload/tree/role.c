@@ -15,6 +15,7 @@
  * contents, so the root's pid is compared with getpid() each time: nothing
  * is written in a child, which after vfork() shares the very memory. */
 #include "role.h"
+#include "../env_read.h"
 #include "../internal.h"
 #include "../../common/rawsys.h"
 
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 
 static long root_pid;		/* 0: this process is not the root */
+static long tree_root;		/* the root of the tree this process belongs to (itself for the root) */
 extern char **environ;
 
 /* Field 22 of /proc/self/stat (after the command name, which may hold
@@ -69,11 +71,18 @@ int tcp_role_init(void)
 	char me[40];
 	long pid = r_getpid();
 	mark_value(me, sizeof(me), pid, start_time());
-	const char *mark = getenv(TCP_ROOT_VAR);
-	if (mark && *mark && !f_streq(mark, me))
-		return 0; /* started by a descendant of the root */
+	const char *mark = tcp_getenv(TCP_ROOT_VAR);
+	if (mark && *mark && !f_streq(mark, me)) {
+		/* Started by a descendant of the root: a member of its tree. */
+		long p = 0;
+		for (const char *c = mark; *c >= '0' && *c <= '9'; c++)
+			p = p * 10 + (*c - '0');
+		tree_root = p;
+		return 0;
+	}
 	root_pid = pid;
-	setenv(TCP_ROOT_VAR, me, 1);
+	tree_root = pid;
+	tcp_setenv(TCP_ROOT_VAR, me);
 	return 1;
 }
 
@@ -82,10 +91,16 @@ int tcp_role_is_root(void)
 	return root_pid && r_getpid() == root_pid;
 }
 
+long tcp_role_tree_root(void)
+{
+	return tree_root;
+}
+
 void tcp_role_after_restore(void)
 {
 	char me[40], *prefix = TCP_ROOT_VAR "=";
 	root_pid = r_getpid();
+	tree_root = root_pid;
 	mark_value(me, sizeof(me), root_pid, start_time());
 	/* The old string, rewritten where it is (no allocation in a handler);
 	 * left alone if the program changed it. */
