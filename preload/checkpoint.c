@@ -9,6 +9,7 @@
 #include "image_dir.h"
 #include "image_names.h"
 #include "compress.h"
+#include "written_files.h"
 #include "tree/area.h"
 #include "tree/lead.h"
 #include "tree/member.h"
@@ -325,6 +326,7 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		if (tcp_thread_valid(&d->threads[i]))
 			iw_section(&w, TCP_SEC_THREAD, &d->threads[i], sizeof(d->threads[i]), 0, 0);
 	dump_write_fds(d, &w);
+	dump_write_written(d, &w);
 	/* The root of a tree: every member's image is complete before its
 	 * own, which names them (tree/lead.c). */
 	int tree_failed = 0;
@@ -524,7 +526,7 @@ static int prepare(struct dump_ctx *d)
 		return -1;
 	}
 	if (dump_check_process(d) || dump_scan_fds(d) || dump_read_maps(d) || dump_scan_shm(d) ||
-	    dump_fill_process(d, d->proc, 0) || (d->tree != DUMP_TREE_MEMBER && claim_image_dir(d)))
+	    dump_fill_process(d, d->proc, 0) || (d->tree != DUMP_TREE_MEMBER && (claim_image_dir(d) || dump_written(d))))
 		return -1;
 	resume_info.root = d->tree != DUMP_TREE_MEMBER;
 	resume_info.thread = d->threads[0];

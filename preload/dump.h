@@ -80,6 +80,8 @@ struct dump_ctx {
 	long gen;		/* with tree: the generation the whole tree writes */
 	int tree_procs;		/* with tree: processes in it (zombies too) */
 	uint64_t image_size, image_id[2], process_sum;	/* the image written: what a tree's root checks */
+	struct dump_fd *written;	/* files written and closed (written_files.c) */
+	uint64_t nwritten;
 	struct fbuf err;	/* why the checkpoint failed */
 	char err_mem[1024];
 };

@@ -7,6 +7,7 @@
 #include "image_dir.h"
 #include "image_names.h"
 #include "env_read.h"
+#include "written_files.h"
 #include "tree/exec_wrap.h"
 #include "tree/role.h"
 
@@ -141,6 +142,7 @@ __attribute__((constructor)) static void tcp_init(void)
 		disable("cannot install the signal handlers");
 		return;
 	}
+	tcp_written_init_root();
 	if (tcp_periodic_start())
 		fprintf(stderr, "tcp: cannot create the timer for TCP_INTERVAL=%d; no periodic checkpoints\n",
 			tcp_cfg.interval);

@@ -6,6 +6,7 @@
  * app with its exact registers (DESIGN §4, stage 3). */
 #include "internal.h"
 #include "dir_lock.h"
+#include "written_files.h"
 #include "tree/exec_wrap.h"
 #include "tree/role.h"
 #include "../common/rawsys.h"
@@ -109,6 +110,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		tcp_emit(&m);
 	}
 	tcp_writer_forget(); /* the original process's writers are not our children */
+	tcp_written_after_restore(root);
 	if (root) {
 		tcp_status_after_restore();
 		relock_image_dir();

@@ -42,7 +42,7 @@ int tree_member_join(struct dump_ctx *d, int value, int root_pid)
 	me = &a->slots[slot];
 	tcp_tree = a;
 	/* Written with the root's settings, into the root's directory. */
-	tcp_cfg = a->cfg;
+	f_memcpy(&tcp_cfg, &a->cfg, sizeof(tcp_cfg));
 	r_prctl(2 /* PR_GET_PDEATHSIG */, (long)&me->pdeath_signal, 0, 0, 0);
 	struct fbuf b;
 	fb_init(&b, me->image, sizeof(me->image));
