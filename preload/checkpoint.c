@@ -613,6 +613,8 @@ static long next_generation(struct dump_ctx *d)
 		fb_puts(&d->err, tcp_cfg.dir);
 		fb_puts(&d->err, ": ");
 		fb_puts(&d->err, tcp_strerror(dirfd));
+		if (dirfd == -2)
+			fb_puts(&d->err, " (create it, or set TCP_DIR)");
 		return -1;
 	}
 	long gen = 0;

@@ -142,7 +142,6 @@ __attribute__((constructor)) static void tcp_init(void)
 		disable("cannot install the signal handlers");
 		return;
 	}
-	tcp_written_init_root();
 	if (tcp_periodic_start())
 		fprintf(stderr, "tcp: cannot create the timer for TCP_INTERVAL=%d; no periodic checkpoints\n",
 			tcp_cfg.interval);

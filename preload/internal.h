@@ -104,6 +104,9 @@ void tcp_mlock_future_after_restore(void);
 
 /* status.c: the outcome of each checkpoint, for tcp-ckpt */
 void tcp_status_init(void);
+/* The status directory /tmp/tcp-UID, opened and checked (ours, private,
+ * not a symlink), for other files of libtcp's there; -1 (said once). */
+long tcp_status_dir_fd(void);
 void tcp_status_begin(void);
 void tcp_status_write(int ok, const char *text);
 void tcp_status_forget(void);

@@ -87,10 +87,8 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	/* A member of a process tree stays one; only the root takes
 	 * checkpoints, reports and holds the directory's lock. */
 	int root = info->root;
-	if (root) {
-		tcp_role_after_restore(); /* the root again, maybe under another pid */
-		tcp_carry_after_restore(); /* its children's environments name it so */
-	}
+	tcp_role_after_restore(root); /* the root again (maybe under another pid), or its member */
+	tcp_carry_after_restore(); /* the children's environments name it so */
 	tcp_sched_note_start(); /* what tcp-restore gave us, before our threads change theirs */
 	tcp_thread_after_restore(&info->thread);
 	for (int i = 0; i < 3; i++) {
@@ -110,7 +108,6 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		tcp_emit(&m);
 	}
 	tcp_writer_forget(); /* the original process's writers are not our children */
-	tcp_written_after_restore(root);
 	if (root) {
 		tcp_status_after_restore();
 		relock_image_dir();

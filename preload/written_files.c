@@ -4,14 +4,15 @@
  * between the checkpoint and the kill twice. An open fd is in the image;
  * a file written and closed again is not, so every process of the tree
  * notes each regular file it opens for writing (open, openat, creat,
- * fopen, freopen: the program's calls through libc) in a journal the root
- * holds: a memfd at a high fd, which the others reach as
- * /proc/ROOT/fd/N (TCP_WRITTEN_FD carries N; the wrappers are in
- * written_wrap.c). At a checkpoint the root
- * takes the journal into a list of its own memory (in its image, so that
- * it survives a restore), and records each file that no process of the
- * tree has open now, with its size and identity, as a WRITTEN record of
- * its image: tcp-restore cuts it back like an output fd's file. */
+ * fopen, freopen: the program's calls through libc; written_wrap.c). The
+ * root keeps the list in its own memory (in its image, so that it survives
+ * a restore); the other processes append to a journal in the status
+ * directory (/tmp/tcp-UID/written.ROOT-START, named after the root's mark),
+ * which the root takes into its list at each checkpoint. No fd of libtcp's
+ * stays open in any program. At a checkpoint the root records each listed
+ * file that no process of the tree has open now, with its size and
+ * identity, as a WRITTEN section of its image: tcp-restore cuts it back
+ * like an output fd's file. */
 #define _GNU_SOURCE
 #include "dump.h"
 #include "written_files.h"
@@ -23,7 +24,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#define JOURNAL_FD_FLOOR 1001
 #define KEPT_MAX 4096
 
 struct journal_rec {
@@ -31,105 +31,65 @@ struct journal_rec {
 	char path[496];		/* NUL-terminated; a longer path is not noted */
 };
 
-static int journal_fd = -1;	/* this process's fd on the journal */
-static long journal_pid;	/* the process journal_fd belongs to (a fork child inherits it) */
-static int root_journal_fd = -1;	/* the root: its memfd */
-
-/* The root's list of every file noted so far (libtcp's memory: in the
- * image, kept across restores). */
+/* The root's list of every file noted so far (its own memory: in the
+ * image). Appended to by any thread of the root; read while they are
+ * stopped. */
 static struct journal_rec *kept;
-static int nkept;
+static volatile int nkept;
 
-uint64_t tcp_written_journal_ino(void)
+static int take_kept_memory(void)
 {
-	struct stat st;
-	return root_journal_fd >= 0 && r_fstat(root_journal_fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
-int tcp_written_own_fd(int fd)
-{
-	return fd >= 0 && (fd == journal_fd || fd == root_journal_fd);
-}
-
-static int new_journal(void)
-{
-	long m = rsys2(__NR_memfd_create, (long)"tcp-written", 1 /* MFD_CLOEXEC */);
-	if (m < 0)
+	if (kept)
+		return 0;
+	void *p = tcp_scratch_map(KEPT_MAX * sizeof(*kept));
+	if ((long)p < 0 && (long)p > -4096)
 		return -1;
-	long fd = r_fcntl((int)m, 1030 /* F_DUPFD_CLOEXEC */, JOURNAL_FD_FLOOR);
-	r_close((int)m);
-	return fd < 0 ? -1 : (int)fd;
+	struct journal_rec *none = 0;
+	if (!__atomic_compare_exchange_n(&kept, &none, (struct journal_rec *)p, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		r_munmap(p, KEPT_MAX * sizeof(*kept));
+	return 0;
 }
 
-int tcp_written_open_root(void)
+static void keep(const struct journal_rec *r)
 {
-	root_journal_fd = new_journal();
-	journal_fd = root_journal_fd;
-	journal_pid = r_getpid();
-	return root_journal_fd;
-}
-
-void tcp_written_after_restore(int root)
-{
-	/* libtcp's fds are not in the image. */
-	journal_fd = -1;
-	root_journal_fd = -1;
-	if (!root)
-		return;
-	root_journal_fd = new_journal();
-	journal_fd = root_journal_fd;
-	journal_pid = r_getpid();
-	if (root_journal_fd >= 0) {
-		/* Rewritten in place: the handler may not allocate. */
-		const char *cur = tcp_getenv("TCP_WRITTEN_FD");
-		if (cur && f_strlen(cur) == 5) {
-			struct fbuf b;
-			fb_init(&b, (char *)cur, 6);
-			fb_putu(&b, (uint64_t)root_journal_fd, 10, 5);
+	int n = nkept;
+	for (int i = 0; i < n && i < KEPT_MAX; i++)
+		if (kept[i].dev == r->dev && kept[i].ino == r->ino) {
+			f_memcpy(kept[i].path, r->path, sizeof(r->path)); /* its latest name */
+			return;
 		}
-	}
+	int at = __atomic_fetch_add(&nkept, 1, __ATOMIC_SEQ_CST);
+	if (at < KEPT_MAX)
+		f_memcpy(&kept[at], r, sizeof(*r));
+	else
+		__atomic_fetch_sub(&nkept, 1, __ATOMIC_SEQ_CST);
 }
 
-/* This process's fd on the root's journal (-1: none). */
-static int journal(void)
+/* The journal of the root's tree, opened in the checked status directory. */
+static long journal_open(int flags)
 {
-	long me = r_getpid();
-	if (journal_fd >= 0 && journal_pid == me)
-		return journal_fd;
-	/* A fork child shares the fd it inherited: the same journal. */
-	if (journal_fd >= 0 && r_fcntl(journal_fd, 1 /* F_GETFD */, 0) >= 0)
-		return journal_fd;
-	const char *n = tcp_getenv("TCP_WRITTEN_FD");
-	long root = tcp_role_tree_root();
-	if (!n || !root)
+	const char *mark = tcp_getenv("TCP_ROOT_PROCESS");
+	if (!mark || !*mark)
 		return -1;
-	char path[64];
+	char name[64];
 	struct fbuf b;
-	fb_init(&b, path, sizeof(path));
-	fb_puts(&b, "/proc/");
-	fb_puti(&b, root);
-	fb_puts(&b, "/fd/");
-	long num = 0;
-	for (const char *c = n; *c >= '0' && *c <= '9'; c++)
-		num = num * 10 + (*c - '0');
-	fb_puti(&b, num); /* the variable is zero-padded; /proc's names are not */
-	long fd = r_open(path, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
-	if (fd < 0)
+	fb_init(&b, name, sizeof(name));
+	fb_puts(&b, "written.");
+	for (const char *c = mark; *c && !b.full; c++)
+		fb_putc(&b, *c >= '0' && *c <= '9' ? *c : '-');
+	long dirfd = tcp_status_dir_fd();
+	if (dirfd < 0)
 		return -1;
+	long fd = r_openat((int)dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	r_close((int)dirfd);
 	struct stat st;
-	/* The root's memfd, not something else at that number. */
-	if (r_fstat((int)fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != (uid_t)r_getuid() || st.st_nlink != 0) {
+	if (fd >= 0 && (r_fstat((int)fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != (uid_t)r_getuid())) {
 		r_close((int)fd);
-		return -1;
+		fd = -1;
 	}
-	long high = r_fcntl((int)fd, 1030 /* F_DUPFD_CLOEXEC */, JOURNAL_FD_FLOOR);
-	r_close((int)fd);
-	journal_fd = high < 0 ? -1 : (int)high;
-	journal_pid = me;
-	return journal_fd;
+	return fd;
 }
 
-/* Notes fd, just opened for writing, if it is a regular file. */
 void tcp_written_note(int fd)
 {
 	if (!tcp_active || fd < 0)
@@ -150,25 +110,23 @@ void tcp_written_note(int fd)
 	long n = r_readlinkat(R_AT_FDCWD, proc, r.path, sizeof(r.path) - 1);
 	if (n <= 0 || n >= (long)sizeof(r.path) - 1 || r.path[0] != '/')
 		return;
-	int j = journal();
-	if (j >= 0 && r_write(j, &r, sizeof(r)) == (long)sizeof(r)) {
-		last_dev = st.st_dev;
-		last_ino = st.st_ino;
+	if (tcp_role_is_root()) {
+		if (take_kept_memory())
+			return;
+		keep(&r);
+	} else {
+		long j = journal_open(O_WRONLY | O_APPEND | O_CREAT);
+		long w = j >= 0 ? r_write((int)j, &r, sizeof(r)) : -1;
+		if (j >= 0)
+			r_close((int)j);
+		if (w != (long)sizeof(r))
+			return;
 	}
+	last_dev = st.st_dev;
+	last_ino = st.st_ino;
 }
 
 /* ---- at a checkpoint, in the root (raw syscalls: everything is stopped) ---- */
-
-static void keep(const struct journal_rec *r)
-{
-	for (int i = 0; i < nkept; i++)
-		if (kept[i].dev == r->dev && kept[i].ino == r->ino) {
-			f_memcpy(kept[i].path, r->path, sizeof(r->path)); /* its latest name */
-			return;
-		}
-	if (nkept < KEPT_MAX)
-		f_memcpy(&kept[nkept++], r, sizeof(*r));
-}
 
 /* Whether the file is open in this process or, in a tree, in any of its
  * processes: then its fd record covers it. */
@@ -186,32 +144,35 @@ static int open_now(struct dump_ctx *d, uint64_t dev, uint64_t ino)
 	return 0;
 }
 
+/* The members' journal into the root's list, then emptied. */
+static void take_journal(void)
+{
+	long j = journal_open(O_RDWR);
+	if (j < 0)
+		return;
+	struct journal_rec r;
+	for (long off = 0; r_pread((int)j, &r, sizeof(r), off) == (long)sizeof(r); off += sizeof(r))
+		if (r.path[sizeof(r.path) - 1] == 0 && r.path[0] == '/')
+			keep(&r);
+	r_ftruncate((int)j, 0);
+	r_close((int)j);
+}
+
 int dump_written(struct dump_ctx *d)
 {
 	d->written = 0;
 	d->nwritten = 0;
-	if (root_journal_fd < 0)
-		return 0;
-	if (!kept) {
-		void *p = tcp_scratch_map(KEPT_MAX * sizeof(*kept));
-		if ((long)p < 0 && (long)p > -4096)
-			return 0; /* nothing noted can be kept: outputs closed since are not rolled back */
-		kept = p;
-	}
-	/* The journal into the kept list, then empty again (every writer is
-	 * stopped: this is the whole tree's checkpoint, or a lone process). */
-	struct journal_rec r;
-	for (long off = 0; r_pread(root_journal_fd, &r, sizeof(r), off) == (long)sizeof(r); off += sizeof(r))
-		if (r.path[sizeof(r.path) - 1] == 0)
-			keep(&r);
-	r_ftruncate(root_journal_fd, 0);
-	d->written = arena_alloc(d, (uint64_t)(nkept + 1) * sizeof(*d->written));
+	if (take_kept_memory())
+		return 0; /* no memory for the list: such files are not rolled back */
+	take_journal();
+	int n = nkept < KEPT_MAX ? nkept : KEPT_MAX;
+	d->written = arena_alloc(d, (uint64_t)(n + 1) * sizeof(*d->written));
 	if (!d->written) {
 		fb_puts(&d->err, "out of scratch memory");
 		return -1;
 	}
 	int still = 0;
-	for (int i = 0; i < nkept; i++) {
+	for (int i = 0; i < n; i++) {
 		struct journal_rec *k = &kept[i];
 		long fd = r_open(k->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
 		struct stat st;
@@ -267,5 +228,28 @@ void dump_write_written(struct dump_ctx *d, struct img_writer *w)
 		iw_data(w, &f->rec, sizeof(f->rec));
 		iw_data(w, f->path, f->rec.path_len);
 		iw_close(w);
+	}
+}
+
+void tcp_written_end(void)
+{
+	/* The root at its end: its tree's journal goes with it. */
+	if (!tcp_role_is_root())
+		return;
+	long j = journal_open(O_RDONLY);
+	if (j < 0)
+		return;
+	r_close((int)j);
+	const char *mark = tcp_getenv("TCP_ROOT_PROCESS");
+	char name[64];
+	struct fbuf b;
+	fb_init(&b, name, sizeof(name));
+	fb_puts(&b, "written.");
+	for (const char *c = mark; c && *c && !b.full; c++)
+		fb_putc(&b, *c >= '0' && *c <= '9' ? *c : '-');
+	long dirfd = tcp_status_dir_fd();
+	if (dirfd >= 0) {
+		r_unlinkat((int)dirfd, name, 0);
+		r_close((int)dirfd);
 	}
 }

@@ -7,8 +7,6 @@
 #undef _FILE_OFFSET_BITS
 #define _GNU_SOURCE
 #include "written_files.h"
-#include "env_read.h"
-#include "../common/fstr.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -18,19 +16,6 @@
 
 #define INTERPOSE __attribute__((visibility("default")))
 #define note tcp_written_note
-
-void tcp_written_init_root(void)
-{
-	int fd = tcp_written_open_root();
-	if (fd < 0)
-		return;
-	/* Fixed width: a restore rewrites the value in place. */
-	char v[8];
-	struct fbuf b;
-	fb_init(&b, v, sizeof(v));
-	fb_putu(&b, (uint64_t)fd, 10, 5);
-	tcp_setenv("TCP_WRITTEN_FD", v);
-}
 
 static int writes(int flags)
 {

@@ -82,7 +82,6 @@ struct tree_area {
 	uint32_t generation;		/* of the images being written */
 	uint64_t run_id;
 	uint64_t self_ino;		/* the area's own memfd (in every process's maps: not the program's) */
-	uint64_t journal_ino;		/* the root's journal of written files (written_files.c): libtcp's */
 	struct tcp_config cfg;		/* the root's: every process writes with it */
 	char prog[128];			/* the root's name for images */
 	struct tree_slot slots[TREE_MAX_PROCS];

@@ -138,11 +138,14 @@ static int add_child(struct dump_ctx *d, struct tree_area *a, int area_fd, int p
 		return 1;
 	}
 	if (!takes_tree_signal(pid)) {
+		/* The words tcp-ckpt and the tests know a refusal that is
+		 * asked again by (retry.c) come first. */
+		fb_puts(&d->err, "the process has a live child process without libtcp: ");
 		tree_name_process(&d->err, pid);
 		fb_puts(&d->err, ", a child of ");
 		fb_puti(&d->err, st.ppid);
-		fb_puts(&d->err, ", runs without libtcp (a static or setuid program, or one started with LD_PRELOAD "
-				 "removed): a process tree can be checkpointed only when every process of it carries libtcp");
+		fb_puts(&d->err, " (a static or setuid program, or one started with LD_PRELOAD removed); a process tree "
+				 "can be checkpointed only when every process of it carries libtcp");
 		d->child_only = 1; /* a short-lived child: worth asking again once it is gone */
 		return -1;
 	}

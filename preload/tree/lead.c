@@ -14,7 +14,6 @@
 #include "../dump.h"
 #include "../dir_lock.h"
 #include "../image_names.h"
-#include "../written_files.h"
 #include "../../common/rawsys.h"
 
 #include <fcntl.h>
@@ -46,7 +45,6 @@ int tree_lead_stop(struct dump_ctx *d, long gen)
 	a->epoch = ++epochs;
 	a->generation = (uint32_t)gen;
 	a->run_id = tcp_run_id;
-	a->journal_ino = tcp_written_journal_ino();
 	f_memcpy(&a->cfg, &tcp_cfg, sizeof(a->cfg));
 	f_memcpy(a->prog, tcp_prog, sizeof(a->prog));
 	a->phase = TREE_STOP;

@@ -123,8 +123,6 @@ static int scan_fds(struct dump_ctx *d, struct tree_area *a, int pid, char *buf)
 			struct stat st;
 			if (r_fstatat((int)dfd, e->d_name, &st, 0) < 0)
 				continue; /* closed meanwhile (by ourselves: the listing's fd) */
-			if (a->journal_ino && st.st_ino == a->journal_ino)
-				continue; /* libtcp's journal, inherited */
 			long flags = fd_flags(pid, fd, buf + 65536);
 			if (a->nfds == TREE_MAX_FDS) {
 				fb_puts(&d->err, "the processes of the tree hold more than ");

@@ -16,7 +16,8 @@ int tcp_role_is_root(void);
  * mark); 0 outside any tree. Raw: any handler may ask. */
 long tcp_role_tree_root(void);
 /* In the restored root (its pid and start time may be new): it stays the
- * root, and the mark in its environment names it again. */
-void tcp_role_after_restore(void);
+ * root, and the mark in its environment names it again; in a restored
+ * member (root = 0), the mark names the restored root. */
+void tcp_role_after_restore(int root);
 
 #endif
