@@ -738,6 +738,13 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 			d.tree = DUMP_TREE_ROOT;
 			d.gen = gen;
 			d.tree_procs = tree_processes();
+			static int said;
+			if (tcp_cfg.incremental && !said++ && tcp_cfg.log >= 1) {
+				TCP_MSG(m);
+				fb_puts(&m, "TCP_INCREMENTAL: the images of a process tree are full images (incremental "
+					    "images of trees are not supported yet)");
+				tcp_emit(&m);
+			}
 		}
 	}
 
