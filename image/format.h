@@ -22,7 +22,8 @@
  *    tcp_fd.owner: owner, device number and content fingerprint of what an fd names.
  *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`).
  *    tcp_thread: CPU affinity and scheduling, set again at restore (item 17).
- *    TREE section, member images, tree-wide fd and shm identities (issue 20). */
+ *    TREE section, member images, tree-wide fd and shm identities (issue 20).
+ *    WRITTEN sections: files written and closed before the checkpoint (issue 20). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -55,6 +56,9 @@ enum tcp_section_type {
 	TCP_SEC_HASHES = 9,	/* incremental: a hash of every stored or inherited page */
 	TCP_SEC_REFS = 10,	/* incremental: runs of pages kept in an older image */
 	TCP_SEC_TREE = 11,	/* process tree: the root's image lists the other processes */
+	TCP_SEC_WRITTEN = 12,	/* a file written and closed before the checkpoint: a tcp_fd record
+				 * (fd -1, REGULAR, O_WRONLY, size, identity) and its path, rolled back
+				 * at restore like an output fd's file */
 	TCP_SEC_END = 99,
 };
 

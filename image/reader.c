@@ -19,6 +19,7 @@ const char *img_section_name(uint32_t type)
 	case TCP_SEC_PAGES: return "PAGES";
 	case TCP_SEC_THREAD: return "THREAD";
 	case TCP_SEC_FD: return "FD";
+	case TCP_SEC_WRITTEN: return "WRITTEN";
 	case TCP_SEC_SHM: return "SHM";
 	case TCP_SEC_PARENT: return "PARENT";
 	case TCP_SEC_HASHES: return "HASHES";
@@ -322,6 +323,36 @@ static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uin
 	return 0;
 }
 
+/* WRITTEN: a regular file written and closed before the checkpoint: a
+ * tcp_fd record (fd -1, REGULAR, write-only, no content) and its path. */
+static int add_written(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len)
+{
+	struct tcp_fd f;
+	if (len < sizeof(f))
+		return fail(c, "payload too short");
+	memcpy(&f, payload, sizeof(f));
+	if (f.path_len != len - sizeof(f) || f.content_len || f.nlocks)
+		return fail(c, "lengths do not add up (path %u, payload %llu)", f.path_len, (unsigned long long)len);
+	if (f.fd != -1 || f.kind != TCP_FD_REGULAR || (f.flags & O_ACCMODE) != O_WRONLY || (f.mode & S_IFMT) != S_IFREG)
+		return fail(c, "not a record of a regular file written and closed");
+	if (check_path(c, payload + sizeof(f), f.path_len))
+		return -1;
+	if (f.path_len == 0 || payload[sizeof(f)] != '/')
+		return fail(c, "the path of a written file is not absolute");
+	void *n = grow(img->written, img->nwritten, sizeof(*img->written));
+	if (!n)
+		return fail(c, "out of memory");
+	img->written = n;
+	struct img_fd *d = &img->written[img->nwritten];
+	d->f = f;
+	d->path = strndup(payload + sizeof(f), f.path_len);
+	d->content_off = 0;
+	if (!d->path)
+		return fail(c, "out of memory");
+	img->nwritten++;
+	return 0;
+}
+
 /* SHM: head, name, extent table (in memory), then the data (left in the
  * file, already checksummed with the section). */
 static int add_shm(struct ctx *c, struct tcp_image *img, const char *p, uint64_t avail, uint64_t len,
@@ -453,8 +484,10 @@ static int check_tree_proc(struct ctx *c, const struct tcp_image *img, size_t i,
 	if (p->exit_signal < 0 || p->exit_signal > TCP_NSIG || p->pdeath_signal < 0 || p->pdeath_signal > TCP_NSIG)
 		return fail(c, "process %d: bad exit or parent-death signal (%d, %d)", p->pid, p->exit_signal,
 			    p->pdeath_signal);
+	/* 0: a group or session not visible where the process ran (a restored
+	 * tree's root is in tcp-restore's, outside its PID namespace). */
 	if (((p->flags & TCP_TREEP_SESSION_LEADER) && p->sid != p->pid) ||
-	    ((p->flags & TCP_TREEP_GROUP_LEADER) && p->pgid != p->pid) || p->pgid <= 0 || p->sid <= 0)
+	    ((p->flags & TCP_TREEP_GROUP_LEADER) && p->pgid != p->pid) || p->pgid < 0 || p->sid < 0)
 		return fail(c, "process %d: group %d and session %d do not match its flags %#x", p->pid, p->pgid, p->sid,
 			    p->flags);
 	if (i == 0) {
@@ -744,6 +777,7 @@ static int check_size(struct ctx *c, const struct tcp_image *img, uint32_t type,
 	case TCP_SEC_END: exact = sizeof(struct tcp_end); break;
 	case TCP_SEC_REGION: max = sizeof(struct tcp_region) + TCP_PATH_MAX; break;
 	case TCP_SEC_FD: max = sizeof(struct tcp_fd) + TCP_PATH_MAX; break;
+	case TCP_SEC_WRITTEN: max = sizeof(struct tcp_fd) + TCP_PATH_MAX; break;
 	case TCP_SEC_PARENT: max = 255 * sizeof(struct tcp_parent); break;
 	case TCP_SEC_TREE:
 		max = sizeof(struct tcp_tree_head) + (uint64_t)TCP_TREE_MAX_PROCS * sizeof(struct tcp_tree_proc) +
@@ -889,6 +923,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 			case TCP_SEC_ZPAGES: rc = add_zpages(&c, img, p, small, sh.length, poff, sh.payload_sum); break;
 			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
 			case TCP_SEC_FD: rc = add_fd(&c, img, p, small, sh.length, poff); break;
+			case TCP_SEC_WRITTEN: rc = add_written(&c, img, p, sh.length); break;
 			case TCP_SEC_SHM: rc = add_shm(&c, img, p, small, sh.length, poff); break;
 			case TCP_SEC_PARENT: rc = add_parent(&c, img, p, sh.length); break;
 			case TCP_SEC_REFS: rc = add_refs(&c, img, p, sh.length); break;
@@ -1041,6 +1076,9 @@ void img_free(struct tcp_image *img)
 		free(img->regions[i].path);
 	for (size_t i = 0; i < img->nfds; i++)
 		free(img->fds[i].path);
+	for (size_t i = 0; i < img->nwritten; i++)
+		free(img->written[i].path);
+	free(img->written);
 	for (size_t i = 0; i < img->nshms; i++) {
 		free(img->shms[i].name);
 		free(img->shms[i].ext);

@@ -89,6 +89,10 @@ struct tcp_image {
 	size_t nthreads;
 	struct img_fd *fds;
 	size_t nfds;
+	/* WRITTEN: files the program (or its tree) wrote and closed before the
+	 * checkpoint, rolled back like an output fd's file (f.fd is -1). */
+	struct img_fd *written;
+	size_t nwritten;
 	struct img_shm *shms;
 	size_t nshms;
 	uint64_t page_bytes;

@@ -37,12 +37,14 @@ void tree_text(FILE *out, const struct tcp_image *img)
 	fprintf(out, "\nprocess tree: %zu processes (%zu zombies), %zu open files shared between processes\n",
 		img->ntree, zombies, img->ntree_ofds);
 	fprintf(out, "  %-8s %-8s %-8s %-8s %-16s %s\n", "pid", "parent", "group", "session", "command", "image");
+	int outside = 0;
 	for (size_t i = 0; i < img->ntree; i++) {
 		const struct tcp_tree_proc *p = &img->tree[i];
 		char parent[16], group[16], session[16], sig[32];
 		snprintf(parent, sizeof(parent), i ? "%d" : "-", p->ppid);
 		id_text(img, p->pgid, group, sizeof(group));
 		id_text(img, p->sid, session, sizeof(session));
+		outside |= img_tree_find(img, p->pgid) < 0 || img_tree_find(img, p->sid) < 0;
 		fprintf(out, "  %-8d %-8s %-8s %-8s ", p->pid, parent, group, session);
 		size_t n = strnlen(p->comm, sizeof(p->comm));
 		text_esc(out, p->comm, n);
@@ -63,9 +65,10 @@ void tree_text(FILE *out, const struct tcp_image *img)
 			fprintf(out, ", parent-death signal %s", signal_name(p->pdeath_signal, sig, sizeof(sig)));
 		fputc('\n', out);
 	}
+	if (outside)
+		fputs("  (* led by no process of the tree: at restore, the group or session tcp-restore runs in)\n", out);
 	if (img->ntree_ofds)
-		fputs("  (* led by no process of the tree: the group or session tcp-restore runs in)\n"
-		      "  open files shared between processes (one open file description, one offset):\n", out);
+		fputs("  open files shared between processes (one open file description, one offset):\n", out);
 	for (size_t g = 0; g < img->ntree_ofds; g++) {
 		fputs("   ", out);
 		for (uint32_t k = 0; k < img->tree_ofds[g].nholders; k++)

@@ -89,8 +89,10 @@ int plan_shm_name(const struct img_shm *s, uint64_t *dev, uint64_t *ino)
 	return 0;
 }
 
-/* Plans to cut the file (st) of record f back, unless that is planned already. */
-static int plan_truncate(const struct tcp_fd *f, const struct stat *st)
+/* Plans to cut the file (st) back to size through fd, unless that is
+ * planned already (by another process of a tree: they run only once all
+ * is done). */
+static int plan_truncate(int fd, uint64_t size, const struct stat *st)
 {
 	for (size_t i = 0; i < ntruncated; i++)
 		if (truncated[i].dev == (uint64_t)st->st_dev && truncated[i].ino == (uint64_t)st->st_ino)
@@ -101,7 +103,7 @@ static int plan_truncate(const struct tcp_fd *f, const struct stat *st)
 	truncated = n;
 	truncated[ntruncated].dev = st->st_dev;
 	truncated[ntruncated++].ino = st->st_ino;
-	return commit_truncate(f->fd, f->size);
+	return commit_truncate(fd, size);
 }
 
 /* A UNIX socket bound to a path (a file), or connected to one: bound,
@@ -181,18 +183,18 @@ static int append_only(int fd)
 static int look(const struct tcp_fd *f, const char *path, struct stat *st)
 {
 	if (lstat(path, st)) {
-		say("fd %d: %s is missing (%s); the program had it open at checkpoint time. Put it back, then restore "
+		say("%s: %s is missing (%s); the program had it open at checkpoint time. Put it back, then restore "
 		    "again",
-		    f->fd, path, strerror(errno));
+		    fd_label(f), path, strerror(errno));
 		return -1;
 	}
 	if (S_ISLNK(st->st_mode) && !S_ISLNK(f->mode)) {
 		char to[4096];
 		ssize_t n = readlink(path, to, sizeof(to) - 1);
 		to[n > 0 ? n : 0] = 0;
-		say("fd %d: %s is now a symbolic link (to %s), but the program had a %s there; tcp-restore does not "
+		say("%s: %s is now a symbolic link (to %s), but the program had a %s there; tcp-restore does not "
 		    "follow it (it could lead to any file). Put the program's %s back at that path, then restore again",
-		    f->fd, path, n > 0 ? to : "?", file_type_name(f->mode), file_type_name(f->mode));
+		    fd_label(f), path, n > 0 ? to : "?", file_type_name(f->mode), file_type_name(f->mode));
 		return -1;
 	}
 	return 0;
@@ -204,11 +206,11 @@ static int open_checked(const struct tcp_fd *f, const char *path, int flags, con
 {
 	int fd = open(path, flags);
 	if (fd < 0) {
-		say("fd %d: cannot open %s: %s", f->fd, path, strerror(errno));
+		say("%s: cannot open %s: %s", fd_label(f), path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, st) || st->st_dev != seen->st_dev || st->st_ino != seen->st_ino) {
-		say("fd %d: %s changed while tcp-restore opened it; restore again", f->fd, path);
+		say("%s: %s changed while tcp-restore opened it; restore again", fd_label(f), path);
 		close(fd);
 		return -1;
 	}
@@ -225,9 +227,9 @@ static int verdict(const struct tcp_fd *f, const char *path, const struct file_n
 	if (v == IDENTITY_REFUSED)
 		say("%s", msg);
 	else if (v == IDENTITY_REPLACED && verbose)
-		say("fd %d: %s is another file than the program had (another device or inode) but passes the check "
+		say("%s: %s is another file than the program had (another device or inode) but passes the check "
 		    "for a copy (type, owner%s); using it",
-		    f->fd, path, fd_is_output(f) ? ", size, content" : "");
+		    fd_label(f), path, fd_is_output(f) ? ", size, content" : "");
 	return v == IDENTITY_REFUSED ? -1 : 0;
 }
 
@@ -257,6 +259,7 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 	if (S_ISREG(now.st.st_mode) && !(f->flags & O_PATH))
 		fingerprint(fd, f, &now);
 	const char *fail = NULL;
+	int cut = 0; /* an output to cut back to its size at checkpoint time */
 	if (verdict(f, d->path, &now, p, o->verbose)) {
 		fail = "";
 	} else if (!(f->flags & O_PATH)) {
@@ -264,8 +267,8 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 			if (append_only(fd))
 				fail = "it is append-only (chattr +a), so it cannot be cut back to its size at checkpoint "
 				       "time; remove the flag (chattr -a) or rerun the program";
-			else if (plan_truncate(f, &now.st))
-				fail = "out of memory";
+			else
+				cut = 1;
 		}
 		/* The program's own flags (O_NONBLOCK was only for opening). */
 		if (!fail && fcntl(fd, F_SETFL, (int)f->flags))
@@ -275,11 +278,20 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 	}
 	if (fail) {
 		if (*fail)
-			say("fd %d: %s: %s", f->fd, d->path, fail);
+			say("%s: %s: %s", fd_label(f), d->path, fail);
 		close(fd);
 		return -1;
 	}
-	return keep_above(fd, floor, d->path);
+	int high = keep_above(fd, floor, d->path);
+	/* Cut through the program's fd at its number, or (a file written and
+	 * closed: no fd of the program's) through ours, which the blob closes
+	 * after its last step. */
+	if (high >= 0 && cut && plan_truncate(f->fd >= 0 ? f->fd : high, f->size, &now.st)) {
+		say("%s: %s: out of memory", fd_label(f), d->path);
+		close(high);
+		return -1;
+	}
+	return high;
 }
 
 /* The directory of `path` (O_PATH, above floor) and its last component. */
@@ -314,8 +326,8 @@ static int remake_fifo(const struct img_fd *d, int floor)
 			break;
 	}
 	if (rc) {
-		say("fd %d: the FIFO %s is gone and cannot be made again: %s; make it (mkfifo), then restore again",
-		    f->fd, d->path, strerror(errno));
+		say("%s: the FIFO %s is gone and cannot be made again: %s; make it (mkfifo), then restore again",
+		    fd_label(f), d->path, strerror(errno));
 		if (dir >= 0)
 			close(dir);
 		return -1;
@@ -325,13 +337,13 @@ static int remake_fifo(const struct img_fd *d, int floor)
 	int fd = openat(dir, tmp, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
-		say("fd %d: cannot open the FIFO made again for %s: %s", f->fd, d->path,
+		say("%s: cannot open the FIFO made again for %s: %s", fd_label(f), d->path,
 		    fd < 0 ? strerror(errno) : "it was replaced meanwhile");
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	say("note: fd %d: the FIFO %s was gone; made it again (the program holds its ends)", f->fd, d->path);
+	say("note: %s: the FIFO %s was gone; made it again (the program holds its ends)", fd_label(f), d->path);
 	return keep_above(fd, floor, d->path);
 }
 
@@ -345,13 +357,13 @@ static int plan_fifo(const struct img_fd *d, int floor, const struct identity_po
 	if (lstat(d->path, &seen)) {
 		if (errno == ENOENT)
 			return remake_fifo(d, floor);
-		say("fd %d: cannot look at the FIFO %s: %s", f->fd, d->path, strerror(errno));
+		say("%s: cannot look at the FIFO %s: %s", fd_label(f), d->path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISFIFO(seen.st_mode)) {
-		say("fd %d: %s was a FIFO at checkpoint time and now is something else; move it away, then restore "
+		say("%s: %s was a FIFO at checkpoint time and now is something else; move it away, then restore "
 		    "again",
-		    f->fd, d->path);
+		    fd_label(f), d->path);
 		return -1;
 	}
 	struct file_now now = { .st = seen };
@@ -389,21 +401,21 @@ static int plan_socket(const struct img_fd *d, uint32_t user)
 	uint64_t dev = 0, ino = 0;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			say("fd %d: cannot re-create the socket at %s: something that is not a socket is there now. Move "
+			say("%s: cannot re-create the socket at %s: something that is not a socket is there now. Move "
 			    "it away, then restore again",
-			    f->fd, path);
+			    fd_label(f), path);
 			return -1;
 		}
 		if (st.st_uid != user) {
-			say("fd %d: cannot re-create the socket at %s: a socket of uid %u is there, not one of yours left "
+			say("%s: cannot re-create the socket at %s: a socket of uid %u is there, not one of yours left "
 			    "by the killed run; tcp-restore removes only those. Have it removed, then restore again",
-			    f->fd, path, (unsigned)st.st_uid);
+			    fd_label(f), path, (unsigned)st.st_uid);
 			return -1;
 		}
 		dev = st.st_dev;
 		ino = st.st_ino;
 	} else if (errno != ENOENT) {
-		say("fd %d: cannot look at the socket path %s: %s", f->fd, path, strerror(errno));
+		say("%s: cannot look at the socket path %s: %s", fd_label(f), path, strerror(errno));
 		return -1;
 	}
 	return commit_bind(f->fd, s->addr, s->addr_len, s->role == TCP_SOCK_LISTEN,
@@ -480,6 +492,11 @@ int plan_files(const struct tcp_image *img, int floor, const struct restore_opts
 	for (size_t i = 0; i < img->nshms; i++)
 		if (img->shms[i].s.type == TCP_SHM_POSIX && !(img->shms[i].s.flags & TCP_SHMF_DELETED) &&
 		    plan_shm(&img->shms[i], &plan->shm[i], (uint32_t)geteuid()))
+			return -1;
+	/* Files the program wrote and closed before the checkpoint: cut back
+	 * like outputs, through an fd of ours that the blob closes. */
+	for (size_t i = 0; i < img->nwritten; i++)
+		if (plan_file(&img->written[i], floor, &p, o) < 0)
 			return -1;
 	return 0;
 }

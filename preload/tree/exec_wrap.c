@@ -13,10 +13,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <spawn.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define INTERPOSE __attribute__((visibility("default")))
@@ -99,28 +102,47 @@ __attribute__((constructor)) static void resolve_real(void)
 
 #define REAL(fn) (real.fn ? real.fn : (resolve_real(), real.fn))
 
+/* Signals 61 and 62 (TCP_TREE_SIGNAL, TCP_THREAD_SIGNAL) stay blocked
+ * across an exec: one that comes while the kernel replaces the program,
+ * before the new program's libtcp handles it, would kill it (their default
+ * action). The new libtcp takes them once its handlers are in place; a
+ * program without libtcp keeps them blocked. The mask comes back if the
+ * exec fails. */
+#define TREE_SIGNALS ((1ull << (61 - 1)) | (1ull << (62 - 1)))
+#define BLOCKED_AROUND(call)                                                         \
+	do {                                                                         \
+		uint64_t set_ = TREE_SIGNALS, old_;                                  \
+		long blocked_ = syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set_, &old_, 8); \
+		int rc_ = (call);                                                    \
+		int errno_ = errno;                                                  \
+		if (blocked_ == 0)                                                   \
+			syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old_, 0, 8);       \
+		errno = errno_;                                                      \
+		return rc_;                                                          \
+	} while (0)
+
 INTERPOSE int execve(const char *path, char *const argv[], char *const envp[])
 {
 	CARRIED_ENV(env, envp);
-	return REAL(execve)(path, argv, env);
+	BLOCKED_AROUND(REAL(execve)(path, argv, env));
 }
 
 INTERPOSE int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	CARRIED_ENV(env, envp);
-	return REAL(execveat)(dirfd, path, argv, env, flags);
+	BLOCKED_AROUND(REAL(execveat)(dirfd, path, argv, env, flags));
 }
 
 INTERPOSE int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	CARRIED_ENV(env, envp);
-	return REAL(fexecve)(fd, argv, env);
+	BLOCKED_AROUND(REAL(fexecve)(fd, argv, env));
 }
 
 INTERPOSE int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	CARRIED_ENV(env, envp);
-	return REAL(execvpe)(file, argv, env);
+	BLOCKED_AROUND(REAL(execvpe)(file, argv, env));
 }
 
 INTERPOSE int execv(const char *path, char *const argv[])

@@ -265,6 +265,22 @@ Test(tree_image, refused_bad_flags_and_signals)
 	expect_refused(t, "do not match its flags");
 }
 
+/* A restored tree's root is in tcp-restore's group and session, which its
+ * PID namespace does not show: 0 at the next checkpoint. */
+Test(tree_image, group_and_session_not_visible_are_zero)
+{
+	struct tree_spec t = valid_tree();
+	t.procs[0].pgid = t.procs[0].sid = 0;
+	t.procs[0].flags = TCP_TREEP_ROOT | TCP_TREEP_OUTSIDE_GROUP | TCP_TREEP_OUTSIDE_SESSION;
+	t.procs[2].pgid = t.procs[2].sid = 0;
+	struct tcp_image img;
+	char err[1024];
+	cr_assert_eq(load_tree(&t, &img, err, sizeof(err)), 0, "%s", err);
+	img_free(&img);
+	t.procs[2].sid = -1;
+	expect_refused(t, "do not match its flags");
+}
+
 Test(tree_image, refused_bad_holders)
 {
 	struct tree_spec t = valid_tree();
