@@ -94,10 +94,12 @@ int open_record(const struct img_fd *d, int image_fd, const struct restore_opts 
  * of record `first`, with the bytes of record `data` (NULL: none) read
  * from data_image_fd. sock_make_shared_pair: the pair of sockets x and y
  * (records of two processes, or of one whose ends others hold), each with
- * its own receive queue. shm_make_shared: object `index` of img. */
+ * its own receive queue. shm_make_shared: object `index` of img, under
+ * the linked name of `named` (another process's record of it) if not NULL. */
 int pipe_make_shared(const struct img_fd *first, const struct img_fd *data, int data_image_fd, int floor);
 int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor);
-int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, int floor, const struct restore_opts *o);
+int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, const struct img_shm *named, int floor,
+		    const struct restore_opts *o);
 /* The tree's object of the same identity as `s` (its fd, or its shmid for
  * a System V segment), or -1. */
 int shm_shared_fd(const struct tcp_shm *s);

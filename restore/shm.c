@@ -151,7 +151,8 @@ static int mapped_writable(const struct tcp_image *img, size_t index)
 /* A named /dev/shm object: a new file under a hidden name next to it
  * (O_EXCL: never one someone else made), put in place at the end; the
  * object there now, the user's (plan_files.c), is replaced then. */
-static int create_named(const struct img_shm *o, int floor, const struct restore_opts *opts, mode_t mode)
+static int create_named(const struct img_shm *o, const struct img_shm *plan_key, int floor,
+			const struct restore_opts *opts, mode_t mode)
 {
 	if (!safe_shm_path(o->name)) {
 		say("the image names shared memory %s, which is not a file under /dev/shm; the image is damaged",
@@ -176,7 +177,7 @@ static int create_named(const struct img_shm *o, int floor, const struct restore
 			break;
 	}
 	uint64_t dev = 0, ino = 0;
-	int present = plan_shm_name(o, &dev, &ino);
+	int present = plan_shm_name(plan_key, &dev, &ino);
 	if (fd < 0 || commit_place(dirfd, tmp, strrchr(o->name, '/') + 1, present, dev, ino)) {
 		int e = errno;
 		if (fd >= 0)
@@ -189,13 +190,13 @@ static int create_named(const struct img_shm *o, int floor, const struct restore
 	return fd;
 }
 
-static int create_file_object(const struct img_shm *o, int image_fd, int floor,
+static int create_file_object(const struct img_shm *o, const struct img_shm *plan_key, int image_fd, int floor,
 			      const struct restore_opts *opts, const char *what, uint32_t *late)
 {
 	int fd;
 	mode_t mode = (mode_t)(o->s.mode & 0777);
 	if (o->s.type == TCP_SHM_POSIX && !(o->s.flags & TCP_SHMF_DELETED)) {
-		fd = create_named(o, floor, opts, mode);
+		fd = create_named(o, plan_key, floor, opts, mode);
 	} else if (o->s.type == TCP_SHM_POSIX) {
 		fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, mode ? mode : 0600);
 	} else {
@@ -306,14 +307,15 @@ static void remove_segments(void)
 			shmctl(object_shmid[i], IPC_RMID, NULL);
 }
 
-/* Object `i` of img, its fd (*fd) or System V id (*shmid), above floor;
+/* Object s of img, its fd (*fd) or System V id (*shmid), above floor;
  * -1 after a message. late: seals the blob adds after mapping it (for an
  * object of several processes, `shared`: whether any maps it writable is
- * not known here; those seals are not added). */
-static int create_one(const struct tcp_image *img, size_t i, int image_fd, int floor, const struct restore_opts *o,
-		      int shared, int *fd_out, int *shmid_out, uint32_t *late_out)
+ * not known here; those seals are not added). plan_key: the SHM record
+ * plan_files.c checked the name of (s itself but for a tree's object). */
+static int create_one(const struct tcp_image *img, const struct img_shm *s, const struct img_shm *plan_key,
+		      int image_fd, int floor, const struct restore_opts *o, int shared, int *fd_out, int *shmid_out,
+		      uint32_t *late_out)
 {
-	const struct img_shm *s = &img->shms[i];
 	char what[4200];
 	describe(s, what, sizeof(what));
 	*fd_out = *shmid_out = -1;
@@ -332,8 +334,8 @@ static int create_one(const struct tcp_image *img, size_t i, int image_fd, int f
 		return *shmid_out < 0 || commit_rmid(*shmid_out) ? -1 : 0; /* removed if the blob fails */
 	}
 	uint32_t late = 0;
-	int fd = create_file_object(s, image_fd, floor, o, what, &late);
-	if (late && (shared || mapped_writable(img, i)))
+	int fd = create_file_object(s, plan_key, image_fd, floor, o, what, &late);
+	if (late && (shared || mapped_writable(img, (size_t)(s - img->shms))))
 		*late_out = late;
 	else if (late && fd >= 0 && fcntl(fd, F_ADD_SEALS, (int)late)) {
 		say("cannot seal %s again with seals %#x: %s", what, late, strerror(errno));
@@ -354,7 +356,8 @@ static int create_one(const struct tcp_image *img, size_t i, int image_fd, int f
 	return 0;
 }
 
-int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, int floor, const struct restore_opts *o)
+int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, const struct img_shm *named, int floor,
+		    const struct restore_opts *o)
 {
 	struct shared_object *n = realloc(shared, (nshared + 1) * sizeof(*n));
 	if (!n)
@@ -363,12 +366,25 @@ int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, i
 	struct shared_object *x = &shared[nshared];
 	uint32_t late;
 	x->id = img->shms[index].s;
-	if (create_one(img, index, image_fd, floor, o, 1, &x->fd, &x->shmid, &late))
+	/* The content from the image that stores it; its name from the process
+	 * that maps it by a name that is linked (glibc's sem_open: its creator
+	 * maps the temporary name it unlinked, the others the final one). */
+	struct img_shm merged = img->shms[index];
+	const struct img_shm *key = &img->shms[index];
+	if (named && named != key) {
+		merged.name = named->name;
+		merged.s.flags &= ~TCP_SHMF_DELETED;
+		merged.s.mode = named->s.mode;
+		if (named->s.size > merged.s.size)
+			merged.s.size = named->s.size;
+		key = named;
+	}
+	if (create_one(img, &merged, key, image_fd, floor, o, 1, &x->fd, &x->shmid, &late))
 		return -1;
 	if (late && o->verbose)
 		say("note: shared memory %s of several processes comes back without its seals %#x against new "
 		    "writable mappings",
-		    img->shms[index].name, late);
+		    merged.name, late);
 	nshared++;
 	return 0;
 }
@@ -388,7 +404,8 @@ int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, con
 			object_shmid[i] = x->shmid;
 			continue;
 		}
-		if (create_one(img, i, image_fd, floor, o, 0, &object_fd[i], &object_shmid[i], &object_late_seals[i]))
+		if (create_one(img, &img->shms[i], &img->shms[i], image_fd, floor, o, 0, &object_fd[i], &object_shmid[i],
+			       &object_late_seals[i]))
 			return -1;
 	}
 	return 0;

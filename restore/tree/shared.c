@@ -119,7 +119,7 @@ int tree_make_shared(struct tree *t, const struct restore_opts *o)
 	commit_owner(0);
 	for (size_t i = 0; i < t->nshms; i++) {
 		const struct tree_member *m = &t->m[t->shms[i].member];
-		if (shm_make_shared(m->img, t->shms[i].index, m->fd, t->floor, o))
+		if (shm_make_shared(m->img, t->shms[i].index, m->fd, t->shms[i].named, t->floor, o))
 			return -1;
 	}
 	return make_pipes(t) || make_pairs(t) || make_groups(t, o) ? -1 : 0;

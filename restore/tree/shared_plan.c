@@ -35,12 +35,15 @@ static long class_of(const struct tcp_image *img, long r)
 	return j >= 0 && img->fds[j].f.kind != TCP_FD_DUP ? j : -1;
 }
 
+/* fd -1: about no fd (a shared memory object: `why` names it). */
 static int inconsistent(const struct tree *t, long k, int fd, const char *why)
 {
-	char who[512];
-	say("%sfd %d: %s; the images of the tree do not fit together (written by another version of libtcp?). "
+	char who[512], at[32] = "";
+	if (fd >= 0)
+		snprintf(at, sizeof(at), "fd %d: ", fd);
+	say("%s%s%s; the images of the tree do not fit together (written by another version of libtcp?). "
 	    "Restore an older generation",
-	    tree_who(t, k, who, sizeof(who)), fd, why);
+	    tree_who(t, k, who, sizeof(who)), at, why);
 	return -1;
 }
 
@@ -224,7 +227,10 @@ static int same_shm(const struct tcp_shm *a, const struct tcp_shm *b)
 	return a->type == b->type && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor && a->inode == b->inode;
 }
 
-/* Shared memory with one identity in several images: stored by one. */
+/* Shared memory with one identity in several images: stored by one (its
+ * size the largest any process saw: a size taken from a mapping's length
+ * and one from the file may differ), named by any record that has a
+ * linked name. */
 static int plan_shms(struct tree *t)
 {
 	size_t total = 0;
@@ -236,33 +242,38 @@ static int plan_shms(struct tree *t)
 	for (size_t k = 0; k < t->n; k++) {
 		const struct tcp_image *img = t->m[k].img;
 		for (uint32_t i = 0; img && i < img->nshms; i++) {
-			const struct img_shm *s = &img->shms[i];
+			const struct img_shm *s = &img->shms[i], *named = NULL;
 			int in_others = 0, stored_by = (s->s.flags & TCP_SHMF_ELSEWHERE) ? -1 : (int)k;
 			for (size_t q = 0; q < t->n; q++) {
 				const struct tcp_image *o = t->m[q].img;
-				for (uint32_t j = 0; q != k && o && j < o->nshms; j++) {
-					if (!same_shm(&o->shms[j].s, &s->s))
+				for (uint32_t j = 0; o && j < o->nshms; j++) {
+					const struct img_shm *x = &o->shms[j];
+					if (!same_shm(&x->s, &s->s) || (q == k && j == i))
 						continue;
-					in_others = 1;
-					if (o->shms[j].s.size != s->s.size)
-						return inconsistent(t, (long)k, -1, "a shared memory object has two sizes");
-					if (!(o->shms[j].s.flags & TCP_SHMF_ELSEWHERE)) {
-						if (stored_by >= 0 && stored_by != (int)q)
-							return inconsistent(t, (long)k, -1,
-									    "a shared memory object is stored twice");
-						stored_by = (int)q;
+					in_others |= q != k;
+					if (x->s.type == TCP_SHM_POSIX && !(x->s.flags & TCP_SHMF_DELETED) && !named)
+						named = x;
+					if (x->s.flags & TCP_SHMF_ELSEWHERE)
+						continue;
+					if (stored_by >= 0 && stored_by != (int)q) {
+						char what[300];
+						snprintf(what, sizeof(what), "its shared memory %s is stored twice", s->name);
+						return inconsistent(t, (long)k, -1, what);
 					}
+					stored_by = (int)q;
 				}
 			}
 			if (stored_by < 0) {
-				char who[512];
-				say("%sits shared memory %s is stored by no process of the tree; the images do not fit "
-				    "together. Restore an older generation",
-				    tree_who(t, (long)k, who, sizeof(who)), s->name[0] ? s->name : "object");
-				return -1;
+				char what[300];
+				snprintf(what, sizeof(what), "its shared memory %s is stored by no process of the tree",
+					 s->name[0] ? s->name : "(anonymous)");
+				return inconsistent(t, (long)k, -1, what);
 			}
-			if (in_others && stored_by == (int)k) /* listed once: by its storer */
-				t->shms[t->nshms++] = (struct tree_shm){ (long)k, i };
+			if (in_others && stored_by == (int)k) { /* listed once: by its storer */
+				if (s->s.type == TCP_SHM_POSIX && !(s->s.flags & TCP_SHMF_DELETED))
+					named = s;
+				t->shms[t->nshms++] = (struct tree_shm){ (long)k, i, named };
+			}
 		}
 	}
 	return 0;

@@ -59,6 +59,7 @@ struct tree {
 	struct tree_shm {
 		long member;		/* the process whose image stores it */
 		uint32_t index;		/* its SHM section there */
+		const struct img_shm *named;	/* a record of it with a linked /dev/shm name, or NULL */
 	} *shms;
 	size_t nshms;
 };
