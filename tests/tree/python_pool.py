@@ -16,6 +16,6 @@ def work(x):
 if __name__ == "__main__":
     mp.set_start_method(sys.argv[1])
     with mp.Pool(2) as pool:
-        for x, s in pool.imap(work, range(80)):
+        for x, s in pool.imap(work, range(200)):
             print(x, s, flush=True)
     print("done")
