@@ -31,6 +31,34 @@ long image_name_generation(const char *name, const char *prog)
 	return g;
 }
 
+void member_image_name_put(struct fbuf *b, const char *prog, long gen, long pid)
+{
+	fb_puts(b, prog);
+	fb_putc(b, '.');
+	fb_putu(b, (uint64_t)gen, 10, TCP_GEN_MIN_DIGITS);
+	fb_puts(b, ".p");
+	fb_putu(b, (uint64_t)pid, 10, 0);
+	fb_puts(b, ".tcp");
+}
+
+int member_image_of(const char *name, const char *prog, long gen)
+{
+	char want[300];
+	struct fbuf b;
+	fb_init(&b, want, sizeof(want));
+	fb_puts(&b, prog);
+	fb_putc(&b, '.');
+	fb_putu(&b, (uint64_t)gen, 10, TCP_GEN_MIN_DIGITS);
+	fb_puts(&b, ".p");
+	if (b.full || !f_startswith(name, want))
+		return 0;
+	const char *p = name + b.len;
+	int digits = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	return digits > 0 && digits <= 10 && f_streq(p, ".tcp");
+}
+
 uint64_t tcp_random64(void)
 {
 	uint64_t v = 0;
