@@ -115,6 +115,35 @@ static void note_needed(struct keep_plan *k, int dirfd, const char *name)
 	}
 }
 
+/* A tree's kept generation: the chains of its other processes' images
+ * (NAME.GEN.pPID.tcp, each continuing the same pid's image) need older
+ * images too. */
+static void note_needed_members(struct keep_plan *k, int dirfd, long gen, char *dents)
+{
+	r_lseek(dirfd, 0, 0);
+	for (;;) {
+		long n = r_getdents64(dirfd, dents, 65536);
+		if (n <= 0)
+			break;
+		for (long pos = 0; pos < n;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
+			pos += e->d_reclen;
+			if (member_image_of(e->d_name, tcp_prog, gen))
+				note_needed(k, dirfd, e->d_name);
+		}
+	}
+}
+
+/* A generation stays whole while any image of it is needed: its root's
+ * image or a member's that a kept chain takes pages from. */
+static int generation_needed(const struct keep_plan *k, long gen)
+{
+	for (int i = 0; i < k->nneeded; i++)
+		if (image_name_generation(k->needed[i], tcp_prog) == gen || member_image_of(k->needed[i], tcp_prog, gen))
+			return 1;
+	return 0;
+}
+
 static void keep_message(const char *why)
 {
 	TCP_MSG(m);
@@ -148,14 +177,17 @@ static void drop_old_images(struct dump_ctx *d, int dirfd)
 			k.own[j] = k.own[j - 1];
 			k.own[j - 1] = t;
 		}
-	for (int i = 0; i < tcp_cfg.keep && !k.overflow; i++)
+	for (int i = 0; i < tcp_cfg.keep && !k.overflow; i++) {
 		note_needed(&k, dirfd, k.own[i].name);
+		if (tcp_cfg.incremental)
+			note_needed_members(&k, dirfd, k.own[i].gen, d->dents);
+	}
 	if (k.overflow) {
 		keep_message("too many incremental images depend on older ones to track");
 		return;
 	}
 	for (int i = tcp_cfg.keep; i < k.nown; i++)
-		if (!is_needed(&k, k.own[i].name)) {
+		if (!generation_needed(&k, k.own[i].gen)) {
 			r_unlinkat(dirfd, k.own[i].name, 0);
 			/* A tree's generation: its members' images go with it. */
 			tree_drop_member_images(dirfd, tcp_prog, k.own[i].gen, d->dents);
@@ -573,13 +605,12 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 			} else {
 				for_each_image((int)dirfd, d->dents, max_gen, &gen);
 				gen++;
-				incr_begin(d, (int)dirfd);
 			}
+			incr_begin(d, (int)dirfd);
 			tcp_progress_begin(d->expect_bytes);
 			rc = write_image(d, (int)dirfd, &gen, final, sizeof(final));
 			tcp_progress_end();
-			if (!d->tree)
-				incr_end(rc == 0);
+			incr_end(rc == 0);
 		}
 	}
 	if (rc == 0 && d->tree != DUMP_TREE_MEMBER)
@@ -742,13 +773,6 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 			d.tree = DUMP_TREE_ROOT;
 			d.gen = gen;
 			d.tree_procs = tree_processes();
-			static int said;
-			if (tcp_cfg.incremental && !said++ && tcp_cfg.log >= 1) {
-				TCP_MSG(m);
-				fb_puts(&m, "TCP_INCREMENTAL: the images of a process tree are full images (incremental "
-					    "images of trees are not supported yet)");
-				tcp_emit(&m);
-			}
 		}
 	}
 

@@ -99,3 +99,23 @@ int tmp_name_is(const char *name, const char *what, uint64_t run)
 		n++;
 	return n == 16 && f_streq(p, ".tmp");
 }
+
+long member_image_pid(const char *name, const char *prog)
+{
+	size_t plen = f_strlen(prog);
+	if (!f_startswith(name, prog) || name[plen] != '.')
+		return -1;
+	const char *p = name + plen + 1, *g = p;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	/* The generation as image_name_put writes it, no other spelling. */
+	if (p - g < TCP_GEN_MIN_DIGITS || p - g > TCP_GEN_MAX_DIGITS || (p - g > TCP_GEN_MIN_DIGITS && *g == '0') ||
+	    p[0] != '.' || p[1] != 'p')
+		return -1;
+	p += 2;
+	long pid = 0;
+	int digits = 0;
+	for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++)
+		pid = pid * 10 + (*p - '0');
+	return digits > 0 && f_streq(p, ".tcp") && pid > 0 ? pid : -1;
+}

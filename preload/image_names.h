@@ -27,6 +27,9 @@ long image_name_generation(const char *name, const char *prog);
 void member_image_name_put(struct fbuf *b, const char *prog, long gen, long pid);
 /* Whether `name` is a member image of generation `gen` of `prog`. */
 int member_image_of(const char *name, const char *prog, long gen);
+/* The pid in `name` if it is a member image of `prog` (any generation),
+ * else -1. */
+long member_image_pid(const char *name, const char *prog);
 
 /* A random 64-bit number (getrandom; the clock and pid if it fails). */
 uint64_t tcp_random64(void);

@@ -43,6 +43,8 @@ int tree_member_join(struct dump_ctx *d, int value, int root_pid)
 	tcp_tree = a;
 	/* Written with the root's settings, into the root's directory. */
 	f_memcpy(&tcp_cfg, &a->cfg, sizeof(tcp_cfg));
+	/* Its images belong to the root's run (TCP_INCREMENTAL chains, TCP_KEEP). */
+	tcp_run_id = a->run_id;
 	r_prctl(2 /* PR_GET_PDEATHSIG */, (long)&me->pdeath_signal, 0, 0, 0);
 	struct fbuf b;
 	fb_init(&b, me->image, sizeof(me->image));
