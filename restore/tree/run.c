@@ -136,9 +136,12 @@ int tree_restore(struct tcp_image *root, int root_fd, struct restore_opts *o)
 		size_t zombies = 0;
 		for (size_t i = 0; i < t->n; i++)
 			zombies += !t->m[i].img;
-		say("%s can be restored here, with the %zu other processes of its tree (%zu of them zombies)%s (open "
-		    "files are checked at restore time)",
-		    o->image, t->n - 1, zombies, o->lazy ? ", also with --lazy" : "");
+		char zs[64] = "";
+		if (zombies)
+			snprintf(zs, sizeof(zs), " (%zu of them %s)", zombies, zombies == 1 ? "a zombie" : "zombies");
+		say("%s can be restored here, with the %zu other process%s of its tree%s%s (open files are checked at "
+		    "restore time)",
+		    o->image, t->n - 1, t->n - 1 == 1 ? "" : "es", zs, o->lazy ? ", also with --lazy" : "");
 	}
 	for (size_t i = 0; !rc && !o->check_only && i < t->n; i++)
 		if (t->m[i].img && decompress_start(t->m[i].img, t->m[i].fd, i ? t->m[i].path : o->image))

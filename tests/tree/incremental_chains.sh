@@ -4,7 +4,8 @@
 # (NAME.GEN.pPID.tcp takes its unchanged pages from NAME.GEN-1.pPID.tcp),
 # and the generation restores. The output comparison across checkpoints,
 # kills and TCP_KEEP is cycle.sh's (tree-incremental-* in meson.build);
-# this checks that the images are really incremental.
+# this checks that the images are really incremental, and what
+# tcp-inspect --list says of them.
 # usage: incremental_chains.sh LIBTCP TCP_RESTORE TCP_INSPECT TREE_SHARE
 set -u
 LIBTCP=$1 RESTORE=$2 INSPECT=$3 PROG=$4
@@ -44,6 +45,20 @@ sys.exit(0 if names == [sys.argv[1]] and inherited > 0 else 1)
 PY
 done
 "$RESTORE" --check "$WORK/ck" || fail "tcp-restore --check of the incremental tree"
+
+# tcp-inspect --list: a generation per line, every process's image in it;
+# a member image gone makes its generation, and the next one whose chain
+# needs it, incomplete.
+list=$("$INSPECT" --list "$WORK/ck")
+echo "$list"
+grep -q ': 2 images, 2 complete;' <<<"$list" || fail "--list does not show 2 complete generations"
+[ "$(grep -c 'complete, a tree of 2 processes' <<<"$list")" = 2 ] || fail "--list does not show the trees"
+rm -f "$WORK"/ck/tree_share.000001.p*.tcp
+list=$("$INSPECT" --list "$WORK/ck")
+echo "$list"
+grep -q ': 2 images, 0 complete;' <<<"$list" || fail "--list takes a generation without its member image for complete"
+grep -q 'tree_share.000001.tcp .*incomplete: the image of one of its processes, tree_share.000001.p[0-9]*.tcp, is missing' \
+	<<<"$list" || fail "--list does not name the missing member image"
 
 if [ $failed = 0 ]; then
 	rm -rf "$WORK"
