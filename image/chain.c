@@ -23,32 +23,43 @@ static int read_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+const char *img_identify(int fd, uint64_t size, const uint64_t id[2], uint64_t process_sum, struct tcp_process *proc,
+			 uint64_t key[2])
+{
+	struct stat st;
+	struct tcp_file_header hdr;
+	struct tcp_section_header sh;
+	if (fstat(fd, &st) || (uint64_t)st.st_size != size)
+		return "its size differs from the one recorded";
+	if (read_full(fd, &hdr, sizeof(hdr), 0) || memcmp(hdr.magic, TCP_IMAGE_MAGIC, 8) ||
+	    hdr.checksum != csum_buf(&hdr, offsetof(struct tcp_file_header, checksum)))
+		return "it is not a tcp image, or its header is damaged";
+	if (id && (hdr.image_id[0] != id[0] || hdr.image_id[1] != id[1]))
+		return "it is another checkpoint (its image id differs from the one recorded)";
+	key[0] = hdr.image_id[0];
+	key[1] = hdr.image_id[1];
+	if (read_full(fd, &sh, sizeof(sh), sizeof(hdr)) || sh.magic != TCP_SECTION_MAGIC ||
+	    sh.header_sum != csum_buf_keyed(key, &sh, offsetof(struct tcp_section_header, header_sum)) ||
+	    sh.type != TCP_SEC_PROCESS || sh.length != sizeof(*proc))
+		return "its first section is not a valid PROCESS section";
+	if (sh.payload_sum != process_sum)
+		return "it is another checkpoint (its PROCESS section differs from the one recorded)";
+	if (read_full(fd, proc, sizeof(*proc), sizeof(hdr) + sizeof(sh)) ||
+	    csum_buf_keyed(key, proc, sizeof(*proc)) != process_sum)
+		return "its PROCESS section is damaged";
+	return NULL;
+}
+
 /* Is fd the image `p` names: same size, and its PROCESS section (time,
  * pid, generation, ...) has the recorded checksum (keyed with that image's
  * own identifier, which *key receives)? */
 static const char *same_image(int fd, const struct tcp_parent *p, uint64_t key[2])
 {
-	struct stat st;
-	struct tcp_file_header hdr;
-	struct tcp_section_header sh;
 	static struct tcp_process proc;
-	if (fstat(fd, &st) || (uint64_t)st.st_size != p->size)
-		return "its size differs from the one recorded";
-	if (read_full(fd, &hdr, sizeof(hdr), 0) || memcmp(hdr.magic, TCP_IMAGE_MAGIC, 8) ||
-	    hdr.checksum != csum_buf(&hdr, offsetof(struct tcp_file_header, checksum)))
-		return "it is not a tcp image, or its header is damaged";
-	key[0] = hdr.image_id[0];
-	key[1] = hdr.image_id[1];
-	if (read_full(fd, &sh, sizeof(sh), sizeof(hdr)) || sh.magic != TCP_SECTION_MAGIC ||
-	    sh.header_sum != csum_buf_keyed(key, &sh, offsetof(struct tcp_section_header, header_sum)) ||
-	    sh.type != TCP_SEC_PROCESS || sh.length != sizeof(proc))
-		return "its first section is not a valid PROCESS section";
-	if (sh.payload_sum != p->process_sum)
-		return "it is another checkpoint (its PROCESS section differs from the one recorded)";
-	if (read_full(fd, &proc, sizeof(proc), sizeof(hdr) + sizeof(sh)) ||
-	    csum_buf_keyed(key, &proc, sizeof(proc)) != p->process_sum || proc.generation != p->generation)
+	const char *why = img_identify(fd, p->size, NULL, p->process_sum, &proc, key);
+	if (!why && proc.generation != p->generation)
 		return "its PROCESS section is damaged";
-	return NULL;
+	return why;
 }
 
 /* The older image's HASHES: where it stores a page, what the page held. */

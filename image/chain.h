@@ -17,4 +17,12 @@ int img_chain_open(struct tcp_image *img, const char *img_path, char *err, size_
  * place instead). Returns 0, or -1 with a message. */
 int img_chain_verify(const struct tcp_image *img, char *err, size_t errlen);
 
+/* Is fd the image recorded as `size` bytes whose PROCESS section's payload
+ * checksum is process_sum (and whose file header's identifier is id, if
+ * not NULL)? NULL, or why not; *proc receives its PROCESS section, key its
+ * identifier. (The PROCESS section holds the time, pid and generation: a
+ * file that matches is the very checkpoint recorded.) */
+const char *img_identify(int fd, uint64_t size, const uint64_t id[2], uint64_t process_sum, struct tcp_process *proc,
+			 uint64_t key[2]);
+
 #endif

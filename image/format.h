@@ -21,7 +21,9 @@
  *    tcp_file_header.image_id keys every section's checksums.
  *    tcp_fd.owner: owner, device number and content fingerprint of what an fd names.
  *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`).
- *    tcp_thread: CPU affinity and scheduling, set again at restore (item 17). */
+ *    tcp_thread: CPU affinity and scheduling, set again at restore (item 17).
+ *    TREE section, member images, tree-wide fd and shm identities (issue 20).
+ *    WRITTEN sections: files written and closed before the checkpoint (issue 20). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -53,6 +55,10 @@ enum tcp_section_type {
 	TCP_SEC_PARENT = 8,	/* incremental: the older images this one takes pages from */
 	TCP_SEC_HASHES = 9,	/* incremental: a hash of every stored or inherited page */
 	TCP_SEC_REFS = 10,	/* incremental: runs of pages kept in an older image */
+	TCP_SEC_TREE = 11,	/* process tree: the root's image lists the other processes */
+	TCP_SEC_WRITTEN = 12,	/* a file written and closed before the checkpoint: a tcp_fd record
+				 * (fd -1, REGULAR, O_WRONLY, size, identity) and its path, rolled back
+				 * at restore like an output fd's file */
 	TCP_SEC_END = 99,
 };
 
@@ -335,6 +341,8 @@ enum tcp_sock_role {
 				 * peer_len > 2 (UDP, UNIX datagram) */
 	TCP_SOCK_GONE = 4,	/* connected to the outside, TCP_SOCKETS=close: restored as a
 				 * socket that reports the peer gone */
+	TCP_SOCK_TREE_PAIR = 5,	/* UNIX, connected to the socket `peer_ino` of another process
+				 * of the tree (a socketpair across fork): one pair again */
 };
 
 #define TCP_SOCKO_REUSEADDR 1u
@@ -551,6 +559,73 @@ struct tcp_page_hash {
 	uint64_t addr;
 	uint64_t hash[2];	/* image/page_hash.h */
 };
+
+/* ---- process trees (issue 20, DESIGN §8) ----
+ * A checkpoint of a process with descendants writes one image per process,
+ * all of one generation: the root's NAME.GEN.tcp, written last, holds a
+ * TREE section (after PROCESS) naming every other process and its image
+ * NAME.GEN.pPID.tcp, each checked like an incremental parent (size, image
+ * id, PROCESS checksum). The generation exists when the root's image does;
+ * the members' images go with it. A member image is an ordinary image
+ * (PROCESS, REGION..., THREAD..., FD..., END) whose objects may be shared
+ * with other processes of the tree:
+ *   - pipes (tcp_fd_pipe.pipe_id), sockets (tcp_fd_socket.ino/peer_ino)
+ *     and shared memory (tcp_shm dev/inode) are one object wherever the
+ *     same identity appears; its content is stored by one process only
+ *     (TCP_FD_PIPE has_data, TCP_SHMF_ELSEWHERE);
+ *   - an open file description held by several processes (inherited: one
+ *     offset) is a TREE ofd group: opened once, held by every listed fd. */
+
+/* TREE payload: this head, nprocs tcp_tree_proc (the root first, then
+ * parents before their children), then nofds groups, each a tcp_tree_ofd
+ * followed by nholders tcp_tree_holder. */
+struct tcp_tree_head {
+	uint32_t nprocs;	/* the root included */
+	uint32_t nofds;
+	uint64_t reserved[2];
+};
+
+#define TCP_TREEP_ROOT 1u	/* the root: this image itself (image name empty) */
+#define TCP_TREEP_ZOMBIE 2u	/* exited, not reaped by its parent: no image; comes back as a
+				 * zombie with exit_status */
+#define TCP_TREEP_SESSION_LEADER 4u	/* called setsid(): sid == pid */
+#define TCP_TREEP_GROUP_LEADER 8u	/* pgid == pid */
+#define TCP_TREEP_OUTSIDE_GROUP 16u	/* its process group is not led by a process of the tree
+					 * (the shell's): it keeps tcp-restore's */
+#define TCP_TREEP_OUTSIDE_SESSION 32u	/* likewise for the session */
+
+struct tcp_tree_proc {
+	int32_t pid, ppid;	/* ppid: a process of the tree (the root's: 0) */
+	int32_t pgid, sid;
+	uint32_t flags;		/* TCP_TREEP_* */
+	int32_t exit_status;	/* zombies: the wait status their parent will see */
+	int32_t exit_signal;	/* signal the parent gets at its end (SIGCHLD, or 0) */
+	int32_t pdeath_signal;	/* PR_SET_PDEATHSIG (0: none) */
+	char comm[16];
+	char image[TCP_PARENT_NAME_MAX];	/* member image in the root's directory */
+	uint64_t image_size;
+	uint64_t image_id[2];	/* its file header's identifier */
+	uint64_t process_sum;	/* its PROCESS section's payload checksum */
+	uint64_t reserved[2];
+};
+
+/* What a reader accepts (tcp-restore, tcp-inspect); a TREE beyond these
+ * is refused as damaged, so the checkpoint must refuse such a tree first. */
+#define TCP_TREE_MAX_PROCS 4096		/* nprocs, the root and zombies included */
+#define TCP_TREE_MAX_HOLDERS 65536	/* holders of all ofd groups together (each group >= 2) */
+
+struct tcp_tree_ofd {
+	uint32_t nholders;
+	uint32_t reserved0;
+};
+
+struct tcp_tree_holder {
+	int32_t pid, fd;
+};
+
+/* A shared memory object whose content another process of the tree
+ * stores (SHM section with no extents): TCP_SHMF_ELSEWHERE. */
+#define TCP_SHMF_ELSEWHERE 8u
 
 struct tcp_end {
 	uint64_t section_count;	/* sections before END */

@@ -19,11 +19,13 @@ const char *img_section_name(uint32_t type)
 	case TCP_SEC_PAGES: return "PAGES";
 	case TCP_SEC_THREAD: return "THREAD";
 	case TCP_SEC_FD: return "FD";
+	case TCP_SEC_WRITTEN: return "WRITTEN";
 	case TCP_SEC_SHM: return "SHM";
 	case TCP_SEC_PARENT: return "PARENT";
 	case TCP_SEC_HASHES: return "HASHES";
 	case TCP_SEC_REFS: return "REFS";
 	case TCP_SEC_ZPAGES: return "ZPAGES";
+	case TCP_SEC_TREE: return "TREE";
 	case TCP_SEC_END: return "END";
 	default: return "unknown";
 	}
@@ -50,6 +52,7 @@ struct ctx {
 	int defer_pages;	/* leave PAGES data unread and unchecked (img->deferred) */
 	uint64_t pages_region, pages_end; /* the last PAGES run (REFS runs come between) */
 	int have_parent;
+	int have_process;
 };
 
 static int fail(struct ctx *c, const char *fmt, ...)
@@ -320,6 +323,36 @@ static int add_fd(struct ctx *c, struct tcp_image *img, const char *payload, uin
 	return 0;
 }
 
+/* WRITTEN: a regular file written and closed before the checkpoint: a
+ * tcp_fd record (fd -1, REGULAR, write-only, no content) and its path. */
+static int add_written(struct ctx *c, struct tcp_image *img, const char *payload, uint64_t len)
+{
+	struct tcp_fd f;
+	if (len < sizeof(f))
+		return fail(c, "payload too short");
+	memcpy(&f, payload, sizeof(f));
+	if (f.path_len != len - sizeof(f) || f.content_len || f.nlocks)
+		return fail(c, "lengths do not add up (path %u, payload %llu)", f.path_len, (unsigned long long)len);
+	if (f.fd != -1 || f.kind != TCP_FD_REGULAR || (f.flags & O_ACCMODE) != O_WRONLY || (f.mode & S_IFMT) != S_IFREG)
+		return fail(c, "not a record of a regular file written and closed");
+	if (check_path(c, payload + sizeof(f), f.path_len))
+		return -1;
+	if (f.path_len == 0 || payload[sizeof(f)] != '/')
+		return fail(c, "the path of a written file is not absolute");
+	void *n = grow(img->written, img->nwritten, sizeof(*img->written));
+	if (!n)
+		return fail(c, "out of memory");
+	img->written = n;
+	struct img_fd *d = &img->written[img->nwritten];
+	d->f = f;
+	d->path = strndup(payload + sizeof(f), f.path_len);
+	d->content_off = 0;
+	if (!d->path)
+		return fail(c, "out of memory");
+	img->nwritten++;
+	return 0;
+}
+
 /* SHM: head, name, extent table (in memory), then the data (left in the
  * file, already checksummed with the section). */
 static int add_shm(struct ctx *c, struct tcp_image *img, const char *p, uint64_t avail, uint64_t len,
@@ -342,6 +375,8 @@ static int add_shm(struct ctx *c, struct tcp_image *img, const char *p, uint64_t
 		return fail(c, "shared memory object of type %u without a name", s.type);
 	if (s.size > (1ull << 46))
 		return fail(c, "shared memory object of %llu bytes", (unsigned long long)s.size);
+	if ((s.flags & TCP_SHMF_ELSEWHERE) && (s.nextents || s.data_len))
+		return fail(c, "shared memory object stored by another process of the tree, yet with content here");
 	struct tcp_shm_extent *ext = malloc(table ? table : 1);
 	if (!ext)
 		return fail(c, "out of memory");
@@ -407,6 +442,162 @@ static int add_parent(struct ctx *c, struct tcp_image *img, const char *p, uint6
 			return fail(c, "older image %s: implausible size %llu", nm, (unsigned long long)ip->p.size);
 	}
 	return 0;
+}
+
+#define TREEP_KNOWN (TCP_TREEP_ROOT | TCP_TREEP_ZOMBIE | TCP_TREEP_SESSION_LEADER | TCP_TREEP_GROUP_LEADER | \
+		     TCP_TREEP_OUTSIDE_GROUP | TCP_TREEP_OUTSIDE_SESSION)
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_holder(const void *a, const void *b)
+{
+	const struct tcp_tree_holder *x = a, *y = b;
+	return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1) : x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+long img_tree_find(const struct tcp_image *img, int32_t pid)
+{
+	for (size_t i = 0; i < img->ntree; i++)
+		if (img->tree[i].pid == pid)
+			return (long)i;
+	return -1;
+}
+
+/* A member image's name: a plain file name of the root image's directory. */
+static int plain_name(const char *nm)
+{
+	size_t nl = strnlen(nm, TCP_PARENT_NAME_MAX);
+	return nl && nl < TCP_PARENT_NAME_MAX && !memchr(nm, '/', nl) && strcmp(nm, ".") && strcmp(nm, "..");
+}
+
+/* One process of the TREE, against those before it (parents come first). */
+static int check_tree_proc(struct ctx *c, const struct tcp_image *img, size_t i, const int32_t *sorted)
+{
+	struct tcp_tree_proc *p = &img->tree[i];
+	p->comm[sizeof(p->comm) - 1] = 0;
+	if (p->flags & ~TREEP_KNOWN)
+		return fail(c, "process %d: unknown flags %#x", p->pid, p->flags & ~TREEP_KNOWN);
+	if (p->exit_signal < 0 || p->exit_signal > TCP_NSIG || p->pdeath_signal < 0 || p->pdeath_signal > TCP_NSIG)
+		return fail(c, "process %d: bad exit or parent-death signal (%d, %d)", p->pid, p->exit_signal,
+			    p->pdeath_signal);
+	/* 0: a group or session not visible where the process ran (a restored
+	 * tree's root is in tcp-restore's, outside its PID namespace). */
+	if (((p->flags & TCP_TREEP_SESSION_LEADER) && p->sid != p->pid) ||
+	    ((p->flags & TCP_TREEP_GROUP_LEADER) && p->pgid != p->pid) || p->pgid < 0 || p->sid < 0)
+		return fail(c, "process %d: group %d and session %d do not match its flags %#x", p->pid, p->pgid, p->sid,
+			    p->flags);
+	if (i == 0) {
+		if (!(p->flags & TCP_TREEP_ROOT) || p->pid != img->proc.pid || p->ppid != 0 || p->image[0] ||
+		    (p->flags & TCP_TREEP_ZOMBIE))
+			return fail(c, "its first process is not this image's own (pid %d, the root)", img->proc.pid);
+		return 0;
+	}
+	if ((p->flags & TCP_TREEP_ROOT) || p->pid <= 1)
+		return fail(c, "process %zu: pid %d, or a second root", i, p->pid);
+	int32_t *dup = bsearch(&p->pid, sorted, img->ntree, sizeof(int32_t), cmp_i32);
+	if (dup && ((dup > sorted && dup[-1] == p->pid) || (dup + 1 < sorted + img->ntree && dup[1] == p->pid)))
+		return fail(c, "pid %d appears twice", p->pid);
+	long parent = -1;
+	for (size_t j = 0; j < i && parent < 0; j++)
+		if (img->tree[j].pid == p->ppid)
+			parent = (long)j;
+	if (parent < 0)
+		return fail(c, "process %d: its parent %d does not come before it", p->pid, p->ppid);
+	if (img->tree[parent].flags & TCP_TREEP_ZOMBIE)
+		return fail(c, "process %d: its parent %d is a zombie", p->pid, p->ppid);
+	if (p->flags & TCP_TREEP_ZOMBIE) {
+		if (p->image[0])
+			return fail(c, "zombie %d names an image", p->pid);
+		return 0;
+	}
+	if (!plain_name(p->image))
+		return fail(c, "process %d has no valid image name (a plain file name)", p->pid);
+	if (p->image_size < sizeof(struct tcp_file_header))
+		return fail(c, "process %d: implausible image size %llu", p->pid, (unsigned long long)p->image_size);
+	for (size_t j = 1; j < i; j++)
+		if (!strcmp(img->tree[j].image, p->image))
+			return fail(c, "processes %d and %d name the same image %s", img->tree[j].pid, p->pid, p->image);
+	return 0;
+}
+
+/* TREE: the processes, then the open file descriptions they share. */
+static int add_tree(struct ctx *c, struct tcp_image *img, const char *p, uint64_t len)
+{
+	struct tcp_tree_head h;
+	if (img->tree || !c->have_process)
+		return fail(c, "a second TREE section, or one before PROCESS");
+	if (len < sizeof(h))
+		return fail(c, "payload too short");
+	memcpy(&h, p, sizeof(h));
+	if (h.nprocs < 1 || h.nprocs > TCP_TREE_MAX_PROCS || h.nofds > TCP_TREE_MAX_HOLDERS / 2)
+		return fail(c, "%u processes and %u shared files: out of bounds (at most %u processes)", h.nprocs, h.nofds,
+			    TCP_TREE_MAX_PROCS);
+	uint64_t at = sizeof(h) + (uint64_t)h.nprocs * sizeof(struct tcp_tree_proc);
+	if (at > len)
+		return fail(c, "payload of %llu bytes is too short for %u processes", (unsigned long long)len, h.nprocs);
+	img->tree = malloc(h.nprocs * sizeof(*img->tree));
+	int32_t *sorted = malloc(h.nprocs * sizeof(int32_t));
+	img->tree_ofds = calloc(h.nofds + 1, sizeof(*img->tree_ofds));
+	img->tree_holders = malloc(len - at + 1); /* at most that many holders */
+	if (!img->tree || !sorted || !img->tree_ofds || !img->tree_holders) {
+		free(sorted);
+		return fail(c, "out of memory");
+	}
+	img->ntree = h.nprocs;
+	memcpy(img->tree, p + sizeof(h), h.nprocs * sizeof(*img->tree));
+	for (size_t i = 0; i < img->ntree; i++)
+		sorted[i] = img->tree[i].pid;
+	qsort(sorted, img->ntree, sizeof(int32_t), cmp_i32);
+	int rc = 0;
+	for (size_t i = 0; i < img->ntree && !rc; i++)
+		rc = check_tree_proc(c, img, i, sorted);
+	size_t nh = 0;
+	for (uint32_t g = 0; g < h.nofds && !rc; g++) {
+		struct tcp_tree_ofd o;
+		if (len - at < sizeof(o)) {
+			rc = fail(c, "shared file %u runs past the section", g);
+			break;
+		}
+		memcpy(&o, p + at, sizeof(o));
+		at += sizeof(o);
+		if (o.nholders < 2 || o.nholders > TCP_TREE_MAX_HOLDERS - nh ||
+		    (uint64_t)o.nholders * sizeof(struct tcp_tree_holder) > len - at) {
+			rc = fail(c, "shared file %u: %u holders (at least 2, all in the section)", g, o.nholders);
+			break;
+		}
+		img->tree_ofds[g] = (struct img_tree_ofd){ o.nholders, img->tree_holders + nh };
+		memcpy(img->tree_holders + nh, p + at, o.nholders * sizeof(struct tcp_tree_holder));
+		at += o.nholders * sizeof(struct tcp_tree_holder);
+		for (uint32_t k = 0; k < o.nholders && !rc; k++) {
+			const struct tcp_tree_holder *x = &img->tree_holders[nh + k];
+			long who = img_tree_find(img, x->pid);
+			if (x->fd < 0 || who < 0 || (img->tree[who].flags & TCP_TREEP_ZOMBIE))
+				rc = fail(c, "shared file %u: holder fd %d of pid %d is not an fd of a live process of the tree",
+					  g, x->fd, x->pid);
+		}
+		nh += o.nholders;
+		img->ntree_ofds = g + 1;
+	}
+	img->ntree_holders = nh;
+	free(sorted);
+	if (!rc && at != len)
+		rc = fail(c, "%llu bytes after the last shared file", (unsigned long long)(len - at));
+	if (!rc) { /* one fd is in one open file description */
+		struct tcp_tree_holder *v = malloc(nh * sizeof(*v) + 1);
+		if (!v)
+			return fail(c, "out of memory");
+		memcpy(v, img->tree_holders, nh * sizeof(*v));
+		qsort(v, nh, sizeof(*v), cmp_holder);
+		for (size_t k = 1; k < nh && !rc; k++)
+			if (!cmp_holder(&v[k - 1], &v[k]))
+				rc = fail(c, "fd %d of pid %d is listed twice among the shared files", v[k].fd, v[k].pid);
+		free(v);
+	}
+	return rc;
 }
 
 /* REFS: runs of pages that stay in an older image, as extents of that source. */
@@ -586,7 +777,13 @@ static int check_size(struct ctx *c, const struct tcp_image *img, uint32_t type,
 	case TCP_SEC_END: exact = sizeof(struct tcp_end); break;
 	case TCP_SEC_REGION: max = sizeof(struct tcp_region) + TCP_PATH_MAX; break;
 	case TCP_SEC_FD: max = sizeof(struct tcp_fd) + TCP_PATH_MAX; break;
+	case TCP_SEC_WRITTEN: max = sizeof(struct tcp_fd) + TCP_PATH_MAX; break;
 	case TCP_SEC_PARENT: max = 255 * sizeof(struct tcp_parent); break;
+	case TCP_SEC_TREE:
+		max = sizeof(struct tcp_tree_head) + (uint64_t)TCP_TREE_MAX_PROCS * sizeof(struct tcp_tree_proc) +
+		      (uint64_t)TCP_TREE_MAX_HOLDERS / 2 * sizeof(struct tcp_tree_ofd) +
+		      (uint64_t)TCP_TREE_MAX_HOLDERS * sizeof(struct tcp_tree_holder);
+		break;
 	case TCP_SEC_HASHES: {
 		uint64_t pages = img->page_bytes / TCP_PAGE_SIZE;
 		if (len / sizeof(struct tcp_page_hash) > pages)
@@ -711,7 +908,7 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 						  sizeof(img->proc));
 				else {
 					memcpy(&img->proc, p, sizeof(img->proc));
-					have_process = 1;
+					have_process = c.have_process = 1;
 				}
 				break;
 			case TCP_SEC_REGION: rc = add_region(&c, img, p, sh.length); break;
@@ -726,10 +923,12 @@ static int load(char *scratch, int fd, const char *name, struct tcp_image *img, 
 			case TCP_SEC_ZPAGES: rc = add_zpages(&c, img, p, small, sh.length, poff, sh.payload_sum); break;
 			case TCP_SEC_THREAD: rc = add_thread(&c, img, p, sh.length); break;
 			case TCP_SEC_FD: rc = add_fd(&c, img, p, small, sh.length, poff); break;
+			case TCP_SEC_WRITTEN: rc = add_written(&c, img, p, sh.length); break;
 			case TCP_SEC_SHM: rc = add_shm(&c, img, p, small, sh.length, poff); break;
 			case TCP_SEC_PARENT: rc = add_parent(&c, img, p, sh.length); break;
 			case TCP_SEC_REFS: rc = add_refs(&c, img, p, sh.length); break;
 			case TCP_SEC_HASHES: rc = add_hashes(&c, img, p, sh.length); break;
+			case TCP_SEC_TREE: rc = add_tree(&c, img, p, sh.length); break;
 			case TCP_SEC_END: {
 				struct tcp_end e;
 				if (sh.length != sizeof(e)) {
@@ -898,6 +1097,9 @@ void img_free(struct tcp_image *img)
 		free(img->regions[i].path);
 	for (size_t i = 0; i < img->nfds; i++)
 		free(img->fds[i].path);
+	for (size_t i = 0; i < img->nwritten; i++)
+		free(img->written[i].path);
+	free(img->written);
 	for (size_t i = 0; i < img->nshms; i++) {
 		free(img->shms[i].name);
 		free(img->shms[i].ext);
@@ -916,6 +1118,9 @@ void img_free(struct tcp_image *img)
 	free(img->parents);
 	free(img->hashes);
 	free(img->zpages);
+	free(img->tree);
+	free(img->tree_ofds);
+	free(img->tree_holders);
 	free(img->path);
 	memset(img, 0, sizeof(*img));
 }

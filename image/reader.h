@@ -70,6 +70,12 @@ struct img_zpages {
 	uint64_t stored_bytes;	/* the blocks' stored bytes */
 };
 
+/* An open file description several processes of a tree hold (TREE). */
+struct img_tree_ofd {
+	uint32_t nholders;
+	const struct tcp_tree_holder *holders;	/* into tcp_image.tree_holders */
+};
+
 struct tcp_image {
 	char *path;
 	uint64_t size;
@@ -83,6 +89,10 @@ struct tcp_image {
 	size_t nthreads;
 	struct img_fd *fds;
 	size_t nfds;
+	/* WRITTEN: files the program (or its tree) wrote and closed before the
+	 * checkpoint, rolled back like an output fd's file (f.fd is -1). */
+	struct img_fd *written;
+	size_t nwritten;
 	struct img_shm *shms;
 	size_t nshms;
 	uint64_t page_bytes;
@@ -98,7 +108,20 @@ struct tcp_image {
 	int has_hashes;
 	struct img_zpages *zpages;	/* compressed page sections, in file order */
 	size_t nzpages;
+	/* A process tree's root image (TREE section, format.h): every process,
+	 * the root first, parents before their children (checked: unique pids,
+	 * known parents, plain file names); the open file descriptions they
+	 * share. tree is NULL for a single process. */
+	struct tcp_tree_proc *tree;
+	size_t ntree;
+	struct img_tree_ofd *tree_ofds;
+	size_t ntree_ofds;
+	struct tcp_tree_holder *tree_holders;
+	size_t ntree_holders;
 };
+
+/* The index of pid among img->tree, or -1. */
+long img_tree_find(const struct tcp_image *img, int32_t pid);
 
 /* The entry for addr among n hashes in address order, or NULL. */
 const struct tcp_page_hash *img_hash_find(const struct tcp_page_hash *h, size_t n, uint64_t addr);

@@ -4,6 +4,7 @@
  *   text.c        the human-readable report
  *   json.c        the same as one JSON document (json_writer.c escapes)
  *   facts.c       values derived from the image that both outputs print
+ *   tree.c        the process tree a root image names (text and JSON)
  *   names.c       names of kinds, flags, signals, limits, XSAVE features
  *   symbolize.c   address -> region, file offset, symbol (cached per file)
  *   elf_symbols.c the ELF reading behind it, for files of any content */
@@ -138,6 +139,12 @@ int print_json(FILE *out, const struct report *r);
 void text_esc(FILE *out, const char *s, size_t n);
 /* 0, 8K, 132K, 1.9M, 2.3G */
 const char *text_human(uint64_t b, char *buf, size_t len);
+
+/* ---- tree.c: the TREE section, nothing for a single process ---- */
+
+struct jw;
+void tree_text(FILE *out, const struct tcp_image *img);
+void tree_json(struct jw *w, const struct tcp_image *img);	/* "tree": null without one */
 
 /* ---- list.c: tcp-inspect --list DIR ---- */
 

@@ -473,6 +473,7 @@ int print_json(FILE *out, const struct report *r)
 	jw_init(&w, out);
 	jw_begin(&w, '{');
 	header(&w, r);
+	tree_json(&w, r->img);
 	regions(&w, r);
 	fds(&w, r);
 	shms(&w, r);

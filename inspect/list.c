@@ -5,6 +5,11 @@
  * data, as tcp-restore does before it reads the pages in place), and the
  * older images an incremental one takes pages from must be there: quick even
  * for images of many GB. `tcp-restore --check IMAGE` reads one whole.
+ * A process tree's generation is one line: its root's image, with the size
+ * of every process's image (NAME.GEN.pPID.tcp, listed in the root's TREE
+ * section) added; it is complete only if each of those is there with the
+ * size the root recorded. A member image no root image claims is shown on
+ * its own line as incomplete.
  * Nothing in DIR is trusted: no symlink is followed but `latest`, which is
  * only read; names and strings from images are printed escaped. */
 #define _GNU_SOURCE /* memrchr */
@@ -34,6 +39,13 @@ struct entry {
 	char state[1536];
 	char **needs;		/* the older images an incremental one takes pages from */
 	size_t nneeds;
+	/* A tree's root image: its other processes' images and their sizes
+	 * (zombies have none); a member image claimed by a root is not a line
+	 * of its own. */
+	char **members;
+	uint64_t *member_sizes;
+	size_t nmembers, nprocs;
+	int claimed;
 };
 
 struct listing {
@@ -93,6 +105,15 @@ static void examine(struct entry *e, int fd, const char *dir, const char *name)
 		for (size_t i = 0; e->needs && i < img.nparents; i++)
 			if ((e->needs[i] = strndup(img.parents[i].p.name, sizeof(img.parents[i].p.name))))
 				e->nneeds++;
+	}
+	if (img.tree) {
+		e->nprocs = img.ntree;
+		e->members = calloc(img.ntree, sizeof(*e->members));
+		e->member_sizes = calloc(img.ntree, sizeof(*e->member_sizes));
+		for (size_t i = 0; e->members && e->member_sizes && i < img.ntree; i++)
+			if (img.tree[i].image[0] &&
+			    (e->members[e->nmembers] = strndup(img.tree[i].image, sizeof(img.tree[i].image))))
+				e->member_sizes[e->nmembers++] = img.tree[i].image_size;
 	}
 	if (img_chain_open(&img, path, err, sizeof(err))) {
 		snprintf(e->state, sizeof(e->state), "incomplete: %s", err);
@@ -181,6 +202,51 @@ static void when(int64_t sec, char *buf, size_t cap)
 		snprintf(buf, cap, "@%" PRId64, sec);
 }
 
+/* Each tree root takes in its members' images: their sizes count in its
+ * line, and a missing or different one makes the generation incomplete. */
+static void claim_members(struct listing *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct entry *r = &l->e[i];
+		for (size_t k = 0; k < r->nmembers; k++) {
+			struct entry *m = NULL;
+			for (size_t j = 0; j < l->n && !m; j++)
+				if (j != i && !strcmp(l->e[j].name, r->members[k]))
+					m = &l->e[j];
+			if (m && m->complete && m->size == r->member_sizes[k]) {
+				m->claimed = 1;
+				r->size += m->size;
+				continue;
+			}
+			if (m)
+				m->claimed = 1;
+			if (r->complete) {
+				r->complete = 0;
+				snprintf(r->state, sizeof(r->state), "incomplete: the image of one of its processes, %s, is %s",
+					 r->members[k], !m ? "missing" : !m->complete ? "incomplete or damaged" :
+					 "not the one this generation was written with");
+			}
+		}
+		if (r->complete && r->nprocs)
+			snprintf(r->state, sizeof(r->state), "complete, a tree of %zu processes", r->nprocs);
+	}
+	for (size_t j = 0; j < l->n; j++) {
+		struct entry *m = &l->e[j];
+		const char *p = strrchr(m->name, '.');
+		if (m->claimed || m->tmp || !p || p - m->name < 3)
+			continue;
+		const char *q = p - 1;
+		while (q > m->name && *q >= '0' && *q <= '9')
+			q--;
+		if (q < p - 1 && q[0] == 'p' && q > m->name && q[-1] == '.' && m->loaded) {
+			m->complete = 0;
+			snprintf(m->state, sizeof(m->state),
+				 "incomplete: one process's image of a process tree whose root image is missing or "
+				 "does not name it (never restored alone)");
+		}
+	}
+}
+
 /* ---- text ---- */
 
 /* One cell: the escaped text, for width computation and printing. */
@@ -224,7 +290,11 @@ static void print_list_text(FILE *out, const char *dir, const struct listing *l)
 	char cells[NCOLS][256];
 	for (int c = 0; c < NCOLS; c++)
 		width[c] = strlen(head[c]);
+	size_t shown = 0;
 	for (size_t i = 0; i < l->n; i++) {
+		if (l->e[i].claimed)
+			continue;
+		shown++;
 		images += l->e[i].complete;
 		row_cells(&l->e[i], cells);
 		for (int c = 0; c < NCOLS; c++)
@@ -232,7 +302,7 @@ static void print_list_text(FILE *out, const char *dir, const struct listing *l)
 				width[c] = esc_len(cells[c]);
 	}
 	text_esc(out, dir, strlen(dir));
-	fprintf(out, ": %zu image%s, %zu complete; latest -> ", l->n, l->n == 1 ? "" : "s", images);
+	fprintf(out, ": %zu image%s, %zu complete; latest -> ", shown, shown == 1 ? "" : "s", images);
 	if (l->latest[0]) {
 		text_esc(out, l->latest, strlen(l->latest));
 		int found = 0;
@@ -250,13 +320,15 @@ static void print_list_text(FILE *out, const char *dir, const struct listing *l)
 		fputs(l->finished_newer ? " (after the latest image: tcp-run starts the program anew)\n"
 					: " (before the latest image, which tcp-run resumes)\n", out);
 	}
-	if (!l->n)
+	if (!shown)
 		return;
 	for (int c = 0; c < NCOLS; c++)
 		cell(out, head[c], width[c] + 2);
 	fputs("STATE\n", out);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct entry *e = &l->e[i];
+		if (e->claimed)
+			continue;
 		row_cells(e, cells);
 		for (int c = 0; c < NCOLS; c++)
 			cell(out, cells[c], width[c] + 2);
@@ -301,6 +373,8 @@ static void print_list_json(FILE *out, const char *dir, const struct listing *l)
 	jw_begin(&w, '[');
 	for (size_t i = 0; i < l->n; i++) {
 		const struct entry *e = &l->e[i];
+		if (e->claimed)
+			continue;
 		jw_begin(&w, '{');
 		jw_key(&w, "name");
 		jw_str(&w, e->name);
@@ -337,6 +411,13 @@ static void print_list_json(FILE *out, const char *dir, const struct listing *l)
 		jw_begin(&w, '[');
 		for (size_t k = 0; k < e->nneeds; k++)
 			jw_str(&w, e->needs[k]);
+		jw_end(&w, ']');
+		jw_key(&w, "processes"); /* a tree's: every process, zombies too; 1 otherwise */
+		jw_uint(&w, e->nprocs ? e->nprocs : 1);
+		jw_key(&w, "process_images"); /* its other processes' images, counted in size */
+		jw_begin(&w, '[');
+		for (size_t k = 0; k < e->nmembers; k++)
+			jw_str(&w, e->members[k]);
 		jw_end(&w, ']');
 		jw_end(&w, '}');
 	}
@@ -382,6 +463,7 @@ int list_dir(FILE *out, const char *dir, int json)
 		qsort(l.e, l.n, sizeof(*l.e), by_name);
 		for (size_t i = 0; i < l.n; i++)
 			l.e[i].latest = l.latest[0] && !strcmp(l.e[i].name, l.latest);
+		claim_members(&l);
 		if (json)
 			print_list_json(out, dir, &l);
 		else
@@ -391,6 +473,10 @@ int list_dir(FILE *out, const char *dir, int json)
 		for (size_t k = 0; k < l.e[i].nneeds; k++)
 			free(l.e[i].needs[k]);
 		free(l.e[i].needs);
+		for (size_t k = 0; k < l.e[i].nmembers; k++)
+			free(l.e[i].members[k]);
+		free(l.e[i].members);
+		free(l.e[i].member_sizes);
 		free(l.e[i].name);
 	}
 	free(l.e);

@@ -252,6 +252,8 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 			fprintf(out, "listening, backlog %u", k->backlog);
 		else if (k->role == TCP_SOCK_GONE)
 			fputs("connection to the outside, restored as lost (TCP_SOCKETS=close)", out);
+		else if (k->role == TCP_SOCK_TREE_PAIR)
+			fprintf(out, "connected to socket %llu of another process of the tree", (unsigned long long)k->peer_ino);
 		else
 			fputs("not connected", out);
 		char a[160];
@@ -486,6 +488,7 @@ static void problem(void *ctx, const char *path, const char *why)
 int print_text(FILE *out, const struct report *r)
 {
 	header(out, r);
+	tree_text(out, r->img);
 	memory(out, r);
 	fds(out, r);
 	shms(out, r);

@@ -10,6 +10,10 @@
 #include "image_names.h"
 #include "compress.h"
 #include "writer_progress.h"
+#include "written_files.h"
+#include "tree/area.h"
+#include "tree/lead.h"
+#include "tree/member.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -111,6 +115,35 @@ static void note_needed(struct keep_plan *k, int dirfd, const char *name)
 	}
 }
 
+/* A tree's kept generation: the chains of its other processes' images
+ * (NAME.GEN.pPID.tcp, each continuing the same pid's image) need older
+ * images too. */
+static void note_needed_members(struct keep_plan *k, int dirfd, long gen, char *dents)
+{
+	r_lseek(dirfd, 0, 0);
+	for (;;) {
+		long n = r_getdents64(dirfd, dents, 65536);
+		if (n <= 0)
+			break;
+		for (long pos = 0; pos < n;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
+			pos += e->d_reclen;
+			if (member_image_of(e->d_name, tcp_prog, gen))
+				note_needed(k, dirfd, e->d_name);
+		}
+	}
+}
+
+/* A generation stays whole while any image of it is needed: its root's
+ * image or a member's that a kept chain takes pages from. */
+static int generation_needed(const struct keep_plan *k, long gen)
+{
+	for (int i = 0; i < k->nneeded; i++)
+		if (image_name_generation(k->needed[i], tcp_prog) == gen || member_image_of(k->needed[i], tcp_prog, gen))
+			return 1;
+	return 0;
+}
+
 static void keep_message(const char *why)
 {
 	TCP_MSG(m);
@@ -144,15 +177,21 @@ static void drop_old_images(struct dump_ctx *d, int dirfd)
 			k.own[j] = k.own[j - 1];
 			k.own[j - 1] = t;
 		}
-	for (int i = 0; i < tcp_cfg.keep && !k.overflow; i++)
+	for (int i = 0; i < tcp_cfg.keep && !k.overflow; i++) {
 		note_needed(&k, dirfd, k.own[i].name);
+		if (tcp_cfg.incremental)
+			note_needed_members(&k, dirfd, k.own[i].gen, d->dents);
+	}
 	if (k.overflow) {
 		keep_message("too many incremental images depend on older ones to track");
 		return;
 	}
 	for (int i = tcp_cfg.keep; i < k.nown; i++)
-		if (!is_needed(&k, k.own[i].name))
+		if (!generation_needed(&k, k.own[i].gen)) {
 			r_unlinkat(dirfd, k.own[i].name, 0);
+			/* A tree's generation: its members' images go with it. */
+			tree_drop_member_images(dirfd, tcp_prog, k.own[i].gen, d->dents);
+		}
 }
 
 /* Temporary files of this run that a crash left behind (a kill -9 in the
@@ -321,6 +360,19 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		if (tcp_thread_valid(&d->threads[i]))
 			iw_section(&w, TCP_SEC_THREAD, &d->threads[i], sizeof(d->threads[i]), 0, 0);
 	dump_write_fds(d, &w);
+	dump_write_written(d, &w);
+	/* The root of a tree: every member's image is complete before its
+	 * own, which names them (tree/lead.c). */
+	int tree_failed = 0;
+	if (d->tree == DUMP_TREE_ROOT && !w.err) {
+		uint64_t mark = d->used, cap = 4u << 20;
+		char *buf = arena_alloc(d, cap);
+		fb_init(&d->err, d->err_mem, sizeof(d->err_mem));
+		tree_failed = !buf || tree_write_section(tcp_tree, &w, buf, cap, &d->err);
+		if (!buf)
+			fb_puts(&d->err, "out of scratch memory for the description of the process tree");
+		d->used = mark;
+	}
 	iw_end(&w);
 	if (!w.err) {
 		long rc = r_fsync((int)fd);
@@ -330,15 +382,33 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 	long rc = r_close((int)fd);
 	if (!w.err && rc < 0)
 		w.err = (int)rc;
+	if (tree_failed) {
+		r_unlinkat(dirfd, tmp, 0);
+		return -1; /* d->err says why */
+	}
+	if (!w.err)
+		d->process_sum = csum_buf_keyed(w.image_id, proc, sizeof(*proc));
+	/* A member's image: the name the root gave it (a leftover of a failed
+	 * checkpoint of the same generation is replaced). */
+	if (d->tree == DUMP_TREE_MEMBER && !w.err) {
+		fb_init(&b, final, final_cap);
+		fb_puts(&b, tree_member_image());
+		d->image_size = w.off;
+		f_memcpy(d->image_id, w.image_id, sizeof(d->image_id));
+		rc = r_renameat(dirfd, tmp, dirfd, final);
+		if (rc < 0)
+			w.err = (int)rc;
+	}
 	/* Never replace an image: if another writer took this generation,
-	 * take the next one. The generation in the image is informational. */
-	for (int tries = 0; !w.err; tries++) {
+	 * take the next one (the generation in the image is informational);
+	 * a tree's generation is fixed, its members' images are named after it. */
+	for (int tries = 0; !w.err && d->tree != DUMP_TREE_MEMBER; tries++) {
 		fb_init(&b, final, final_cap);
 		image_name_put(&b, tcp_prog, *gen);
 		rc = rsys5(316 /* renameat2 */, dirfd, (long)tmp, dirfd, (long)final, 1 /* RENAME_NOREPLACE */);
 		if (rc == 0)
 			break;
-		if (rc != -17 /* EEXIST */ || tries == 100)
+		if (rc != -17 /* EEXIST */ || tries == 100 || d->tree)
 			w.err = (int)rc;
 		(*gen)++;
 	}
@@ -356,6 +426,8 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 		return -1;
 	}
 	r_fsync(dirfd);
+	if (d->tree == DUMP_TREE_MEMBER)
+		return 0;
 	if (point_latest(d, dirfd, final)) {
 		fb_puts(&d->err, "; the new image is removed");
 		r_unlinkat(dirfd, final, 0);
@@ -369,6 +441,9 @@ static int write_image(struct dump_ctx *d, int dirfd, long *gen, char *final, si
 
 static void report(struct dump_ctx *d, int rc, long gen, const char *final, uint64_t t0)
 {
+	/* A member's outcome is the root's to tell (tree/lead.c). */
+	if (d->tree == DUMP_TREE_MEMBER)
+		return;
 	if (tcp_cfg.log >= 1 || rc) {
 		TCP_MSG(m);
 		if (rc == 0) {
@@ -379,6 +454,11 @@ static void report(struct dump_ctx *d, int rc, long gen, const char *final, uint
 			fb_putc(&m, '/');
 			fb_puts(&m, final);
 			fb_puts(&m, " (");
+			if (d->tree) {
+				fb_puts(&m, "a tree of ");
+				fb_puti(&m, d->tree_procs);
+				fb_puts(&m, " processes, ");
+			}
 			fb_putu(&m, d->nregions, 10, 0);
 			fb_puts(&m, " regions, in ");
 			fb_putu(&m, now_ms() - t0, 10, 0);
@@ -480,8 +560,9 @@ static int prepare(struct dump_ctx *d)
 		return -1;
 	}
 	if (dump_check_process(d) || dump_scan_fds(d) || dump_read_maps(d) || dump_scan_shm(d) ||
-	    dump_fill_process(d, d->proc, 0) || claim_image_dir(d))
+	    dump_fill_process(d, d->proc, 0) || (d->tree != DUMP_TREE_MEMBER && (claim_image_dir(d) || dump_written(d))))
 		return -1;
+	resume_info.root = d->tree != DUMP_TREE_MEMBER;
 	resume_info.thread = d->threads[0];
 	resume_info.nthreads = d->nthreads;
 	f_memcpy(resume_info.itimers, d->proc->itimers, sizeof(d->proc->itimers));
@@ -519,8 +600,12 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 			if (dirfd == -2)
 				fb_puts(&d->err, " (create it, or set TCP_DIR)");
 		} else if (!image_dir_refused(d, (int)dirfd)) {
-			for_each_image((int)dirfd, d->dents, max_gen, &gen);
-			gen++;
+			if (d->tree) {
+				gen = d->gen; /* the whole tree's, chosen by the root */
+			} else {
+				for_each_image((int)dirfd, d->dents, max_gen, &gen);
+				gen++;
+			}
 			incr_begin(d, (int)dirfd);
 			tcp_progress_begin(d->expect_bytes);
 			rc = write_image(d, (int)dirfd, &gen, final, sizeof(final));
@@ -528,9 +613,12 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 			incr_end(rc == 0);
 		}
 	}
-	if (rc == 0) {
+	if (rc == 0 && d->tree != DUMP_TREE_MEMBER)
 		drop_old_images(d, (int)dirfd);
-	}
+	if (rc && d->tree == DUMP_TREE_ROOT && dirfd >= 0)
+		tree_drop_member_images((int)dirfd, tcp_prog, gen, d->dents);
+	if (d->tree == DUMP_TREE_MEMBER)
+		tree_member_written(rc ? d->err_mem : 0, final, d->image_size, d->image_id, d->process_sum);
 	if (dirfd >= 0)
 		r_close((int)dirfd);
 	if (d->mem_fd >= 0)
@@ -549,30 +637,79 @@ static int write_in_program(struct dump_ctx *d, uint64_t t0)
 	return rc;
 }
 
+/* The generation the next image takes: one past the newest of ours in the
+ * directory (a tree's root chooses it for the whole tree before anyone
+ * writes). -1 with d->err if the directory cannot be read. */
+static long next_generation(struct dump_ctx *d)
+{
+	long dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dirfd < 0) {
+		fb_puts(&d->err, "cannot open the image directory ");
+		fb_puts(&d->err, tcp_cfg.dir);
+		fb_puts(&d->err, ": ");
+		fb_puts(&d->err, tcp_strerror(dirfd));
+		if (dirfd == -2)
+			fb_puts(&d->err, " (create it, or set TCP_DIR)");
+		return -1;
+	}
+	long gen = 0;
+	for_each_image((int)dirfd, d->dents, max_gen, &gen);
+	r_close((int)dirfd);
+	return gen + 1;
+}
+
+/* How the checkpoint ends for the tree, once the root knows (nothing
+ * without a tree). */
+static void end_tree(struct dump_ctx *d, int rc)
+{
+	if (d->tree != DUMP_TREE_ROOT)
+		return;
+	tree_lead_end(rc ? TREE_ABORT : d->sig == tcp_cfg.stop_signal ? TREE_EXIT : TREE_RESUME);
+}
+
+/* A member's part after its state is taken (ok) or not: reports, waits for
+ * the root's verdict; the stop signal's ends it here. */
+static void member_done(struct dump_ctx *d, int ok, long writer_pid)
+{
+	int phase = tree_member_captured(d, ok, writer_pid);
+	if (phase == TREE_EXIT) {
+		if (writer_pid > 0)
+			tcp_writer_wait(writer_pid);
+		r_exit_group(TCP_EXIT_CHECKPOINTED);
+	}
+}
+
 /* Not inlined: its frames sit below tcp_ctx_save's and may be overwritten
- * freely; the resumed path returns through tcp_checkpoint only. */
-static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc)
+ * freely; the resumed path returns through tcp_checkpoint only. A member of
+ * a process tree comes here with the value of its root's signal
+ * (member_value >= 0); the root, and a process alone, with -1. */
+static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc, int member_value, int root_pid)
 {
 	struct dump_ctx d;
 	uint64_t t0 = now_ms();
+	int member = member_value >= 0;
 
-	/* A writer of an earlier checkpoint that has ended is judged first,
-	 * under its own attempt's number. */
-	int busy = tcp_writer_busy(0);
-	tcp_status_begin();
-	/* One checkpoint at a time: the stop signal waits for a forked writer
-	 * to finish; other checkpoints are skipped while one is written. */
-	if (busy && tcp_writer_busy(sig == tcp_cfg.stop_signal)) {
-		TCP_MSG(m);
-		fb_puts(&m, "checkpoint skipped: the previous one is still being written");
-		tcp_emit(&m);
-		tcp_status_write(0, "skipped: the previous checkpoint is still being written");
-		tcp_quiesce_release();
-		return TCP_CK_FAILED;
+	if (member) {
+		tcp_writer_busy(1); /* the writer of the tree's last checkpoint: done */
+	} else {
+		/* A writer of an earlier checkpoint that has ended is judged
+		 * first, under its own attempt's number. */
+		int busy = tcp_writer_busy(0);
+		tcp_status_begin();
+		/* One checkpoint at a time: the stop signal waits for a forked
+		 * writer to finish; other checkpoints are skipped while one is
+		 * written. */
+		if (busy && tcp_writer_busy(sig == tcp_cfg.stop_signal)) {
+			TCP_MSG(m);
+			fb_puts(&m, "checkpoint skipped: the previous one is still being written");
+			tcp_emit(&m);
+			tcp_status_write(0, "skipped: the previous checkpoint is still being written");
+			tcp_quiesce_release();
+			return TCP_CK_FAILED;
+		}
 	}
 	f_memset(&d, 0, sizeof(d));
 	fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
-	tcp_image_tmp_choose();
 	d.sig = sig;
 	d.uc = uc;
 
@@ -610,6 +747,35 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	d.stack_lo = sp - (1 << 20);
 	d.stack_hi = sp + (1 << 20);
 
+	if (member) {
+		/* Our root stops its whole tree: tell it we are stopped, then
+		 * follow it (tree/member.c). */
+		if (tree_member_join(&d, member_value, root_pid)) {
+			rc = -1;
+			goto out;
+		}
+		d.tree = DUMP_TREE_MEMBER;
+		d.gen = tcp_tree->generation;
+		tcp_image_tmp_choose_named(tree_member_image(), tcp_tree->run_id);
+		if (tree_member_parked(&d, rc == 0) != TREE_DUMP)
+			rc = -1;
+		if (rc) {
+			tcp_tree = 0;
+			goto out;
+		}
+	} else {
+		tcp_image_tmp_choose();
+		/* With child processes, the whole tree (tree/lead.c). */
+		long gen = rc == 0 ? next_generation(&d) : -1;
+		if (rc == 0)
+			rc = gen < 0 ? -1 : tree_lead_stop(&d, gen);
+		if (rc == 0 && tcp_tree) {
+			d.tree = DUMP_TREE_ROOT;
+			d.gen = gen;
+			d.tree_procs = tree_processes();
+		}
+	}
+
 	if (rc == 0)
 		rc = prepare(&d);
 	if (rc == 0 && d.no_vmflags) {
@@ -618,11 +784,19 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 			    "flags are not recorded, and the image is written by the paused program itself");
 		tcp_emit(&m);
 	}
-	if (rc)
+	/* The members read their state meanwhile: every process's is taken
+	 * before any goes on. */
+	if (rc == 0 && d.tree == DUMP_TREE_ROOT)
+		rc = tree_lead_captured(&d);
+	if (rc) {
 		report(&d, rc, 0, "", t0);
-	/* Shared memory is not copied on write (dump_shm.c); without the
-	 * VmFlags, DONTFORK and WIPEONFORK memory cannot be told (dump_memory.c). */
-	else if (tcp_cfg.fork && !d.nshms && !d.no_vmflags) {
+		if (member)
+			member_done(&d, 0, 0);
+	}
+	/* Shared memory that this image stores is not copied on write
+	 * (dump_shm.c); without the VmFlags, DONTFORK and WIPEONFORK memory
+	 * cannot be told (dump_memory.c). */
+	else if (tcp_cfg.fork && !d.nshms_stored && !d.no_vmflags) {
 		/* A copy-on-write child writes the image while the app runs on;
 		 * for the stop signal the app waits for it, then exits. */
 		long pid = -1;
@@ -639,24 +813,33 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 			tcp_emit(&m);
 		}
 		fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
-		if (pid > 0 && sig == tcp_cfg.stop_signal) {
+		if (pid < 0)
+			rc = write_in_program(&d, t0); /* cannot fork: write it ourselves */
+		if (member) {
+			if (pid > 0)
+				tcp_writer_pid = pid;
+			member_done(&d, rc == 0, pid > 0 ? pid : 0);
+		} else if (pid > 0 && sig == tcp_cfg.stop_signal) {
 			rc = tcp_writer_wait(pid);
 		} else if (pid > 0) {
 			tcp_writer_pid = pid;
-		} else {
-			rc = write_in_program(&d, t0); /* cannot fork: write it ourselves */
 		}
 	} else {
 		rc = write_in_program(&d, t0);
+		if (member)
+			member_done(&d, rc == 0, 0);
 	}
+	end_tree(&d, rc);
+out:
+	tcp_tree = 0;
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)
 		tcp_rseq_register(me);
 	/* After a checkpoint-and-stop the process exits with its threads still
 	 * stopped: whatever they would do now, the restored run does. */
-	if (!(rc == 0 && sig == tcp_cfg.stop_signal))
+	if (!(rc == 0 && sig == tcp_cfg.stop_signal && !member))
 		tcp_quiesce_release();
-	if (tcp_cfg.log >= 2) {
+	if (tcp_cfg.log >= 2 && !member) {
 		TCP_MSG(m);
 		fb_puts(&m, "the program was paused for ");
 		fb_putu(&m, now_ms() - t0, 10, 0);
@@ -681,5 +864,16 @@ enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc)
 		tcp_after_restore(&resume_info);
 		return TCP_CK_RESTORED;
 	}
-	return dump(sig, uc);
+	return dump(sig, uc, -1, 0);
+}
+
+void tcp_checkpoint_member(int value, int root_pid, void *ucv)
+{
+	tcp_quiesce_lead_or_wait();
+	tcp_slot.restored = 0;
+	if (tcp_ctx_save(tcp_ctx)) {
+		tcp_after_restore(&resume_info);
+		return;
+	}
+	dump(0, ucv, value, root_pid);
 }

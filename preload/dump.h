@@ -61,6 +61,7 @@ struct dump_ctx {
 	uint64_t nfds;
 	struct dump_shm *shms;	/* dump_scan_shm */
 	uint64_t nshms;
+	uint64_t nshms_stored;	/* those whose content this image holds (a tree: not another process's) */
 	uint64_t *pagemap;	/* PAGEMAP_BATCH entries */
 	struct tcp_run *runs;	/* RUNS_PER_SECTION */
 	char *bounce;		/* BOUNCE_LEN */
@@ -76,9 +77,18 @@ struct dump_ctx {
 	int nslots;			/* some may be empty: tcp_thread_valid() */
 	int nthreads;			/* stopped threads, this one included */
 	int child_only;		/* refused only because of a live child process: worth asking again */
+	int tree;		/* a process-tree checkpoint (tree/): DUMP_TREE_ROOT or DUMP_TREE_MEMBER, else 0 */
+	long gen;		/* with tree: the generation the whole tree writes */
+	int tree_procs;		/* with tree: processes in it (zombies too) */
+	uint64_t image_size, image_id[2], process_sum;	/* the image written: what a tree's root checks */
+	struct dump_fd *written;	/* files written and closed (written_files.c) */
+	uint64_t nwritten;
 	struct fbuf err;	/* why the checkpoint failed */
 	char err_mem[1024];
 };
+
+#define DUMP_TREE_ROOT 1
+#define DUMP_TREE_MEMBER 2
 
 #define PAGEMAP_BATCH 65536
 #define RUNS_PER_SECTION 8192

@@ -3,6 +3,7 @@
  * A refusal due to a child alone is marked (child_only): the handler then asks again once the child is gone
  * (retry.c). */
 #include "dump.h"
+#include "tree/query.h"
 #include "../common/rawsys.h"
 
 #include <fcntl.h>
@@ -69,7 +70,8 @@ int dump_check_process(struct dump_ctx *d)
 	 * makes the files opened in it fail too, and it is the cause. */
 	if (dump_read_cwd(d, buf, TCP_PATH_MAX))
 		return -1;
-	long n = first_children(buf, 65536); /* every thread is stopped: the list holds */
+	/* In a tree checkpoint the children are stopped with us and come along. */
+	long n = tree_active() ? 0 : first_children(buf, 65536); /* every thread is stopped: the list holds */
 	char child[24] = "";
 	if (n > 0) {
 		long i = 0;

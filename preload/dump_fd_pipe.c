@@ -6,6 +6,7 @@
  * from the restorer, anything else is refused. Runs while the app is
  * stopped: raw syscalls only. */
 #include "dump.h"
+#include "tree/query.h"
 #include "../common/fstr.h"
 #include "../common/rawsys.h"
 
@@ -128,6 +129,11 @@ static int settle_pipe(struct dump_ctx *d, uint64_t first)
 			a_writer = r->fd;
 		}
 	}
+	/* In a process tree, the other processes' ends count too. */
+	int tree_readers = 0, tree_writers = 0, unused;
+	tree_pipe_ends(dev, ino, -1, &tree_readers, &tree_writers, &unused);
+	reader |= tree_readers;
+	writer |= tree_writers;
 	int no_writer = 0, no_reader = 0;
 	if (!writer)
 		no_writer = (poll_now(a_reader) & POLLHUP) != 0;
@@ -146,12 +152,14 @@ static int settle_pipe(struct dump_ctx *d, uint64_t first)
 			}
 			return dump_fd_refuse(
 				d, f->rec.fd, f->path,
-				!writer ? "its write end is held by another process, not this one; only pipes and FIFOs "
-					  "with both ends in the process can be checkpointed (fds 0-2 are taken from "
-					  "tcp-restore). Pass it as stdin, or close it before the checkpoint"
-					: "its read end is held by another process, not this one; only pipes and FIFOs "
-					  "with both ends in the process can be checkpointed (fds 0-2 are taken from "
-					  "tcp-restore). Pass it as stdout/stderr, or close it before the checkpoint");
+				!writer ? "its write end is held by a process that is not this one nor a descendant of the "
+					  "checkpointed program; only pipes and FIFOs whose ends are all in the program's "
+					  "process tree can be checkpointed (fds 0-2 are taken from tcp-restore). Pass it "
+					  "as stdin, or close it before the checkpoint"
+					: "its read end is held by a process that is not this one nor a descendant of the "
+					  "checkpointed program; only pipes and FIFOs whose ends are all in the program's "
+					  "process tree can be checkpointed (fds 0-2 are taken from tcp-restore). Pass it "
+					  "as stdout/stderr, or close it before the checkpoint");
 		}
 		nends++;
 	}
@@ -165,7 +173,14 @@ static int settle_pipe(struct dump_ctx *d, uint64_t first)
 		f->rec.u.pipe.no_writer = (uint32_t)no_writer;
 		f->rec.u.pipe.no_reader = (uint32_t)no_reader;
 		f->rec.u.pipe.has_data = 0;
-		if (!stored && readable(&f->rec) && !no_reader) {
+		/* The bytes once for the tree: by its first reader (a tree),
+		 * else by our first readable end. */
+		int stores = 0;
+		if (tree_active())
+			tree_pipe_ends(dev, ino, f->rec.fd, &tree_readers, &tree_writers, &stores);
+		else
+			stores = !stored && readable(&f->rec) && !no_reader;
+		if (stores) {
 			if (capture_content(d, f))
 				return -1;
 			stored = 1;

@@ -13,6 +13,7 @@
 #include "dump.h"
 #include "sock_diag.h"
 #include "sock_peek.h"
+#include "tree/query.h"
 #include "../common/rawsys.h"
 #include "../common/sockaddr_text.h"
 
@@ -166,13 +167,24 @@ static int dump_inet(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 	return 0;
 }
 
+/* fds 0-2 on a socket are taken from tcp-restore; in a process tree, not
+ * a UNIX socket whose peer is in the tree (dump_fd_sockets_finish). */
+static int take_from_restorer(struct dump_fd *out)
+{
+	out->rec.kind = TCP_FD_INHERIT;
+	out->rec.path_len = 0;
+	out->data = 0;
+	out->data_len = 0;
+	f_memset(&out->rec.u, 0, sizeof(out->rec.u));
+	out->rec.content_len = (uint64_t)out->rec.nlocks * sizeof(struct tcp_fd_lock);
+	return 0;
+}
+
 int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out)
 {
-	if (p->fd <= 2) {
-		out->rec.kind = TCP_FD_INHERIT;
-		out->rec.path_len = 0;
-		return 0;
-	}
+	int domain;
+	if (p->fd <= 2 && (!tree_active() || get_int((int)p->fd, SOL_SOCKET, SO_DOMAIN, &domain) || domain != AF_UNIX))
+		return take_from_restorer(out);
 	struct tcp_fd_socket *s = &out->rec.u.sock;
 	int fd = (int)p->fd, family, type, protocol, v;
 	out->rec.kind = TCP_FD_SOCKET;
@@ -246,11 +258,23 @@ int dump_fd_sockets_finish(struct dump_ctx *d)
 			return refuse_connection(d, f, tcp_peer_inside(d, s) ?
 							       "a TCP connection between two fds of this process," :
 							       "a TCP connection to another process,");
-		if (s->role != TCP_SOCK_PAIR || !s->peer_ino)
+		if (s->role != TCP_SOCK_PAIR || !s->peer_ino) {
+			if (f->rec.fd <= 2)
+				take_from_restorer(f);
 			continue;
+		}
 		const struct dump_fd *peer = socket_by_ino(d, s->peer_ino);
 		if (peer && peer->rec.u.sock.peer_ino == s->ino) {
 			s->peer_fd = peer->rec.fd;
+			continue;
+		}
+		/* The other end in another process of the tree: one pair again. */
+		if (!peer && tree_holds_socket(s->peer_ino)) {
+			s->role = TCP_SOCK_TREE_PAIR;
+			continue;
+		}
+		if (f->rec.fd <= 2) {
+			take_from_restorer(f);
 			continue;
 		}
 		if (s->type == SOCK_DGRAM && s->peer_len > 2 && !f->data_len) {

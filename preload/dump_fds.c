@@ -10,6 +10,7 @@
  * fd and what it is. */
 #define _GNU_SOURCE
 #include "dump.h"
+#include "tree/area.h"
 #include "../common/fdinfo_parse.h"
 #include "../common/rawsys.h"
 #include "dir_lock.h"
@@ -195,7 +196,7 @@ int dump_scan_fds(struct dump_ctx *d)
 			long fd = 0;
 			for (const char *c = e->d_name; *c; c++)
 				fd = fd * 10 + (*c - '0');
-			if (fd == dir || tcp_dir_lock_owns(fd)) /* libtcp's own: not the program's */
+			if (fd == dir || tree_is_own_fd(fd)) /* libtcp's own: not the program's */
 				continue;
 			if (d->nfds == cap) {
 				fb_puts(&d->err, "more than 4096 open file descriptors");

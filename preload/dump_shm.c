@@ -7,6 +7,7 @@
  * what is stored is the content at the checkpoint moment. */
 #include "dump.h"
 #include "dump_shm_names.h"
+#include "tree/query.h"
 #include "../common/maps_parse.h"
 #include "../common/smaps_flags.h"
 #include "../common/rawsys.h"
@@ -91,9 +92,17 @@ static int finish_sysv(struct dump_ctx *d, struct dump_shm *s, const char *what)
 	struct shmid_ds ds;
 	if (r_shmctl((int)s->rec.inode, IPC_STAT, &ds) < 0)
 		return refuse_shm(d, what, "IPC_STAT on the segment failed (is it readable by this user?)");
-	if (ds.shm_nattch > (unsigned long)s->nmaps)
-		return refuse_shm(d, what, "another process has this System V segment attached too; only segments "
-					   "attached by this process alone can be checkpointed");
+	/* Attached by this process alone, or (a tree) by processes of the tree
+	 * only. */
+	int tree_attach = 0;
+	tree_shm_owner(s->rec.dev_major, s->rec.dev_minor, s->rec.inode, &tree_attach);
+	unsigned long ours = tree_attach > s->nmaps ? (unsigned long)tree_attach : (unsigned long)s->nmaps;
+	if (ds.shm_nattch > ours)
+		return refuse_shm(d, what, tree_active() ? "a process outside the tree has this System V segment attached "
+							   "too; only segments the tree's processes alone attach can "
+							   "be checkpointed"
+							 : "another process has this System V segment attached too; only segments "
+							   "attached by this process alone can be checkpointed");
 	s->rec.sysv_key = ds.shm_perm.__key;
 	s->rec.sysv_id = (int32_t)s->rec.inode;
 	s->rec.mode = ds.shm_perm.mode & 0777;
@@ -155,6 +164,9 @@ int dump_scan_shm(struct dump_ctx *d)
 	while ((len = smaps_next(d->maps, d->maps_len, &pos, &line, &vmflags)) >= 0) {
 		if (maps_parse_line(line, (size_t)len, e))
 			continue; /* dump_scan_memory reports it */
+		/* libtcp's own (a process tree's area lies in the arena). */
+		if (e->start >= (uint64_t)d->arena && e->end <= (uint64_t)d->arena + d->arena_len)
+			continue;
 		int type = shm_type_of(e->path, e->shared);
 		if (!type)
 			continue;
@@ -180,6 +192,18 @@ int dump_scan_shm(struct dump_ctx *d)
 	for (uint64_t i = 0; i < d->nshms; i++)
 		if (finish_object(d, &d->shms[i]))
 			return -1;
+	/* In a tree, an object shared by several processes is stored by one
+	 * of them (tree/objects.c); the others name it. */
+	long me = r_getpid();
+	for (uint64_t i = 0; i < d->nshms; i++) {
+		struct dump_shm *s = &d->shms[i];
+		int nattach;
+		int owner = tree_shm_owner(s->rec.dev_major, s->rec.dev_minor, s->rec.inode, &nattach);
+		if (owner && owner != me)
+			s->rec.flags |= TCP_SHMF_ELSEWHERE;
+		else
+			d->nshms_stored++;
+	}
 	return 0;
 }
 
@@ -320,6 +344,16 @@ static void make_readable(struct dump_ctx *d, uint64_t index, int restore)
 static void write_object(struct dump_ctx *d, struct img_writer *w, uint64_t index)
 {
 	struct dump_shm *s = &d->shms[index];
+	if (s->rec.flags & TCP_SHMF_ELSEWHERE) {
+		/* Another process of the tree stores its content. */
+		s->rec.nextents = 0;
+		s->rec.data_len = 0;
+		iw_open(w, TCP_SEC_SHM);
+		iw_data(w, &s->rec, sizeof(s->rec));
+		iw_data(w, s->name, s->rec.name_len);
+		iw_close(w);
+		return;
+	}
 	long fd = s->fd != -1 ? open_source(s) : -1;
 	if (s->fd != -1 && fd < 0) {
 		w->err = (int)fd;

@@ -9,6 +9,7 @@
  * followed. */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "written_files.h"
 #include "dir_lock.h"
 #include "image_names.h"
 #include "../common/rawsys.h"
@@ -39,6 +40,7 @@ __attribute__((destructor)) static void tcp_finish(void)
 {
 	if (!tcp_active || r_getpid() != checkpointed_pid)
 		return;
+	tcp_written_end();
 	/* A checkpoint still being written would end up newer than `finished`
 	 * and be resumed: let it finish first. */
 	tcp_writer_busy(1);

@@ -31,6 +31,34 @@ long image_name_generation(const char *name, const char *prog)
 	return g;
 }
 
+void member_image_name_put(struct fbuf *b, const char *prog, long gen, long pid)
+{
+	fb_puts(b, prog);
+	fb_putc(b, '.');
+	fb_putu(b, (uint64_t)gen, 10, TCP_GEN_MIN_DIGITS);
+	fb_puts(b, ".p");
+	fb_putu(b, (uint64_t)pid, 10, 0);
+	fb_puts(b, ".tcp");
+}
+
+int member_image_of(const char *name, const char *prog, long gen)
+{
+	char want[300];
+	struct fbuf b;
+	fb_init(&b, want, sizeof(want));
+	fb_puts(&b, prog);
+	fb_putc(&b, '.');
+	fb_putu(&b, (uint64_t)gen, 10, TCP_GEN_MIN_DIGITS);
+	fb_puts(&b, ".p");
+	if (b.full || !f_startswith(name, want))
+		return 0;
+	const char *p = name + b.len;
+	int digits = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	return digits > 0 && digits <= 10 && f_streq(p, ".tcp");
+}
+
 uint64_t tcp_random64(void)
 {
 	uint64_t v = 0;
@@ -70,4 +98,24 @@ int tmp_name_is(const char *name, const char *what, uint64_t run)
 	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
 		n++;
 	return n == 16 && f_streq(p, ".tmp");
+}
+
+long member_image_pid(const char *name, const char *prog)
+{
+	size_t plen = f_strlen(prog);
+	if (!f_startswith(name, prog) || name[plen] != '.')
+		return -1;
+	const char *p = name + plen + 1, *g = p;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	/* The generation as image_name_put writes it, no other spelling. */
+	if (p - g < TCP_GEN_MIN_DIGITS || p - g > TCP_GEN_MAX_DIGITS || (p - g > TCP_GEN_MIN_DIGITS && *g == '0') ||
+	    p[0] != '.' || p[1] != 'p')
+		return -1;
+	p += 2;
+	long pid = 0;
+	int digits = 0;
+	for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++)
+		pid = pid * 10 + (*p - '0');
+	return digits > 0 && f_streq(p, ".tcp") && pid > 0 ? pid : -1;
 }

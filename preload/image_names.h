@@ -20,6 +20,17 @@ void image_name_put(struct fbuf *b, const char *prog, long gen);
  * `prog`, else -1. */
 long image_name_generation(const char *name, const char *prog);
 
+/* The image of process `pid` of a process tree whose root writes
+ * "<prog>.<generation>.tcp": "<prog>.<generation>.p<pid>.tcp". It is not
+ * an image name of its own (image_name_generation refuses it): it belongs
+ * to the root's image of that generation and goes with it. */
+void member_image_name_put(struct fbuf *b, const char *prog, long gen, long pid);
+/* Whether `name` is a member image of generation `gen` of `prog`. */
+int member_image_of(const char *name, const char *prog, long gen);
+/* The pid in `name` if it is a member image of `prog` (any generation),
+ * else -1. */
+long member_image_pid(const char *name, const char *prog);
+
 /* A random 64-bit number (getrandom; the clock and pid if it fails). */
 uint64_t tcp_random64(void);
 /* Appends ".<what>.<run>.<random>.tmp" (16 hex digits each): a temporary

@@ -7,6 +7,7 @@
 #include "../common/rawsys.h"
 #include "../image/page_hash.h"
 #include "image_names.h"
+#include "tree/area.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -85,10 +86,21 @@ static int why(struct incr *s, const char *a, const char *b, const char *c)
 	return -1;
 }
 
-/* An image name of this program (image_names.h). */
+/* Whose chain this image continues. A single process and a tree's root:
+ * the image `latest` names, and images named like it. Another process of a
+ * tree (a member): its own image of that generation, NAME.GEN.pPID.tcp with
+ * its pid, if it was in the tree then (image_names.h), and only images of
+ * its pid in its chain. Pages are taken only where the hash of the very
+ * address matches, so a process that got the pid of an earlier one with the
+ * same program stays correct (it only shares less). */
+static const char *chain_prog;
+static long chain_pid;		/* 0: the root's or a single process's chain */
+
 static int our_image_name(const char *n)
 {
-	return image_name_generation(n, tcp_prog) >= 0;
+	if (chain_pid)
+		return member_image_pid(n, chain_prog) == chain_pid;
+	return image_name_generation(n, chain_prog) >= 0;
 }
 
 /* Checksums are keyed with the identifier of the image they are in. */
@@ -242,8 +254,21 @@ static int read_previous(struct dump_ctx *d, struct incr *s, int dirfd, uint32_t
 	if (n <= 0)
 		return why(s, "no earlier image in the directory", 0, 0);
 	name[n] = 0;
-	if (!our_image_name(name))
+	long latest_gen = image_name_generation(name, chain_prog);
+	if (latest_gen < 0)
 		return why(s, "'latest' names ", name, ", not an image of this program");
+	if (chain_pid) {
+		struct fbuf b;
+		fb_init(&b, name, sizeof(name));
+		member_image_name_put(&b, chain_prog, latest_gen, chain_pid);
+		if (b.full)
+			return why(s, "the name of this process's previous image is too long", 0, 0);
+		name[b.len] = 0;
+		n = (long)b.len;
+		struct stat ex;
+		if (r_fstatat(dirfd, name, &ex, 0x100 /* AT_SYMLINK_NOFOLLOW */))
+			return why(s, "this process has no image in the previous generation (", name, ")");
+	}
 	struct stat sb;
 	uint64_t key[2];
 	long fd = open_image(dirfd, name, &sb, key);
@@ -371,6 +396,8 @@ void incr_begin(struct dump_ctx *d, int dirfd)
 	st = 0;
 	if (!tcp_cfg.incremental)
 		return;
+	chain_prog = d->tree == DUMP_TREE_MEMBER && tcp_tree ? tcp_tree->prog : tcp_prog;
+	chain_pid = d->tree == DUMP_TREE_MEMBER ? d->proc->pid : 0; /* not getpid(): the writer may be a fork */
 	struct incr *s = arena_alloc(d, sizeof(*s));
 	struct tcp_ref *refs = arena_alloc(d, REFS_PER_SECTION * sizeof(struct tcp_ref));
 	struct tcp_process *pproc = arena_alloc(d, sizeof(*pproc));

@@ -6,6 +6,9 @@
 #include "dir_lock.h"
 #include "image_dir.h"
 #include "image_names.h"
+#include "env_read.h"
+#include "written_files.h"
+#include "tree/exec_wrap.h"
 #include "tree/role.h"
 
 #include <fcntl.h>
@@ -23,7 +26,7 @@ long tcp_tid_offset = -1;
 char tcp_prog[128];
 uint64_t tcp_run_id;
 
-static const char *env(const char *name) { return getenv(name); }
+static const char *env(const char *name) { return tcp_getenv(name); }
 
 /* The image name comes from argv[0]'s last component: "python3", "lmp". */
 static void find_prog_name(void)
@@ -79,6 +82,25 @@ static int check_image_dir(char *err, size_t errlen)
 	return 0;
 }
 
+/* A process that a descendant of the checkpoint root started (the
+ * environment passes LD_PRELOAD on): a member of the root's process tree.
+ * The triggers keep the meaning the program gives them (only the root takes
+ * checkpoints); libtcp only keeps the two signals by which the root stops
+ * it and its threads for a checkpoint of the whole tree, with the root's
+ * settings (tree/member.c). */
+static void join_tree(void)
+{
+	find_prog_name();
+	tcp_backtrace_init();
+	tcp_tid_offset = tcp_find_tid_offset();
+	tcp_active = 1;
+	if (tcp_install_handlers(1)) {
+		tcp_active = 0;
+		fprintf(stderr, "tcp: cannot install the signal handlers in process %d; its process tree cannot be "
+				"checkpointed\n", (int)getpid());
+	}
+}
+
 __attribute__((constructor)) static void tcp_init(void)
 {
 	char cwd[4096], err[1024];
@@ -87,10 +109,12 @@ __attribute__((constructor)) static void tcp_init(void)
 	 * its privileged memory to the user. */
 	if (getauxval(AT_SECURE))
 		return;
-	/* A process that a descendant of the checkpoint root started (the
-	 * environment passes LD_PRELOAD on): libtcp stays out of its way. */
-	if (!tcp_role_init())
+	int root = tcp_role_init();
+	tcp_carry_capture(); /* after the root marked its environment: the mark is carried too */
+	if (!root) {
+		join_tree();
 		return;
+	}
 	tcp_status_init();
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = 0;
@@ -112,7 +136,7 @@ __attribute__((constructor)) static void tcp_init(void)
 	tcp_tid_offset = tcp_find_tid_offset();
 	tcp_active = 1;
 	tcp_finish_track();
-	if (tcp_install_handlers()) {
+	if (tcp_install_handlers(0)) {
 		tcp_active = 0;
 		tcp_dir_lock_drop();
 		disable("cannot install the signal handlers");

@@ -34,6 +34,8 @@ void tcp_writer_forget(void);
 /* The temporary names of the image and of `latest` for the checkpoint
  * being taken (random; chosen before the writer is forked). */
 void tcp_image_tmp_choose(void);
+/* The same for another image (a member of a process tree: its own name). */
+void tcp_image_tmp_choose_named(const char *what, uint64_t run);
 const char *tcp_image_tmp(void);
 const char *tcp_latest_tmp(void);
 
@@ -45,6 +47,7 @@ enum tcp_ck_result { TCP_CK_WRITTEN, TCP_CK_FAILED, TCP_CK_RESTORED, TCP_CK_RETR
 enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc);
 
 struct tcp_resume_info {
+	int root;			/* the process that takes the checkpoints (not a member of its tree) */
 	struct tcp_thread thread;	/* the leader's */
 	int nthreads;
 	struct tcp_itimer itimers[3];
@@ -101,6 +104,9 @@ void tcp_mlock_future_after_restore(void);
 
 /* status.c: the outcome of each checkpoint, for tcp-ckpt */
 void tcp_status_init(void);
+/* The status directory /tmp/tcp-UID, opened and checked (ours, private,
+ * not a symlink), for other files of libtcp's there; -1 (said once). */
+long tcp_status_dir_fd(void);
 void tcp_status_begin(void);
 void tcp_status_write(int ok, const char *text);
 void tcp_status_forget(void);
@@ -162,7 +168,7 @@ int tcp_apply_job_env(const char *block, uint64_t len);
 void tcp_current_job(char *out, size_t cap);
 
 /* sigwrap.c */
-int tcp_install_handlers(void);
+int tcp_install_handlers(int member);
 /* In a process that is not the checkpoint root (tree/role.c): the
  * reserved signals get the program's own actions and mask back; the second
  * from one of our handlers, delivering `sig` again as the program set it. */

@@ -124,9 +124,7 @@ static int stop_value(int epoch, int idx)
 void tcp_thread_signal_handler(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
-	if (!tcp_role_is_root())
-		tcp_hand_back_signal(sig, si, ucv);
-	else if (si->si_code >= CLD_EXITED && si->si_code <= CLD_DUMPED && tcp_writer_ended(si))
+	if (si->si_code >= CLD_EXITED && si->si_code <= CLD_DUMPED && tcp_writer_ended(si))
 		; /* only the kernel sends these codes: our writer's exit signal */
 	else if (si->si_code == SI_QUEUE && si->si_pid == r_getpid() && si->si_uid == (uid_t)r_getuid()) {
 		int epoch = tcp_threads.epoch, v = si->si_value.sival_int, idx = v & 0xffff;

@@ -6,6 +6,8 @@
  * app with its exact registers (DESIGN §4, stage 3). */
 #include "internal.h"
 #include "dir_lock.h"
+#include "written_files.h"
+#include "tree/exec_wrap.h"
 #include "tree/role.h"
 #include "../common/rawsys.h"
 
@@ -82,7 +84,11 @@ static void relock_image_dir(void)
  * then what belongs to the process. */
 void tcp_after_restore(const struct tcp_resume_info *info)
 {
-	tcp_role_after_restore(); /* the root again, maybe under another pid */
+	/* A member of a process tree stays one; only the root takes
+	 * checkpoints, reports and holds the directory's lock. */
+	int root = info->root;
+	tcp_role_after_restore(root); /* the root again (maybe under another pid), or its member */
+	tcp_carry_after_restore(); /* the children's environments name it so */
 	tcp_sched_note_start(); /* what tcp-restore gave us, before our threads change theirs */
 	tcp_thread_after_restore(&info->thread);
 	for (int i = 0; i < 3; i++) {
@@ -102,14 +108,16 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 		tcp_emit(&m);
 	}
 	tcp_writer_forget(); /* the original process's writers are not our children */
-	tcp_status_after_restore();
-	relock_image_dir();
-	tcp_finish_track();
-	tcp_retry_forget(); /* its timer did not come along; the image is written */
-	if (tcp_cfg.interval && tcp_periodic_start() < 0) {
-		TCP_MSG(m);
-		fb_puts(&m, "warning: cannot create the TCP_INTERVAL timer again; no more periodic checkpoints");
-		tcp_emit(&m);
+	if (root) {
+		tcp_status_after_restore();
+		relock_image_dir();
+		tcp_finish_track();
+		tcp_retry_forget(); /* its timer did not come along; the image is written */
+		if (tcp_cfg.interval && tcp_periodic_start() < 0) {
+			TCP_MSG(m);
+			fb_puts(&m, "warning: cannot create the TCP_INTERVAL timer again; no more periodic checkpoints");
+			tcp_emit(&m);
+		}
 	}
 	/* The other threads left the restorer's code last: unmap it once all
 	 * of them are back, then let them go. */
@@ -124,7 +132,7 @@ void tcp_after_restore(const struct tcp_resume_info *info)
 	tcp_slot.blob_addr = 0;
 	tcp_mlock_future_after_restore();
 	tcp_quiesce_release();
-	if (tcp_cfg.log >= 1) {
+	if (tcp_cfg.log >= 1 && root) {
 		TCP_MSG(m);
 		fb_puts(&m, "restored; the program continues as pid ");
 		fb_puti(&m, r_getpid());

@@ -4,14 +4,20 @@
  * block a trigger signal, so an app that blocks everything can still be
  * checkpointed.
  *
- * Only in the checkpoint root (tree/role.c). A process it forks gets the
- * signals back as the program set them (tcp_hand_back_signals, at fork and
- * from any of our handlers that runs there): its handler with its flags
- * and mask, or the default action, or SIG_IGN, and the mask each thread
- * asked for (recorded per thread while the triggers were ours). */
+ * The triggers only in the checkpoint root (tree/role.c). A process it
+ * forks gets them back as the program set them (tcp_hand_back_signals, at
+ * fork and from the trigger handler if it runs there): its handler with its
+ * flags and mask, or the default action, or SIG_IGN, and the mask each
+ * thread asked for (recorded per thread while the triggers were ours).
+ * Every process of the tree (the root, and the processes it forks or its
+ * descendants start with libtcp) keeps two signals: TCP_THREAD_SIGNAL,
+ * which stops its threads, and TCP_TREE_SIGNAL, by which the root stops the
+ * process for a checkpoint of the whole tree (tree/member.c). */
 #define _GNU_SOURCE
 #include "internal.h"
 #include "handler.h"
+#include "tree/area.h"
+#include "tree/member.h"
 #include "tree/role.h"
 #include "../common/rawsys.h"
 
@@ -55,29 +61,43 @@ int tcp_is_trigger(int sig)
 	return ours() && sig > 0 && (sig == tcp_cfg.signal || sig == tcp_cfg.stop_signal);
 }
 
-/* Signals whose kernel action stays ours: the triggers and the signal that
- * stops threads for a checkpoint. */
-static int is_reserved(int sig)
+/* The signals that stop a process of the tree and its threads: ours in
+ * every process where libtcp is on. */
+static int is_tree_signal(int sig)
 {
-	return tcp_is_trigger(sig) || (ours() && sig == TCP_THREAD_SIGNAL);
+	return tcp_active && (sig == TCP_THREAD_SIGNAL || sig == TCP_TREE_SIGNAL);
 }
 
-static uint64_t reserved_bits(void)
+/* Signals whose kernel action stays ours. */
+static int is_reserved(int sig)
 {
-	uint64_t bits = 1ull << (TCP_THREAD_SIGNAL - 1) | 1ull << (tcp_cfg.signal - 1);
+	return tcp_is_trigger(sig) || is_tree_signal(sig);
+}
+
+static uint64_t trigger_bits(void)
+{
+	if (!tcp_cfg.signal)
+		return 0; /* a member started by exec: no triggers of its own */
+	uint64_t bits = 1ull << (tcp_cfg.signal - 1);
 	if (tcp_cfg.stop_signal)
 		bits |= 1ull << (tcp_cfg.stop_signal - 1);
 	return bits;
 }
 
-/* The program's own actions for the reserved signals, into the kernel
- * (through glibc's sigaction, which adds the restorer the kernel needs and
- * is async-signal-safe: also called from a handler). */
+static uint64_t reserved_bits(void)
+{
+	uint64_t bits = 1ull << (TCP_THREAD_SIGNAL - 1) | 1ull << (TCP_TREE_SIGNAL - 1);
+	return ours() ? bits | trigger_bits() : bits;
+}
+
+/* The program's own actions for the triggers, into the kernel (through
+ * glibc's sigaction, which adds the restorer the kernel needs and is
+ * async-signal-safe: also called from a handler). */
 static void give_back_actions(void)
 {
-	int sigs[3] = { tcp_cfg.signal, tcp_cfg.stop_signal, TCP_THREAD_SIGNAL };
-	for (int i = 0; i < 3; i++)
-		if (sigs[i])
+	int sigs[2] = { tcp_cfg.signal, tcp_cfg.stop_signal };
+	for (int i = 0; i < 2; i++)
+		if (sigs[i] && sigs[i] != TCP_THREAD_SIGNAL && sigs[i] != TCP_TREE_SIGNAL)
 			real_sigaction(sigs[i], &app_action[sigs[i]], NULL);
 }
 
@@ -88,7 +108,7 @@ void tcp_hand_back_signals(void)
 	if (!tcp_active || tcp_role_is_root())
 		return;
 	give_back_actions();
-	uint64_t block = app_blocked;
+	uint64_t block = app_blocked & trigger_bits();
 	if (block)
 		r_rt_sigprocmask(0 /* SIG_BLOCK */, &block, 0);
 }
@@ -101,39 +121,37 @@ void tcp_hand_back_signals(void)
 void tcp_hand_back_signal(int sig, siginfo_t *si, ucontext_t *uc)
 {
 	give_back_actions();
-	uint64_t block = app_blocked, *mask = (uint64_t *)&uc->uc_sigmask;
+	uint64_t block = app_blocked & trigger_bits(), *mask = (uint64_t *)&uc->uc_sigmask;
 	*mask |= block;
 	r_rt_tgsigqueueinfo((int)r_getpid(), (int)r_gettid(), sig, si);
 }
 
-int tcp_install_handlers(void)
+/* The root: the triggers and the tree's two signals; a member of a tree
+ * (member = 1): the tree's two signals only. */
+int tcp_install_handlers(int member)
 {
 	struct sigaction sa;
 	resolve();
 	pthread_atfork(0, 0, tcp_hand_back_signals);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = tcp_trigger_handler;
 	/* SA_RESTART: a read() interrupted by the checkpoint is restarted;
 	 * every signal blocked while we dump; no SA_ONSTACK, the thread's own
 	 * stack is larger than any alternate stack. */
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	int sigs[3] = { tcp_cfg.signal, tcp_cfg.stop_signal, TCP_THREAD_SIGNAL };
-	for (int i = 0; i < 3; i++) {
-		if (!sigs[i])
-			continue;
-		if (sigs[i] == TCP_THREAD_SIGNAL)
-			sa.sa_sigaction = tcp_thread_signal_handler;
-		if (real_sigaction(sigs[i], &sa, &app_action[sigs[i]]))
-			return -1;
-		/* If the app was started with a trigger ignored (nohup), it still
-		 * checkpoints; the app sees SIG_IGN when it asks. */
-	}
+	int sigs[4] = { TCP_THREAD_SIGNAL, TCP_TREE_SIGNAL, member ? 0 : tcp_cfg.signal, member ? 0 : tcp_cfg.stop_signal };
 	sigset_t unblock;
 	sigemptyset(&unblock);
-	for (int i = 0; i < 3; i++)
-		if (sigs[i])
-			sigaddset(&unblock, sigs[i]);
+	for (int i = 0; i < 4; i++) {
+		if (!sigs[i])
+			continue;
+		sa.sa_sigaction = i == 0 ? tcp_thread_signal_handler : i == 1 ? tcp_tree_signal_handler : tcp_trigger_handler;
+		/* If the app was started with a trigger ignored (nohup), it
+		 * still checkpoints; the app sees SIG_IGN when it asks. */
+		if (real_sigaction(sigs[i], &sa, &app_action[sigs[i]]))
+			return -1;
+		sigaddset(&unblock, sigs[i]);
+	}
 	return real_sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
@@ -170,7 +188,7 @@ INTERPOSE int sigaction(int sig, const struct sigaction *act, struct sigaction *
 		/* A thread inside the app's handler must still stop for a
 		 * checkpoint. */
 		struct sigaction copy;
-		if (act && ours() && sigismember(&act->sa_mask, TCP_THREAD_SIGNAL) == 1) {
+		if (act && tcp_active && sigismember(&act->sa_mask, TCP_THREAD_SIGNAL) == 1) {
 			copy = *act;
 			sigdelset(&copy.sa_mask, TCP_THREAD_SIGNAL);
 			act = &copy;
@@ -207,7 +225,7 @@ INTERPOSE sighandler_t signal(int sig, sighandler_t handler)
  * whose blocking this thread asked for is noted in app_blocked. */
 static const sigset_t *without_triggers(int how, const sigset_t *set, sigset_t *copy)
 {
-	if (!set || !ours())
+	if (!set || !tcp_active)
 		return set;
 	uint64_t bits = reserved_bits(), want;
 	f_memcpy(&want, set, sizeof(want));
@@ -220,10 +238,9 @@ static const sigset_t *without_triggers(int how, const sigset_t *set, sigset_t *
 	if (how == SIG_UNBLOCK)
 		return set;
 	*copy = *set;
-	sigdelset(copy, tcp_cfg.signal);
-	sigdelset(copy, TCP_THREAD_SIGNAL);
-	if (tcp_cfg.stop_signal)
-		sigdelset(copy, tcp_cfg.stop_signal);
+	for (int s = 1; s <= 64; s++)
+		if (bits & (1ull << (s - 1)))
+			sigdelset(copy, s);
 	return copy;
 }
 
@@ -235,7 +252,7 @@ static int with_app_blocked(int rc, uint64_t before, sigset_t *old)
 		app_blocked = before;
 		return rc;
 	}
-	if (old && ours())
+	if (old && tcp_active)
 		for (int s = 1; s <= 64; s++)
 			if (before & (1ull << (s - 1)))
 				sigaddset(old, s);

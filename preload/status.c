@@ -85,6 +85,13 @@ static long status_dir_open(void)
 
 void tcp_status_forget(void);
 
+long tcp_status_dir_fd(void)
+{
+	if (!status_dir[0]) /* a member of a tree: the same directory as its root's */
+		path_append_num(status_dir, sizeof(status_dir), "/tmp/tcp-", r_getuid(), "");
+	return status_dir_open();
+}
+
 void tcp_status_init(void)
 {
 	path_append_num(status_dir, sizeof(status_dir), "/tmp/tcp-", r_getuid(), "");

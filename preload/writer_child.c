@@ -26,6 +26,15 @@ static long last_writer; /* the last one started, reaped or not: its exit signal
  * leaves files the program can name and remove. */
 static char image_tmp[300], latest_tmp[128];
 
+void tcp_image_tmp_choose_named(const char *what, uint64_t run)
+{
+	struct fbuf b;
+	fb_init(&b, image_tmp, sizeof(image_tmp));
+	tmp_name_put(&b, what, run);
+	fb_init(&b, latest_tmp, sizeof(latest_tmp));
+	tmp_name_put(&b, "latest", run);
+}
+
 void tcp_image_tmp_choose(void)
 {
 	char what[160];
@@ -33,10 +42,7 @@ void tcp_image_tmp_choose(void)
 	fb_init(&b, what, sizeof(what));
 	fb_puts(&b, tcp_prog);
 	fb_puts(&b, ".tcp");
-	fb_init(&b, image_tmp, sizeof(image_tmp));
-	tmp_name_put(&b, what, tcp_run_id);
-	fb_init(&b, latest_tmp, sizeof(latest_tmp));
-	tmp_name_put(&b, "latest", tcp_run_id);
+	tcp_image_tmp_choose_named(what, tcp_run_id);
 }
 
 const char *tcp_image_tmp(void)

@@ -122,6 +122,10 @@ struct blob_args {
 	 * read_pages). */
 	uint32_t progress;		/* enum blob_progress */
 	uint32_t reserved6;
+	/* A process of a tree (restore/tree/): the area all its processes share
+	 * (restore/tree/area.h), mapped inside this mapping and unmapped before
+	 * the program runs; 0 for a single process. */
+	uint64_t tree_area, tree_area_len;
 };
 
 enum blob_progress {

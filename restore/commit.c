@@ -6,7 +6,9 @@
  * place under their names, UNIX sockets bound to their paths. Objects that
  * must exist before the end live under hidden temporary names in the same
  * directory until then; they are removed if the restore fails (at exit in
- * the hosted stage, by the blob after). */
+ * the hosted stage, by the blob after). In a process tree, every change
+ * belongs to the process whose blob makes it (commit_owner, before it is
+ * planned; commit_select, in that process, picks its own). */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "blob_args.h"
@@ -18,7 +20,19 @@
 #include <unistd.h>
 
 static struct blob_act *acts;
+static int *owners;			/* per act: the index of its process in a tree (0: the root) */
 static size_t nacts, cap;
+static int owner_now, selected;
+
+void commit_owner(int process)
+{
+	owner_now = process;
+}
+
+void commit_select(int process)
+{
+	selected = process;
+}
 
 static struct blob_act *add(uint32_t type)
 {
@@ -28,8 +42,13 @@ static struct blob_act *add(uint32_t type)
 		if (!n)
 			return NULL;
 		acts = n;
+		int *o = realloc(owners, ncap * sizeof(*o));
+		if (!o)
+			return NULL;
+		owners = o;
 		cap = ncap;
 	}
+	owners[nacts] = owner_now;
 	struct blob_act *a = &acts[nacts++];
 	memset(a, 0, sizeof(*a));
 	a->type = type;
@@ -130,7 +149,10 @@ int commit_rmid(int shmid)
 
 size_t commit_count(void)
 {
-	return nacts;
+	size_t n = 0;
+	for (size_t i = 0; i < nacts; i++)
+		n += owners[i] == selected;
+	return n;
 }
 
 /* Sorted by type, stably: what can be taken back first (the blob relies on
@@ -141,6 +163,6 @@ void commit_copy(void *to)
 	size_t k = 0;
 	for (uint32_t type = BLOB_ACT_LINK; type <= BLOB_ACT_DRAIN; type++)
 		for (size_t i = 0; i < nacts; i++)
-			if (acts[i].type == type)
+			if (acts[i].type == type && owners[i] == selected)
 				out[k++] = acts[i];
 }

@@ -23,11 +23,20 @@
 #include <unistd.h>
 #include <zstd.h>
 
-static int read_end = -1;
+/* One helper per image with compressed pages (a process tree has several). */
+#define MAX_HELPERS 4096
+static struct helper {
+	const struct tcp_image *img;
+	int read_end;
+} helpers[MAX_HELPERS];
+static size_t nhelpers;
 
-int decompress_fd(void)
+int decompress_fd(const struct tcp_image *img)
 {
-	return read_end;
+	for (size_t i = 0; i < nhelpers; i++)
+		if (helpers[i].img == img)
+			return helpers[i].read_end;
+	return -1;
 }
 
 static int pread_full(int fd, void *buf, size_t n, uint64_t off)
@@ -161,6 +170,10 @@ int decompress_start(const struct tcp_image *img, int image_fd, const char *path
 {
 	if (!img->nzpages)
 		return 0;
+	if (nhelpers == MAX_HELPERS) {
+		say("more than %d images with compressed pages at once", MAX_HELPERS);
+		return -1;
+	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC)) {
 		say("cannot make a pipe for the decompressor: %s", strerror(errno));
@@ -191,21 +204,23 @@ int decompress_start(const struct tcp_image *img, int image_fd, const char *path
 		close(p[0]);
 		return -1;
 	}
-	read_end = p[0];
+	helpers[nhelpers++] = (struct helper){ img, p[0] };
 	return 0;
 }
 
 int decompress_move_above(int floor)
 {
-	if (read_end < 0)
-		return 0;
-	int moved = fcntl(read_end, F_DUPFD_CLOEXEC, floor);
-	if (moved < 0) {
-		say("cannot move the decompressor's pipe above fd %d: %s (raise the open-files limit, ulimit -n)", floor,
-		    strerror(errno));
-		return -1;
+	for (size_t i = 0; i < nhelpers; i++) {
+		if (helpers[i].read_end >= floor)
+			continue;
+		int moved = fcntl(helpers[i].read_end, F_DUPFD_CLOEXEC, floor);
+		if (moved < 0) {
+			say("cannot move the decompressor's pipe above fd %d: %s (raise the open-files limit, ulimit -n)",
+			    floor, strerror(errno));
+			return -1;
+		}
+		close(helpers[i].read_end);
+		helpers[i].read_end = moved;
 	}
-	close(read_end);
-	read_end = moved;
 	return 0;
 }

@@ -11,13 +11,13 @@
  * namespace: it takes no pid there and is nobody's child in it). 0, or -1
  * after a message. */
 int decompress_start(const struct tcp_image *img, int image_fd, const char *path);
-/* Moves the pipe's read end to an fd >= floor (the blob closes those before
+/* Moves the pipes' read ends to fds >= floor (the blob closes those before
  * the program runs). 0, or -1 after a message. */
 int decompress_move_above(int floor);
 /* tcp-restore --check: decompresses every ZPAGES section without keeping
  * the pages, checking every frame. 0, or -1 after a message. */
 int decompress_check(const struct tcp_image *img, int image_fd, const char *path);
-/* The read end, or -1 when there is no decompressor. */
-int decompress_fd(void);
+/* The read end of img's, or -1 when it has no decompressor. */
+int decompress_fd(const struct tcp_image *img);
 
 #endif

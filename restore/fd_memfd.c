@@ -10,16 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opts *o)
+int memfd_reopen(const struct img_fd *d, int object)
 {
-	(void)image_fd, (void)o;
 	const struct tcp_fd *f = &d->f;
-	int object = shm_object_fd(f->u.memfd.shm_index);
-	if (object < 0) {
-		say("fd %d (%s): its shared memory object %u was not recreated; the image is inconsistent", f->fd,
-		    d->path, f->u.memfd.shm_index);
-		return -1;
-	}
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", object);
 	/* O_NOFOLLOW (shm_open sets it) would refuse the /proc link itself. */
@@ -32,4 +25,17 @@ int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opt
 		return -1;
 	}
 	return fd;
+}
+
+int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opts *o)
+{
+	(void)image_fd, (void)o;
+	const struct tcp_fd *f = &d->f;
+	int object = shm_object_fd(f->u.memfd.shm_index);
+	if (object < 0) {
+		say("fd %d (%s): its shared memory object %u was not recreated; the image is inconsistent", f->fd,
+		    d->path, f->u.memfd.shm_index);
+		return -1;
+	}
+	return memfd_reopen(d, object);
 }

@@ -11,7 +11,11 @@
  * it is the program's (or a FIFO of the same owner); one whose name is gone
  * is made again there (under a hidden name, put in place by the blob's last
  * step): the name is only a meeting point, and the program holds both ends.
- * Every other end is opened through the restorer's own, never by name. */
+ * Every other end is opened through the restorer's own, never by name.
+ *
+ * A pipe between processes of a tree (restore/tree/) is made once, with its
+ * bytes, by the root's restorer before the others exist (pipe_make_shared):
+ * every process inherits the restorer's ends and opens its own from them. */
 #define _GNU_SOURCE
 #include "restore.h"
 
@@ -30,6 +34,7 @@ struct live_pipe {
 	int rk, wk;		/* the restorer's own ends (one O_RDWR fd for a FIFO) */
 	int gave_r, gave_w;	/* pipe2's ends already handed out */
 	uint32_t handed;
+	int tree;		/* made for the whole tree: bytes in, ends kept (the blob closes them) */
 };
 
 static struct live_pipe live[MAX_LIVE_PIPES];
@@ -226,6 +231,8 @@ int open_fd_pipe(const struct img_fd *d, int image_fd, const struct restore_opts
 		close(fd);
 		return -1;
 	}
+	if (l->tree)
+		return fd;
 	if (f->u.pipe.has_data && write_content(d, image_fd, l)) {
 		close(fd);
 		return -1;
@@ -233,4 +240,43 @@ int open_fd_pipe(const struct img_fd *d, int image_fd, const struct restore_opts
 	if (++l->handed == f->u.pipe.nends)
 		drop_live(i);
 	return fd;
+}
+
+/* Moves *fd to a number >= floor (the blob closes those). */
+static int keep_above(int *fd, int floor, const struct img_fd *d)
+{
+	if (*fd >= floor)
+		return 0;
+	int high = fcntl(*fd, F_DUPFD_CLOEXEC, floor);
+	if (high < 0) {
+		say("fd %d: cannot keep a pipe between processes open: %s (raise the open-files limit, ulimit -n)",
+		    d->f.fd, strerror(errno));
+		return -1;
+	}
+	close(*fd);
+	*fd = high;
+	return 0;
+}
+
+int pipe_make_shared(const struct img_fd *first, const struct img_fd *data, int data_image_fd, int floor)
+{
+	if (check_record(first) || (data && check_record(data)))
+		return -1;
+	int i = create_pipe(first);
+	if (i < 0)
+		return -1;
+	struct live_pipe *l = &live[i];
+	l->tree = l->gave_r = l->gave_w = 1; /* every end a description of its own */
+	int same = l->wk == l->rk; /* a FIFO: one O_RDWR fd */
+	if (keep_above(&l->rk, floor, first) || (!same && keep_above(&l->wk, floor, first))) {
+		drop_live(i);
+		return -1;
+	}
+	if (same)
+		l->wk = l->rk;
+	if (data && write_content(data, data_image_fd, l)) {
+		drop_live(i);
+		return -1;
+	}
+	return 0;
 }

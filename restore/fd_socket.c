@@ -2,7 +2,12 @@
  * preload/dump_fd_socket.c. The two ends of a pair are made by one
  * socketpair(): the first record opened keeps the other end for its peer's
  * record. Queued data, buffer sizes, shutdown and peek offsets are set in
- * finish_fds_sockets(), once every end is at its number. */
+ * finish_fds_sockets(), once every end is at its number.
+ *
+ * In a tree (restore/tree/), the pairs whose ends are in several processes
+ * (TCP_SOCK_TREE_PAIR, or an end held by several) are made once by the
+ * root's restorer, with both queues (sock_make_shared_pair), and every
+ * record of one of their ends takes that end. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "sock_queue.h"
@@ -26,6 +31,18 @@ static struct pending_end {
 	int fd;
 } pending[4096];
 static size_t npending;
+
+/* Ends made for the whole tree, by socket inode. */
+static struct pending_end *tree_ends;
+static size_t ntree_ends;
+
+static int tree_end(uint64_t ino)
+{
+	for (size_t i = 0; i < ntree_ends; i++)
+		if (tree_ends[i].ino == ino)
+			return tree_ends[i].fd;
+	return -1;
+}
 
 static const char *addr_text(const uint8_t *a, uint32_t len, char *out, size_t cap)
 {
@@ -67,15 +84,17 @@ static int check_record(const struct tcp_fd *f)
 		why = "unknown socket type";
 	else if (s->type == SOCK_SEQPACKET && s->family != AF_UNIX)
 		why = "a seqpacket socket that is not a UNIX socket";
-	else if (s->role < TCP_SOCK_PAIR || s->role > TCP_SOCK_GONE)
+	else if (s->role < TCP_SOCK_PAIR || s->role > TCP_SOCK_TREE_PAIR)
 		why = "unknown socket role";
+	else if (s->role == TCP_SOCK_TREE_PAIR && (s->family != AF_UNIX || !s->peer_ino))
+		why = "a socket pair across processes that is not a UNIX socket with a peer";
 	else if (s->addr_len > TCP_SOCK_ADDR_MAX || s->peer_len > TCP_SOCK_ADDR_MAX)
 		why = "address length out of range";
 	else if (s->role == TCP_SOCK_PAIR && s->family != AF_UNIX)
 		why = "a socket pair that is not a UNIX socket";
 	else if (s->role == TCP_SOCK_LISTEN && s->type == SOCK_DGRAM)
 		why = "a listening datagram socket";
-	else if (s->role != TCP_SOCK_PAIR && TCP_FD_DATA_LEN(f))
+	else if (s->role != TCP_SOCK_PAIR && s->role != TCP_SOCK_TREE_PAIR && TCP_FD_DATA_LEN(f))
 		why = "queued data on a socket that cannot hold any";
 	else if (TCP_FD_DATA_LEN(f) > f->content_len)
 		why = "lock records larger than the content";
@@ -279,6 +298,23 @@ static int open_orphan(const struct img_fd *d, int image_fd)
 static int open_pair_end(const struct tcp_fd *f)
 {
 	const struct tcp_fd_socket *s = &f->u.sock;
+	int made = tree_end(s->ino);
+	if (made >= 0) {
+		int fd = fcntl(made, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0 || set_early_options(fd, f)) {
+			say("fd %d: cannot take its end of a socket pair between processes: %s", f->fd, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	if (s->role == TCP_SOCK_TREE_PAIR) {
+		say("fd %d: its socket is connected to one of another process of a tree, and this is no tree's "
+		    "restore; restore the tree's root image",
+		    f->fd);
+		return -1;
+	}
 	for (size_t i = 0; i < npending; i++) {
 		if (pending[i].ino == s->ino) {
 			int fd = pending[i].fd;
@@ -321,6 +357,8 @@ int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_op
 	switch (s->role) {
 	case TCP_SOCK_PAIR:
 		return s->peer_fd < 0 ? open_orphan(d, image_fd) : open_pair_end(f);
+	case TCP_SOCK_TREE_PAIR:
+		return open_pair_end(f);
 	case TCP_SOCK_GONE: {
 		int fd = open_gone(f);
 		if (fd < 0)
@@ -395,7 +433,7 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 			    d->f.fd, s->peer_fd);
 			return -1;
 		}
-		if (!TCP_FD_DATA_LEN(&d->f))
+		if (!TCP_FD_DATA_LEN(&d->f) || tree_end(s->ino) >= 0) /* a tree's: filled once */
 			continue;
 		char *buf;
 		uint64_t len;
@@ -420,12 +458,66 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 		 * to what is sent to a socket with SO_PASSCRED. */
 		if (s->family == AF_UNIX)
 			set_flag(f->fd, SOL_SOCKET, SO_PASSCRED, (s->opts & TCP_SOCKO_PASSCRED) != 0);
-		if (s->role == TCP_SOCK_PAIR && s->shutdown)
+		int pair = s->role == TCP_SOCK_PAIR || s->role == TCP_SOCK_TREE_PAIR;
+		if (pair && s->shutdown)
 			shutdown(f->fd, s->shutdown == 3 ? SHUT_RDWR : s->shutdown == 2 ? SHUT_WR : SHUT_RD);
-		if (s->family == AF_UNIX && s->peek_off >= 0 && s->role == TCP_SOCK_PAIR) {
+		if (s->family == AF_UNIX && s->peek_off >= 0 && pair) {
 			int v = s->peek_off;
 			setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
 		}
 	}
+	return 0;
+}
+
+/* Puts the receive queue of record d back into the end `receiver`, sent
+ * from its peer `sender`. */
+static int refill_queue(const struct img_fd *d, int image_fd, int sender, int receiver)
+{
+	if (!TCP_FD_DATA_LEN(&d->f))
+		return 0;
+	char *buf;
+	uint64_t len;
+	if (load_queue(d, image_fd, &buf, &len))
+		return -1;
+	int rc = sock_queue_send(sender, receiver, buf, len);
+	free(buf);
+	if (rc)
+		say("fd %d: cannot put the socket's %llu bytes of queued data back: %s", d->f.fd, (unsigned long long)len,
+		    strerror(-rc));
+	return rc ? -1 : 0;
+}
+
+int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor)
+{
+	const struct tcp_fd_socket *s = &x->f.u.sock;
+	if (check_record(&x->f) || check_record(&y->f))
+		return -1;
+	if (tree_end(s->ino) >= 0)
+		return 0; /* made already, from its peer */
+	struct pending_end *n = realloc(tree_ends, (ntree_ends + 2) * sizeof(*n));
+	if (!n)
+		return -1;
+	tree_ends = n;
+	int sv[2], high[2] = { -1, -1 };
+	if (socketpair(AF_UNIX, (int)s->type | SOCK_CLOEXEC, 0, sv)) {
+		say("fd %d: cannot create a socket pair: %s", x->f.fd, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		high[i] = fcntl(sv[i], F_DUPFD_CLOEXEC, floor);
+		close(sv[i]);
+	}
+	if (high[0] < 0 || high[1] < 0 || refill_queue(x, x_image_fd, high[1], high[0]) ||
+	    refill_queue(y, y_image_fd, high[0], high[1])) {
+		if (high[0] < 0 || high[1] < 0)
+			say("fd %d: cannot keep a socket pair between processes open: %s (raise the open-files limit)",
+			    x->f.fd, strerror(errno));
+		for (int i = 0; i < 2; i++)
+			if (high[i] >= 0)
+				close(high[i]);
+		return -1;
+	}
+	tree_ends[ntree_ends++] = (struct pending_end){ s->ino, high[0] };
+	tree_ends[ntree_ends++] = (struct pending_end){ y->f.u.sock.ino, high[1] };
 	return 0;
 }

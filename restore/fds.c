@@ -5,9 +5,12 @@
  * shm.c; DUP records share the description of the fd they name); then all
  * are moved into place at once; then what needs every fd at its number
  * (epoll registrations, socket pairs' queues, locks) is done. Output files
- * are cut back, and names put in place, by the blob's last step (commit.c). */
+ * are cut back, and names put in place, by the blob's last step (commit.c).
+ * In a tree, an open file description several processes hold was opened
+ * once (tree/shared.c): its records take it. */
 #define _GNU_SOURCE
 #include "restore.h"
+#include "tree/tree.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,7 +133,7 @@ static int open_deleted(const struct img_fd *d, int image_fd)
 	return fd;
 }
 
-static int open_one(const struct img_fd *d, int image_fd, const struct restore_opts *o)
+int open_record(const struct img_fd *d, int image_fd, const struct restore_opts *o)
 {
 	const struct tcp_fd *f = &d->f;
 	switch (f->kind) {
@@ -197,11 +200,16 @@ int restore_fds(const struct tcp_image *img, int image_fd, int floor, const stru
 	if (!opened)
 		return -1;
 	for (size_t i = 0; i < img->nfds; i++) {
-		int high;
-		if (img->fds[i].f.kind == TCP_FD_DUP) {
+		int high, held = tree_group_fd(img, &img->fds[i]);
+		if (held >= 0) {
+			high = fcntl(held, F_DUPFD_CLOEXEC, floor);
+			if (high < 0)
+				say("fd %d: cannot take the open file it shares with other processes: %s", img->fds[i].f.fd,
+				    strerror(errno));
+		} else if (img->fds[i].f.kind == TCP_FD_DUP) {
 			high = open_dup(img, i, opened, floor);
 		} else {
-			int fd = open_one(&img->fds[i], image_fd, o);
+			int fd = open_record(&img->fds[i], image_fd, o);
 			high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, floor) : -1;
 			if (fd >= 0)
 				close(fd);

@@ -29,6 +29,15 @@ const char *file_type_name(uint32_t mode)
 
 /* A replacement that is written to (an output file, a FIFO) must belong to
  * the restoring user too. */
+const char *fd_label(const struct tcp_fd *f)
+{
+	static char buf[64];
+	if (f->fd < 0)
+		return "a file the program wrote and closed before the checkpoint";
+	snprintf(buf, sizeof(buf), "fd %d", f->fd);
+	return buf;
+}
+
 static int not_users(const struct tcp_fd *f, const char *path, const struct stat *st, uint32_t user, char *msg,
 		     size_t cap)
 {
@@ -36,10 +45,10 @@ static int not_users(const struct tcp_fd *f, const char *path, const struct stat
 		return 0;
 	const char *what = file_type_name(f->mode);
 	snprintf(msg, cap,
-		 "fd %d: %s is not the %s the program had (another device or inode) and belongs to uid %u, not to "
+		 "%s: %s is not the %s the program had (another device or inode) and belongs to uid %u, not to "
 		 "you (uid %u); tcp-restore writes only into a copy of the program's file that you own. Restore as "
 		 "its owner",
-		 f->fd, path, what, (unsigned)st->st_uid, (unsigned)user);
+		 fd_label(f), path, what, (unsigned)st->st_uid, (unsigned)user);
 	return 1;
 }
 
@@ -49,10 +58,10 @@ static enum identity_verdict output_file(const struct tcp_fd *f, const char *pat
 	const struct stat *st = &n->st;
 	if ((uint64_t)st->st_size < f->size) {
 		snprintf(msg, cap,
-			 "fd %d: output file %s is now %lld bytes, shorter than the %llu bytes it had at checkpoint "
+			 "%s: output file %s is now %lld bytes, shorter than the %llu bytes it had at checkpoint "
 			 "time (truncated or replaced?); restoring would leave a hole in it. Restore from a copy of "
 			 "the file or rerun the program",
-			 f->fd, path, (long long)st->st_size, (unsigned long long)f->size);
+			 fd_label(f), path, (long long)st->st_size, (unsigned long long)f->size);
 		return IDENTITY_REFUSED;
 	}
 	if (same)
@@ -73,9 +82,9 @@ static enum identity_verdict output_file(const struct tcp_fd *f, const char *pat
 		      "(if it is, empty it: : > FILE)";
 	if (why) {
 		snprintf(msg, cap,
-			 "fd %d: %s is not the file the program had (another device or inode), and restoring would cut "
+			 "%s: %s is not the file the program had (another device or inode), and restoring would cut "
 			 "it back to %llu bytes: %s. Put the program's file back at that path, then restore again",
-			 f->fd, path, (unsigned long long)f->size, why);
+			 fd_label(f), path, (unsigned long long)f->size, why);
 		return IDENTITY_REFUSED;
 	}
 	return IDENTITY_REPLACED;
@@ -93,9 +102,9 @@ static enum identity_verdict input_file(const struct tcp_fd *f, const char *path
 		changed = !n->fp_valid || n->fp_head != f->owner.fp_head || n->fp_tail != f->owner.fp_tail;
 	if (changed && !p->allow_changed_inputs) {
 		snprintf(msg, cap,
-			 "fd %d: input file %s changed since the checkpoint (size, modification time%s); the program "
+			 "%s: input file %s changed since the checkpoint (size, modification time%s); the program "
 			 "would go on with different data. Restore it, or pass --allow-changed-inputs",
-			 f->fd, path, same ? "" : " or content: it is another file");
+			 fd_label(f), path, same ? "" : " or content: it is another file");
 		return IDENTITY_REFUSED;
 	}
 	return same ? IDENTITY_SAME : IDENTITY_REPLACED;
@@ -107,10 +116,10 @@ enum identity_verdict file_identity(const struct tcp_fd *f, const char *path, co
 	const struct stat *st = &n->st;
 	if ((st->st_mode & S_IFMT) != (f->mode & S_IFMT)) {
 		snprintf(msg, cap,
-			 "fd %d: %s is now a %s, but the program had a %s there; tcp-restore does not follow symbolic "
+			 "%s: %s is now a %s, but the program had a %s there; tcp-restore does not follow symbolic "
 			 "links nor open anything else in its place. Put the program's %s back at that path, then "
 			 "restore again",
-			 f->fd, path, file_type_name(st->st_mode), file_type_name(f->mode), file_type_name(f->mode));
+			 fd_label(f), path, file_type_name(st->st_mode), file_type_name(f->mode), file_type_name(f->mode));
 		return IDENTITY_REFUSED;
 	}
 	/* The same inode number may be given to a file made later at the same
@@ -124,10 +133,10 @@ enum identity_verdict file_identity(const struct tcp_fd *f, const char *path, co
 	 * writes to must still be the restoring user's.) */
 	if (st->st_uid != f->owner.uid && !(f->owner.flags & TCP_FDO_UID_UNKNOWN)) {
 		snprintf(msg, cap,
-			 "fd %d: %s belongs to uid %u, but the program's %s belonged to uid %u; tcp-restore never "
+			 "%s: %s belongs to uid %u, but the program's %s belonged to uid %u; tcp-restore never "
 			 "opens another user's file in its place. Put the program's %s back at that path, then "
 			 "restore again",
-			 f->fd, path, (unsigned)st->st_uid, file_type_name(f->mode), (unsigned)f->owner.uid,
+			 fd_label(f), path, (unsigned)st->st_uid, file_type_name(f->mode), (unsigned)f->owner.uid,
 			 file_type_name(f->mode));
 		return IDENTITY_REFUSED;
 	}
@@ -137,9 +146,9 @@ enum identity_verdict file_identity(const struct tcp_fd *f, const char *path, co
 		if (same || (uint64_t)st->st_rdev == f->owner.rdev)
 			return same ? IDENTITY_SAME : IDENTITY_REPLACED;
 		snprintf(msg, cap,
-			 "fd %d: %s is another device than the program had (device number %u:%u, it was %u:%u); "
+			 "%s: %s is another device than the program had (device number %u:%u, it was %u:%u); "
 			 "restore where that device exists",
-			 f->fd, path, major(st->st_rdev), minor(st->st_rdev), major(f->owner.rdev), minor(f->owner.rdev));
+			 fd_label(f), path, major(st->st_rdev), minor(st->st_rdev), major(f->owner.rdev), minor(f->owner.rdev));
 		return IDENTITY_REFUSED;
 	}
 	if (fd_is_output(f))

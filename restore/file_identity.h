@@ -24,6 +24,11 @@ struct file_now {
 	uint32_t btime_nsec;
 };
 
+/* How messages name the record: "fd 3", or for a file the program wrote
+ * and closed before the checkpoint (a WRITTEN record, fd -1) "the file
+ * it wrote and closed". A static buffer (messages one at a time). */
+const char *fd_label(const struct tcp_fd *f);
+
 struct identity_policy {
 	uint32_t user;			/* who may own a replacement that is written to */
 	int allow_changed_inputs;

@@ -300,7 +300,9 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	uint64_t acts_len = commit_count() * sizeof(struct blob_act);
 	argsz += acts_len;
 	argsz = (argsz + PAGE - 1) & ~(PAGE - 1);
-	uint64_t total = code + argsz + BLOB_STACK;
+	/* A process of a tree: the area its processes share, mapped in here. */
+	uint64_t area_len = o->tree_area_len;
+	uint64_t total = code + argsz + area_len + BLOB_STACK;
 
 	size_t ns;
 	struct span *spans = busy_spans(img, &ns, 2);
@@ -325,6 +327,16 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 	}
 	memcpy(base, tcp_blob, tcp_blob_size);
 	struct blob_args *a = (struct blob_args *)(base + code);
+	if (area_len) {
+		void *area = mmap(base + code + argsz, area_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+				  o->tree_area_fd, 0);
+		if (area != base + code + argsz) {
+			say("cannot map the memory the tree's processes share: %s", strerror(errno));
+			return NULL;
+		}
+		a->tree_area = (uint64_t)area;
+		a->tree_area_len = area_len;
+	}
 	a->self_start = at;
 	a->self_len = total;
 	a->image_fd = image_fd;
@@ -413,7 +425,7 @@ struct launch *prepare_launch(const struct tcp_image *img, const struct vdso_lay
 		if (lazy[i] && (img->regions[x->region].r.flags & TCP_REGF_NORESERVE))
 			be[i].map_flags = MAP_NORESERVE;
 		if (x->flags & IMG_EXT_ZSTD) /* from the decompressor, in extent order */
-			be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, 0, decompress_fd(), BLOB_EXT_STREAM, 0, 0 };
+			be[i] = (struct blob_extent){ x->addr, x->npages * PAGE, 0, decompress_fd(img), BLOB_EXT_STREAM, 0, 0 };
 		if (x->source && !lazy[i]) /* a mapped page is not read, so not checked */
 			add_page_check(a, img, i, &hashes_off);
 		br[index_of[x->region]].needs_write = 1;

@@ -3,6 +3,7 @@
 #include "restore.h"
 #include "../image/chain.h"
 #include "decompress.h"
+#include "tree/tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +55,7 @@ static const char usage[] =
 	"image cannot be restored (nothing has run then), 2 for a usage error.\n";
 
 int say_fd = 2;
+const char *say_prefix;
 
 void say(const char *fmt, ...)
 {
@@ -64,31 +66,19 @@ void say(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	dprintf(say_fd, "tcp-restore: %s\n", msg);
+	dprintf(say_fd, "tcp-restore: %s%s\n", say_prefix ? say_prefix : "", msg);
 }
 
 static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_opts *o)
 {
 	const char *path = o->image;
-	if (o->verbose)
-		say("image %s: %s (pid %d on %s), %zu regions, %.1f MiB of pages (and %.1f MiB from %zu older images), "
-		    "%zu fds", path, img->proc.prog, img->proc.pid, img->proc.hostname, img->nregions,
-		    img->page_bytes / 1048576.0, img->ref_pages * 4096.0 / 1048576.0, img->nparents, img->nfds);
-
 	struct vdso_layout v;
-	if (check_process(img) || check_cpu(img) || check_address_space(img, &v) || check_mapped_files(img))
+	if (check_image(img, path, &v, o))
 		return 1;
 	if (dir_lock_take(img, path, lowest_free_fd_above_targets(img), o) == -1)
 		return 1;
-	if (o->check_only && o->lazy) {
-		unsigned char *map = calloc(img->nextents + 1, 1);
-		int bad = !map || lazy_plan(img, path, image_fd, map, o->verbose);
-		free(map);
-		if (bad)
-			return 1;
-	}
 	if (o->check_only) {
-		if (decompress_check(img, image_fd, path))
+		if (check_image_data(img, image_fd, path, o))
 			return 1;
 		say("%s can be restored here%s (open files are checked at restore time)", path,
 		    o->lazy ? ", also with --lazy" : "");
@@ -107,38 +97,7 @@ static int prepare_and_jump(struct tcp_image *img, int image_fd, struct restore_
 	 * a new PID namespace) or, with --no-namespace, this very process. */
 	if (enter_pid_namespace(img, o))
 		return 1;
-	if (decompress_move_above(floor))
-		return 1;
-	int moved = fcntl(image_fd, F_DUPFD_CLOEXEC, floor);
-	if (moved < 0) {
-		say("cannot move the image fd above %d: %s (raise the open-files limit, ulimit -n)", floor,
-		    strerror(errno));
-		return 1;
-	}
-	/* The older images of an incremental chain too: the blob reads from
-	 * them and closes every fd from the floor up. */
-	for (size_t i = 0; i < img->nparents; i++) {
-		int high = fcntl(img->parents[i].fd, F_DUPFD_CLOEXEC, floor);
-		if (high < 0) {
-			say("cannot move the fd of %s above %d: %s (raise the open-files limit, ulimit -n)",
-			    img->parents[i].p.name, floor, strerror(errno));
-			return 1;
-		}
-		close(img->parents[i].fd);
-		img->parents[i].fd = high;
-	}
-	/* Everything that can fail comes before the first change to this
-	 * process that cannot be undone by exiting. */
-	struct launch *l = prepare_launch(img, &v, moved, floor, o);
-	if (!l)
-		return 1;
-	if (restore_fds(img, moved, floor, o) || prepare_signals(img) || drop_own_rseq()) {
-		free(l);
-		return 1;
-	}
-	umask((mode_t)img->proc.umask);
-	prctl(PR_SET_NAME, img->proc.comm); /* ps and top show the program, not tcp-restore */
-	jump_to_blob(l);
+	return become_program(img, image_fd, &v, floor, o) ? 1 : 0;
 }
 
 /* Validates everything, then becomes the program; returns only on failure. */
@@ -181,7 +140,8 @@ static int restore(struct restore_opts *o)
 			close(image_fd);
 			return 1;
 		}
-	int rc = prepare_and_jump(&img, image_fd, o);
+	/* A process tree's root image: the whole tree (restore/tree/). */
+	int rc = img.tree ? tree_restore(&img, image_fd, o) : prepare_and_jump(&img, image_fd, o);
 	img_free(&img);
 	close(image_fd);
 	return rc;

@@ -292,6 +292,14 @@ static int map_ids(pid_t c, char *why, size_t cap)
  * tcp did before. More: their tids cannot come back; refuse. */
 static int fall_back(const struct tcp_image *img, const struct restore_opts *o, const char *why, int refused)
 {
+	if (o->tree) {
+		say("%s: %s. The processes of its tree must get their pids back, which needs a new %s namespace%s", o->image,
+		    why, geteuid() ? "user and PID" : "PID",
+		    refused ? (geteuid() ? ": enable unprivileged user namespaces or run tcp-restore as root"
+					 : ": run tcp-restore where root may make namespaces (CAP_SYS_ADMIN)")
+			    : "");
+		return -1;
+	}
 	if (img->nthreads > 1) {
 		int userns = geteuid() != 0;
 		const char *advice = !refused ? ""
@@ -354,7 +362,7 @@ int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o)
 	/* A raw clone, like fork() (glibc's fork takes no namespace flags):
 	 * glibc's thread descriptor in C keeps our tid, which C never uses. */
 	/* System V segments get their ids back in a new IPC namespace (shm.c). */
-	int ipcns = 0;
+	int ipcns = o->tree_sysv;
 	for (size_t i = 0; i < img->nshms; i++)
 		ipcns |= img->shms[i].s.type == TCP_SHM_SYSV;
 	long c = syscall(SYS_clone, (long)(CLONE_NEWPID | (userns ? CLONE_NEWUSER : 0) | (ipcns ? CLONE_NEWIPC : 0) | SIGCHLD),

@@ -8,10 +8,15 @@
  * a UNIX socket's path are planned for the blob's last step (commit.c).
  * The fds stay open above `floor`; the process that becomes the program
  * inherits them (pidns.c) and fds.c / fd_pipe.c take them. The names of
- * /dev/shm objects are checked here too (shm.c creates them). */
+ * /dev/shm objects are checked here too (shm.c creates them).
+ * A process tree's images are each planned here (in tcp-restore's process,
+ * before the namespaces too); what several processes share is opened once
+ * (tree/shared_plan.c says which record), and a file that several of them
+ * write is cut back once. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "file_identity.h"
+#include "tree/tree.h"
 #include "../image/checksum.h"
 
 #include <errno.h>
@@ -26,38 +31,79 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static const struct img_fd *base;	/* img->fds: records are found by index */
-static int *planned;			/* per record: fd opened here, or -1 */
-static size_t nplanned;
-static struct shm_name_plan {
+/* One plan per image (a tree has several). */
+struct shm_name_plan {
 	int present;			/* an object of ours is at the name: it is replaced */
 	uint64_t dev, ino;
-} *shm_plan;
-static size_t nshm_plan;
+};
+static struct image_plan {
+	const struct tcp_image *img;
+	int *planned;			/* per record: fd opened here, or -1 */
+	struct shm_name_plan *shm;	/* per SHM section */
+} *plans;
+static size_t nplans;
+
+/* Files already planned to be cut back (dev, inode): once each. */
+static struct { uint64_t dev, ino; } *truncated;
+static size_t ntruncated;
+
+static int *planned_slot(const struct img_fd *d)
+{
+	for (size_t k = 0; k < nplans; k++) {
+		const struct tcp_image *img = plans[k].img;
+		if (d >= img->fds && d < img->fds + img->nfds)
+			return &plans[k].planned[d - img->fds];
+	}
+	return NULL;
+}
 
 int plan_take_fd(const struct img_fd *d)
 {
-	size_t i = (size_t)(d - base);
-	if (!planned || d < base || i >= nplanned)
+	int *slot = planned_slot(d);
+	if (!slot)
 		return -1;
-	int fd = planned[i];
-	planned[i] = -1;
+	int fd = *slot;
+	*slot = -1;
 	return fd;
 }
 
 int plan_peek_fd(const struct img_fd *d)
 {
-	size_t i = (size_t)(d - base);
-	return planned && d >= base && i < nplanned ? planned[i] : -1;
+	int *slot = planned_slot(d);
+	return slot ? *slot : -1;
 }
 
-int plan_shm_name(uint32_t index, uint64_t *dev, uint64_t *ino)
+int plan_shm_name(const struct img_shm *s, uint64_t *dev, uint64_t *ino)
 {
-	if (index >= nshm_plan || !shm_plan[index].present)
-		return 0;
-	*dev = shm_plan[index].dev;
-	*ino = shm_plan[index].ino;
-	return 1;
+	for (size_t k = 0; k < nplans; k++) {
+		const struct tcp_image *img = plans[k].img;
+		if (s < img->shms || s >= img->shms + img->nshms)
+			continue;
+		const struct shm_name_plan *p = &plans[k].shm[s - img->shms];
+		if (!p->present)
+			return 0;
+		*dev = p->dev;
+		*ino = p->ino;
+		return 1;
+	}
+	return 0;
+}
+
+/* Plans to cut the file (st) back to size through fd, unless that is
+ * planned already (by another process of a tree: they run only once all
+ * is done). */
+static int plan_truncate(int fd, uint64_t size, const struct stat *st)
+{
+	for (size_t i = 0; i < ntruncated; i++)
+		if (truncated[i].dev == (uint64_t)st->st_dev && truncated[i].ino == (uint64_t)st->st_ino)
+			return 0;
+	void *n = realloc(truncated, (ntruncated + 1) * sizeof(*truncated));
+	if (!n)
+		return -1;
+	truncated = n;
+	truncated[ntruncated].dev = st->st_dev;
+	truncated[ntruncated++].ino = st->st_ino;
+	return commit_truncate(fd, size);
 }
 
 /* A UNIX socket bound to a path (a file), or connected to one: bound,
@@ -137,18 +183,18 @@ static int append_only(int fd)
 static int look(const struct tcp_fd *f, const char *path, struct stat *st)
 {
 	if (lstat(path, st)) {
-		say("fd %d: %s is missing (%s); the program had it open at checkpoint time. Put it back, then restore "
+		say("%s: %s is missing (%s); the program had it open at checkpoint time. Put it back, then restore "
 		    "again",
-		    f->fd, path, strerror(errno));
+		    fd_label(f), path, strerror(errno));
 		return -1;
 	}
 	if (S_ISLNK(st->st_mode) && !S_ISLNK(f->mode)) {
 		char to[4096];
 		ssize_t n = readlink(path, to, sizeof(to) - 1);
 		to[n > 0 ? n : 0] = 0;
-		say("fd %d: %s is now a symbolic link (to %s), but the program had a %s there; tcp-restore does not "
+		say("%s: %s is now a symbolic link (to %s), but the program had a %s there; tcp-restore does not "
 		    "follow it (it could lead to any file). Put the program's %s back at that path, then restore again",
-		    f->fd, path, n > 0 ? to : "?", file_type_name(f->mode), file_type_name(f->mode));
+		    fd_label(f), path, n > 0 ? to : "?", file_type_name(f->mode), file_type_name(f->mode));
 		return -1;
 	}
 	return 0;
@@ -160,11 +206,11 @@ static int open_checked(const struct tcp_fd *f, const char *path, int flags, con
 {
 	int fd = open(path, flags);
 	if (fd < 0) {
-		say("fd %d: cannot open %s: %s", f->fd, path, strerror(errno));
+		say("%s: cannot open %s: %s", fd_label(f), path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, st) || st->st_dev != seen->st_dev || st->st_ino != seen->st_ino) {
-		say("fd %d: %s changed while tcp-restore opened it; restore again", f->fd, path);
+		say("%s: %s changed while tcp-restore opened it; restore again", fd_label(f), path);
 		close(fd);
 		return -1;
 	}
@@ -181,9 +227,9 @@ static int verdict(const struct tcp_fd *f, const char *path, const struct file_n
 	if (v == IDENTITY_REFUSED)
 		say("%s", msg);
 	else if (v == IDENTITY_REPLACED && verbose)
-		say("fd %d: %s is another file than the program had (another device or inode) but passes the check "
+		say("%s: %s is another file than the program had (another device or inode) but passes the check "
 		    "for a copy (type, owner%s); using it",
-		    f->fd, path, fd_is_output(f) ? ", size, content" : "");
+		    fd_label(f), path, fd_is_output(f) ? ", size, content" : "");
 	return v == IDENTITY_REFUSED ? -1 : 0;
 }
 
@@ -213,6 +259,7 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 	if (S_ISREG(now.st.st_mode) && !(f->flags & O_PATH))
 		fingerprint(fd, f, &now);
 	const char *fail = NULL;
+	int cut = 0; /* an output to cut back to its size at checkpoint time */
 	if (verdict(f, d->path, &now, p, o->verbose)) {
 		fail = "";
 	} else if (!(f->flags & O_PATH)) {
@@ -220,8 +267,8 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 			if (append_only(fd))
 				fail = "it is append-only (chattr +a), so it cannot be cut back to its size at checkpoint "
 				       "time; remove the flag (chattr -a) or rerun the program";
-			else if (commit_truncate(f->fd, f->size))
-				fail = "out of memory";
+			else
+				cut = 1;
 		}
 		/* The program's own flags (O_NONBLOCK was only for opening). */
 		if (!fail && fcntl(fd, F_SETFL, (int)f->flags))
@@ -231,11 +278,20 @@ static int plan_file(const struct img_fd *d, int floor, const struct identity_po
 	}
 	if (fail) {
 		if (*fail)
-			say("fd %d: %s: %s", f->fd, d->path, fail);
+			say("%s: %s: %s", fd_label(f), d->path, fail);
 		close(fd);
 		return -1;
 	}
-	return keep_above(fd, floor, d->path);
+	int high = keep_above(fd, floor, d->path);
+	/* Cut through the program's fd at its number, or (a file written and
+	 * closed: no fd of the program's) through ours, which the blob closes
+	 * after its last step. */
+	if (high >= 0 && cut && plan_truncate(f->fd >= 0 ? f->fd : high, f->size, &now.st)) {
+		say("%s: %s: out of memory", fd_label(f), d->path);
+		close(high);
+		return -1;
+	}
+	return high;
 }
 
 /* The directory of `path` (O_PATH, above floor) and its last component. */
@@ -270,8 +326,8 @@ static int remake_fifo(const struct img_fd *d, int floor)
 			break;
 	}
 	if (rc) {
-		say("fd %d: the FIFO %s is gone and cannot be made again: %s; make it (mkfifo), then restore again",
-		    f->fd, d->path, strerror(errno));
+		say("%s: the FIFO %s is gone and cannot be made again: %s; make it (mkfifo), then restore again",
+		    fd_label(f), d->path, strerror(errno));
 		if (dir >= 0)
 			close(dir);
 		return -1;
@@ -281,13 +337,13 @@ static int remake_fifo(const struct img_fd *d, int floor)
 	int fd = openat(dir, tmp, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
-		say("fd %d: cannot open the FIFO made again for %s: %s", f->fd, d->path,
+		say("%s: cannot open the FIFO made again for %s: %s", fd_label(f), d->path,
 		    fd < 0 ? strerror(errno) : "it was replaced meanwhile");
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	say("note: fd %d: the FIFO %s was gone; made it again (the program holds its ends)", f->fd, d->path);
+	say("note: %s: the FIFO %s was gone; made it again (the program holds its ends)", fd_label(f), d->path);
 	return keep_above(fd, floor, d->path);
 }
 
@@ -301,13 +357,13 @@ static int plan_fifo(const struct img_fd *d, int floor, const struct identity_po
 	if (lstat(d->path, &seen)) {
 		if (errno == ENOENT)
 			return remake_fifo(d, floor);
-		say("fd %d: cannot look at the FIFO %s: %s", f->fd, d->path, strerror(errno));
+		say("%s: cannot look at the FIFO %s: %s", fd_label(f), d->path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISFIFO(seen.st_mode)) {
-		say("fd %d: %s was a FIFO at checkpoint time and now is something else; move it away, then restore "
+		say("%s: %s was a FIFO at checkpoint time and now is something else; move it away, then restore "
 		    "again",
-		    f->fd, d->path);
+		    fd_label(f), d->path);
 		return -1;
 	}
 	struct file_now now = { .st = seen };
@@ -345,21 +401,21 @@ static int plan_socket(const struct img_fd *d, uint32_t user)
 	uint64_t dev = 0, ino = 0;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			say("fd %d: cannot re-create the socket at %s: something that is not a socket is there now. Move "
+			say("%s: cannot re-create the socket at %s: something that is not a socket is there now. Move "
 			    "it away, then restore again",
-			    f->fd, path);
+			    fd_label(f), path);
 			return -1;
 		}
 		if (st.st_uid != user) {
-			say("fd %d: cannot re-create the socket at %s: a socket of uid %u is there, not one of yours left "
+			say("%s: cannot re-create the socket at %s: a socket of uid %u is there, not one of yours left "
 			    "by the killed run; tcp-restore removes only those. Have it removed, then restore again",
-			    f->fd, path, (unsigned)st.st_uid);
+			    fd_label(f), path, (unsigned)st.st_uid);
 			return -1;
 		}
 		dev = st.st_dev;
 		ino = st.st_ino;
 	} else if (errno != ENOENT) {
-		say("fd %d: cannot look at the socket path %s: %s", f->fd, path, strerror(errno));
+		say("%s: cannot look at the socket path %s: %s", fd_label(f), path, strerror(errno));
 		return -1;
 	}
 	return commit_bind(f->fd, s->addr, s->addr_len, s->role == TCP_SOCK_LISTEN,
@@ -394,24 +450,35 @@ int plan_files(const struct tcp_image *img, int floor, const struct restore_opts
 	struct identity_policy p = { .user = (uint32_t)geteuid(), .allow_changed_inputs = o->allow_changed_inputs };
 	if (geteuid() == 0 && o->allow_other_owner)
 		p.user = img->proc.uid; /* the program's files are that user's */
-	base = img->fds;
-	nplanned = img->nfds;
-	planned = malloc((img->nfds + 1) * sizeof(int));
-	shm_plan = calloc(img->nshms + 1, sizeof(*shm_plan));
-	if (!planned || !shm_plan)
+	struct image_plan *n = realloc(plans, (nplans + 1) * sizeof(*plans));
+	if (!n)
 		return -1;
-	nshm_plan = img->nshms;
+	plans = n;
+	struct image_plan *plan = &plans[nplans];
+	plan->img = img;
+	plan->planned = malloc((img->nfds + 1) * sizeof(int));
+	plan->shm = calloc(img->nshms + 1, sizeof(*plan->shm));
+	if (!plan->planned || !plan->shm) {
+		free(plan->planned);
+		free(plan->shm);
+		return -1;
+	}
+	nplans++;
+	int *planned = plan->planned;
 	for (size_t i = 0; i < img->nfds; i++)
 		planned[i] = -1;
 	for (size_t i = 0; i < img->nfds; i++) {
 		const struct img_fd *d = &img->fds[i];
 		const struct tcp_fd *f = &d->f;
+		int tree = tree_plan_skip(img, d);
+		if (tree > 0)
+			continue; /* another process's record of it opens it */
 		if (f->kind == TCP_FD_REGULAR || f->kind == TCP_FD_DEVICE) {
 			if ((planned[i] = plan_file(d, floor, &p, o)) < 0)
 				return -1;
 		} else if (f->kind == TCP_FD_PIPE && f->u.pipe.is_fifo && d->path[0] == '/') {
 			int first = 1;
-			for (size_t j = 0; j < i && first; j++)
+			for (size_t j = 0; j < i && first && !tree; j++)
 				first = !(img->fds[j].f.kind == TCP_FD_PIPE && img->fds[j].f.dev == f->dev &&
 					  img->fds[j].f.u.pipe.pipe_id == f->u.pipe.pipe_id);
 			if (first && (planned[i] = plan_fifo(d, floor, &p, o)) < 0)
@@ -424,7 +491,12 @@ int plan_files(const struct tcp_image *img, int floor, const struct restore_opts
 	}
 	for (size_t i = 0; i < img->nshms; i++)
 		if (img->shms[i].s.type == TCP_SHM_POSIX && !(img->shms[i].s.flags & TCP_SHMF_DELETED) &&
-		    plan_shm(&img->shms[i], &shm_plan[i], (uint32_t)geteuid()))
+		    plan_shm(&img->shms[i], &plan->shm[i], (uint32_t)geteuid()))
+			return -1;
+	/* Files the program wrote and closed before the checkpoint: cut back
+	 * like outputs, through an fd of ours that the blob closes. */
+	for (size_t i = 0; i < img->nwritten; i++)
+		if (plan_file(&img->written[i], floor, &p, o) < 0)
 			return -1;
 	return 0;
 }

@@ -19,6 +19,12 @@ struct restore_opts {
 	int lazy;		/* --lazy: map page data from the image (lazy.c) */
 	long status_id;		/* pid whose status file the restored libtcp writes (the
 				 * tcp-restore process that users and tcp-ckpt signal) */
+	/* A process tree (restore/tree/): a PID namespace or nothing, an IPC
+	 * namespace if any of its images holds a System V segment; the area
+	 * its processes share while they are restored (area.h). */
+	int tree, tree_sysv;
+	int tree_area_fd;
+	uint64_t tree_area_len;		/* 0: a single process */
 };
 
 /* The vdso block of this process and of the image: same pieces, same sizes. */
@@ -32,6 +38,8 @@ struct vdso_layout {
 };
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Put before every message when set: which process of a tree it is about. */
+extern const char *say_prefix;
 /* Where say() writes: tcp-restore's own stderr, also once fd 2 is the
  * program's (restore_fds moves it out of the way first). */
 extern int say_fd;
@@ -75,6 +83,27 @@ int open_fd_inotify(const struct img_fd *d, int image_fd, const struct restore_o
 int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_opts *o);
 int finish_fds_sockets(const struct tcp_image *img, int image_fd);
 int open_fd_memfd(const struct img_fd *d, int image_fd, const struct restore_opts *o);
+/* The same, on shared memory object `object` (an fd of it). */
+int memfd_reopen(const struct img_fd *d, int object);
+/* fds.c: record d's open file description, by the function of its kind
+ * (regular files and devices: the fd plan_files.c opened). */
+int open_record(const struct img_fd *d, int image_fd, const struct restore_opts *o);
+/* Objects shared by processes of a tree (restore/tree/shared.c), made once
+ * by the root's restorer above floor before the others exist; the records
+ * of each process then take them. pipe_make_shared: the pipe (or FIFO)
+ * of record `first`, with the bytes of record `data` (NULL: none) read
+ * from data_image_fd. sock_make_shared_pair: the pair of sockets x and y
+ * (records of two processes, or of one whose ends others hold), each with
+ * its own receive queue. shm_make_shared: object `index` of img, under
+ * the linked name of `named` (another process's record of it) if not NULL. */
+int pipe_make_shared(const struct img_fd *first, const struct img_fd *data, int data_image_fd, int floor);
+int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor);
+int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, const struct img_shm *named, int floor,
+		    const struct restore_opts *o);
+/* The tree's object of the same identity as `s` (its fd, or its shmid for
+ * a System V segment), or -1. */
+int shm_shared_fd(const struct tcp_shm *s);
+int shm_shared_shmid(const struct tcp_shm *s);
 int check_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
 int restore_fd_locks(const struct tcp_image *img, const struct img_fd *d, int image_fd);
 
@@ -84,12 +113,14 @@ int restore_fd_locks(const struct tcp_image *img, const struct img_fd *d, int im
  * (file_identity.h), checks the paths of UNIX sockets and /dev/shm objects,
  * and plans the visible changes (commit.c). The process that becomes the
  * program inherits the fds: plan_take_fd() hands out record d's (-1: none).
- * plan_shm_name(): 1 if an object of the user is at SHM section index's
- * name (dev, ino: it), which is then replaced at the end; 0 if none. */
+ * plan_shm_name(): 1 if an object of the user is at SHM section s's
+ * name (dev, ino: it), which is then replaced at the end; 0 if none.
+ * Called once per image (a tree's images each); the same file written by
+ * several processes is cut back once. */
 int plan_files(const struct tcp_image *img, int floor, const struct restore_opts *o);
 int plan_take_fd(const struct img_fd *d);
 int plan_peek_fd(const struct img_fd *d);	/* the same, left in place */
-int plan_shm_name(uint32_t index, uint64_t *dev, uint64_t *ino);
+int plan_shm_name(const struct img_shm *s, uint64_t *dev, uint64_t *ino);
 /* UNIX sockets bound to a path (or connected to one): bound (and listening)
  * or connected by the blob's last step, not by fd_socket.c. */
 int socket_binds_late(const struct tcp_fd *f);
@@ -110,6 +141,11 @@ int commit_rmid(int shmid);
 int commit_drain(int inotify_fd);
 size_t commit_count(void);
 void commit_copy(void *to);	/* commit_count() struct blob_act */
+/* A process tree: the changes planned from now on are made by the blob of
+ * process `process` (its index in the tree); commit_count and commit_copy
+ * give those of process `process` only. Both 0 for a single process. */
+void commit_owner(int process);
+void commit_select(int process);
 
 /* shm.c: creates every shared memory object of the image (fds >= floor,
  * closed by the blob); then the object of SHM section `index`: its fd, or
@@ -134,6 +170,18 @@ int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o);
  * be restored lazily (compressed pages, an allocator that expects zeros
  * after MADV_DONTNEED, a file that cannot be mapped from `fd`). */
 int lazy_plan(const struct tcp_image *img, const char *path, int fd, unsigned char *map, int verbose);
+
+/* process.c: one process's image. check_image: every hosted check but
+ * those of the page data (check_process, the CPU, the address space and
+ * the vdso, the mapped files); check_image_data: --check's reading of the
+ * page data that a restore checks where it lands (--lazy's plan, the
+ * compressed sections). become_program: from inside the program's own
+ * process (its pid), everything that turns it into the program; returns
+ * (-1, after a message) only if the restore failed before the blob. */
+int check_image(struct tcp_image *img, const char *path, struct vdso_layout *v, const struct restore_opts *o);
+int check_image_data(struct tcp_image *img, int image_fd, const char *path, const struct restore_opts *o);
+int become_program(struct tcp_image *img, int image_fd, const struct vdso_layout *v, int floor,
+		   const struct restore_opts *o);
 
 /* launch.c: builds the blob's mapping with everything the blob needs;
  * jump_to_blob() is the point of no return. */

@@ -7,7 +7,12 @@
  * shared anonymous memory; a
  * System V segment. The objects stay open at fds >= `floor`, which the
  * blob closes before the program resumes (the program's own fds of them
- * are reopened by fd_memfd.c). */
+ * are reopened by fd_memfd.c).
+ *
+ * In a tree (restore/tree/), an object several processes share (the same
+ * identity in several images) is made once, from the image that stores it,
+ * by the root's restorer before the others exist (shm_make_shared); each
+ * process's SHM section of it then takes that object. */
 #define _GNU_SOURCE
 #include "restore.h"
 
@@ -25,6 +30,34 @@ static int *object_fd;		/* per SHM section; -1 for SysV */
 static uint32_t *object_late_seals; /* added by the blob once it has mapped the object */
 static int *object_shmid;	/* SysV: the new segment's id */
 static size_t nobjects;
+
+/* Objects made for the whole tree. */
+static struct shared_object {
+	struct tcp_shm id;	/* type, device, inode */
+	int fd, shmid;
+} *shared;
+static size_t nshared;
+
+static const struct shared_object *shared_of(const struct tcp_shm *s)
+{
+	for (size_t i = 0; i < nshared; i++)
+		if (shared[i].id.type == s->type && shared[i].id.dev_major == s->dev_major &&
+		    shared[i].id.dev_minor == s->dev_minor && shared[i].id.inode == s->inode)
+			return &shared[i];
+	return NULL;
+}
+
+int shm_shared_fd(const struct tcp_shm *s)
+{
+	const struct shared_object *o = shared_of(s);
+	return o ? o->fd : -1;
+}
+
+int shm_shared_shmid(const struct tcp_shm *s)
+{
+	const struct shared_object *o = shared_of(s);
+	return o ? o->shmid : -1;
+}
 
 int shm_object_fd(uint32_t index)
 {
@@ -118,8 +151,8 @@ static int mapped_writable(const struct tcp_image *img, size_t index)
 /* A named /dev/shm object: a new file under a hidden name next to it
  * (O_EXCL: never one someone else made), put in place at the end; the
  * object there now, the user's (plan_files.c), is replaced then. */
-static int create_named(const struct img_shm *o, uint32_t index, int floor, const struct restore_opts *opts,
-			mode_t mode)
+static int create_named(const struct img_shm *o, const struct img_shm *plan_key, int floor,
+			const struct restore_opts *opts, mode_t mode)
 {
 	if (!safe_shm_path(o->name)) {
 		say("the image names shared memory %s, which is not a file under /dev/shm; the image is damaged",
@@ -144,7 +177,7 @@ static int create_named(const struct img_shm *o, uint32_t index, int floor, cons
 			break;
 	}
 	uint64_t dev = 0, ino = 0;
-	int present = plan_shm_name(index, &dev, &ino);
+	int present = plan_shm_name(plan_key, &dev, &ino);
 	if (fd < 0 || commit_place(dirfd, tmp, strrchr(o->name, '/') + 1, present, dev, ino)) {
 		int e = errno;
 		if (fd >= 0)
@@ -157,13 +190,13 @@ static int create_named(const struct img_shm *o, uint32_t index, int floor, cons
 	return fd;
 }
 
-static int create_file_object(const struct img_shm *o, uint32_t index, int image_fd, int floor,
+static int create_file_object(const struct img_shm *o, const struct img_shm *plan_key, int image_fd, int floor,
 			      const struct restore_opts *opts, const char *what, uint32_t *late)
 {
 	int fd;
 	mode_t mode = (mode_t)(o->s.mode & 0777);
 	if (o->s.type == TCP_SHM_POSIX && !(o->s.flags & TCP_SHMF_DELETED)) {
-		fd = create_named(o, index, floor, opts, mode);
+		fd = create_named(o, plan_key, floor, opts, mode);
 	} else if (o->s.type == TCP_SHM_POSIX) {
 		fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, mode ? mode : 0600);
 	} else {
@@ -274,6 +307,88 @@ static void remove_segments(void)
 			shmctl(object_shmid[i], IPC_RMID, NULL);
 }
 
+/* Object s of img, its fd (*fd) or System V id (*shmid), above floor;
+ * -1 after a message. late: seals the blob adds after mapping it (for an
+ * object of several processes, `shared`: whether any maps it writable is
+ * not known here; those seals are not added). plan_key: the SHM record
+ * plan_files.c checked the name of (s itself but for a tree's object). */
+static int create_one(const struct tcp_image *img, const struct img_shm *s, const struct img_shm *plan_key,
+		      int image_fd, int floor, const struct restore_opts *o, int shared, int *fd_out, int *shmid_out,
+		      uint32_t *late_out)
+{
+	char what[4200];
+	describe(s, what, sizeof(what));
+	*fd_out = *shmid_out = -1;
+	*late_out = 0;
+	if (s->s.flags & TCP_SHMF_ELSEWHERE) {
+		say("%s: its content is in the image of another process of a process tree; restore the tree's root "
+		    "image",
+		    what);
+		return -1;
+	}
+	if (s->s.type == TCP_SHM_SYSV) {
+		static int registered;
+		if (!registered++)
+			atexit(remove_segments);
+		*shmid_out = create_sysv(s, image_fd, o, what);
+		return *shmid_out < 0 || commit_rmid(*shmid_out) ? -1 : 0; /* removed if the blob fails */
+	}
+	uint32_t late = 0;
+	int fd = create_file_object(s, plan_key, image_fd, floor, o, what, &late);
+	if (late && (shared || mapped_writable(img, (size_t)(s - img->shms))))
+		*late_out = late;
+	else if (late && fd >= 0 && fcntl(fd, F_ADD_SEALS, (int)late)) {
+		say("cannot seal %s again with seals %#x: %s", what, late, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fd < 0)
+		return -1;
+	*fd_out = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+	close(fd);
+	if (*fd_out < 0) {
+		say("cannot keep %s open: %s (raise the open-files limit, ulimit -n)", what, strerror(errno));
+		return -1;
+	}
+	if (o->verbose)
+		say("recreated %s (%llu bytes, %llu stored)", what, (unsigned long long)s->s.size,
+		    (unsigned long long)s->s.data_len);
+	return 0;
+}
+
+int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, const struct img_shm *named, int floor,
+		    const struct restore_opts *o)
+{
+	struct shared_object *n = realloc(shared, (nshared + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	shared = n;
+	struct shared_object *x = &shared[nshared];
+	uint32_t late;
+	x->id = img->shms[index].s;
+	/* The content from the image that stores it; its name from the process
+	 * that maps it by a name that is linked (glibc's sem_open: its creator
+	 * maps the temporary name it unlinked, the others the final one). */
+	struct img_shm merged = img->shms[index];
+	const struct img_shm *key = &img->shms[index];
+	if (named && named != key) {
+		merged.name = named->name;
+		merged.s.flags &= ~TCP_SHMF_DELETED;
+		merged.s.mode = named->s.mode;
+		if (named->s.size > merged.s.size)
+			merged.s.size = named->s.size;
+		key = named;
+	}
+	if (create_one(img, &merged, key, image_fd, floor, o, 1, &x->fd, &x->shmid, &late))
+		return -1;
+	if (late && o->verbose)
+		say("note: shared memory %s of several processes comes back without its seals %#x against new "
+		    "writable mappings",
+		    merged.name, late);
+	nshared++;
+	return 0;
+}
+
 int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, const struct restore_opts *o)
 {
 	object_fd = malloc((img->nshms + 1) * sizeof(int));
@@ -282,40 +397,16 @@ int shm_create_objects(const struct tcp_image *img, int image_fd, int floor, con
 	if (!object_fd || !object_shmid || !object_late_seals)
 		return -1;
 	for (size_t i = 0; i < img->nshms; i++) {
-		const struct img_shm *s = &img->shms[i];
-		char what[4200];
-		describe(s, what, sizeof(what));
-		object_fd[i] = object_shmid[i] = -1;
 		nobjects = i + 1;
-		if (s->s.type == TCP_SHM_SYSV) {
-			static int registered;
-			if (!registered++)
-				atexit(remove_segments);
-			object_shmid[i] = create_sysv(s, image_fd, o, what);
-			if (object_shmid[i] < 0 || commit_rmid(object_shmid[i])) /* removed if the blob fails */
-				return -1;
+		const struct shared_object *x = shared_of(&img->shms[i].s);
+		if (x) { /* the tree's, made once */
+			object_fd[i] = x->fd;
+			object_shmid[i] = x->shmid;
 			continue;
 		}
-		uint32_t late = 0;
-		int fd = create_file_object(s, (uint32_t)i, image_fd, floor, o, what, &late);
-		if (late && mapped_writable(img, i))
-			object_late_seals[i] = late;
-		else if (late && fd >= 0 && fcntl(fd, F_ADD_SEALS, (int)late)) {
-			say("cannot seal %s again with seals %#x: %s", what, late, strerror(errno));
-			close(fd);
+		if (create_one(img, &img->shms[i], &img->shms[i], image_fd, floor, o, 0, &object_fd[i], &object_shmid[i],
+			       &object_late_seals[i]))
 			return -1;
-		}
-		if (fd < 0)
-			return -1;
-		object_fd[i] = fcntl(fd, F_DUPFD_CLOEXEC, floor);
-		close(fd);
-		if (object_fd[i] < 0) {
-			say("cannot keep %s open: %s (raise the open-files limit, ulimit -n)", what, strerror(errno));
-			return -1;
-		}
-		if (o->verbose)
-			say("recreated %s (%llu bytes, %llu stored)", what, (unsigned long long)s->s.size,
-			    (unsigned long long)s->s.data_len);
 	}
 	return 0;
 }

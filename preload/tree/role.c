@@ -15,43 +15,36 @@
  * contents, so the root's pid is compared with getpid() each time: nothing
  * is written in a child, which after vfork() shares the very memory. */
 #include "role.h"
+#include "../env_read.h"
 #include "../internal.h"
 #include "../../common/rawsys.h"
+#include "../../common/proc_stat.h"
+#include "../dump.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 
 static long root_pid;		/* 0: this process is not the root */
+static long tree_root;		/* the root of the tree this process belongs to (itself for the root) */
 extern char **environ;
 
-/* Field 22 of /proc/self/stat (after the command name, which may hold
- * spaces and parentheses: count from the last ')'). 0 if unknown. */
-static uint64_t start_time(void)
+/* Field 22 of /proc/PID/stat (0: our own): its start time. 0 if unknown. */
+static uint64_t start_time_of(long pid)
 {
-	char buf[1024];
-	long fd = r_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+	char buf[1024], path[48];
+	if (pid)
+		path_append_num(path, sizeof(path), "/proc/", pid, "/stat");
+	long fd = r_open(pid ? path : "/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
 	long n = fd >= 0 ? r_read((int)fd, buf, sizeof(buf) - 1) : -1;
 	if (fd >= 0)
 		r_close((int)fd);
-	if (n <= 0)
-		return 0;
-	long close_paren = -1;
-	for (long i = 0; i < n; i++)
-		if (buf[i] == ')')
-			close_paren = i;
-	int field = 2;
-	uint64_t v = 0;
-	for (long i = close_paren + 1; close_paren >= 0 && i < n; i++) {
-		if (buf[i] == ' ') {
-			if (field == 22)
-				return v;
-			field++;
-			continue;
-		}
-		if (field == 22)
-			v = v * 10 + (uint64_t)(buf[i] - '0');
-	}
-	return 0;
+	struct proc_stat st;
+	return n > 0 && proc_stat_parse(buf, (size_t)n, &st) == 0 ? st.start_time : 0;
+}
+
+static uint64_t start_time(void)
+{
+	return start_time_of(0);
 }
 
 /* "PID:START" with fixed widths, so that a restore can rewrite it in place. */
@@ -69,11 +62,18 @@ int tcp_role_init(void)
 	char me[40];
 	long pid = r_getpid();
 	mark_value(me, sizeof(me), pid, start_time());
-	const char *mark = getenv(TCP_ROOT_VAR);
-	if (mark && *mark && !f_streq(mark, me))
-		return 0; /* started by a descendant of the root */
+	const char *mark = tcp_getenv(TCP_ROOT_VAR);
+	if (mark && *mark && !f_streq(mark, me)) {
+		/* Started by a descendant of the root: a member of its tree. */
+		long p = 0;
+		for (const char *c = mark; *c >= '0' && *c <= '9'; c++)
+			p = p * 10 + (*c - '0');
+		tree_root = p;
+		return 0;
+	}
 	root_pid = pid;
-	setenv(TCP_ROOT_VAR, me, 1);
+	tree_root = pid;
+	tcp_setenv(TCP_ROOT_VAR, me);
 	return 1;
 }
 
@@ -82,11 +82,23 @@ int tcp_role_is_root(void)
 	return root_pid && r_getpid() == root_pid;
 }
 
-void tcp_role_after_restore(void)
+long tcp_role_tree_root(void)
+{
+	return tree_root;
+}
+
+void tcp_role_after_restore(int root)
 {
 	char me[40], *prefix = TCP_ROOT_VAR "=";
-	root_pid = r_getpid();
-	mark_value(me, sizeof(me), root_pid, start_time());
+	if (root) {
+		root_pid = r_getpid();
+		tree_root = root_pid;
+		mark_value(me, sizeof(me), root_pid, start_time());
+	} else {
+		/* A member: its copy of the mark names the restored root too
+		 * (the journal of written files is named after it). */
+		mark_value(me, sizeof(me), tree_root, start_time_of(tree_root));
+	}
 	/* The old string, rewritten where it is (no allocation in a handler);
 	 * left alone if the program changed it. */
 	size_t pl = f_strlen(prefix), ml = f_strlen(me);

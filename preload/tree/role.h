@@ -11,8 +11,13 @@ int tcp_role_init(void);
 /* Whether the calling process is the root: not a child it forked, not a
  * program a descendant started. Raw syscalls only: any handler may ask. */
 int tcp_role_is_root(void);
+/* The pid of the root of this process's tree: its own in the root, the
+ * root's in a process forked from it or started by a descendant (its
+ * mark); 0 outside any tree. Raw: any handler may ask. */
+long tcp_role_tree_root(void);
 /* In the restored root (its pid and start time may be new): it stays the
- * root, and the mark in its environment names it again. */
-void tcp_role_after_restore(void);
+ * root, and the mark in its environment names it again; in a restored
+ * member (root = 0), the mark names the restored root. */
+void tcp_role_after_restore(int root);
 
 #endif

@@ -4,6 +4,7 @@
  * way back: any failure prints a message naming the step and exits. */
 #include "../blob_args.h"
 #include "commit.h"
+#include "tree_sync.h"
 #include "../../common/rawsys.h"
 #include "../../common/fstr.h"
 #include "../../common/progress_text.h"
@@ -554,6 +555,9 @@ static void create_thread(const struct blob_args *a, const struct blob_thread *t
 
 __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct blob_args *a)
 {
+	/* Another process of the tree failed already: nothing to read. */
+	if (tree_sync_aborted(a))
+		blob_abandon(a);
 	for (uint32_t i = 0; i < a->nunmaps; i++)
 		r_munmap((void *)a->unmaps[i].start, a->unmaps[i].end - a->unmaps[i].start);
 	move_vdso(a);
@@ -594,8 +598,10 @@ __attribute__((section(".text.entry"), noreturn, used)) void blob_entry(struct b
 		create_thread(a, &threads[i]);
 	/* Everything that can fail is done; the other threads wait in libtcp
 	 * for this one. Only now does the restore change what others see:
-	 * output files cut back, names put in place (commit.c). */
+	 * output files cut back, names put in place (commit.c); in a tree,
+	 * once every process got here. */
 	blob_commit(a);
+	tree_sync_done(a);
 	/* The restorer's own fds go, its stderr last. */
 	if (a->report_fd < a->close_from) {
 		rsys3(436 /* close_range */, a->close_from, ~0u, 0);

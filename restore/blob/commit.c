@@ -4,8 +4,13 @@
  * In an order that lets each step that can fail be undone: names put in
  * place (link, exchange), UNIX sockets bound, sockets connected, output
  * files cut back; only then are the temporary names dropped. Raw syscalls
- * only. */
+ * only. In a process tree, every process's blob takes each of these steps
+ * only once every process finished the one before (tree_sync.h): no
+ * change before every page of the tree is checked, binds before connects,
+ * and a failure anywhere is taken back everywhere. */
 #include "commit.h"
+#include "tree_sync.h"
+#include "../tree/area.h"
 #include "../../common/rawsys.h"
 #include "../../common/fstr.h"
 
@@ -31,7 +36,7 @@ static const char *sock_path(const struct blob_act *x, char *buf, size_t cap)
 	return buf;
 }
 
-void blob_undo(const struct blob_args *a)
+static void undo_acts(const struct blob_args *a)
 {
 	const struct blob_act *x = acts_of(a);
 	for (uint32_t i = 0; i < a->nacts; i++) {
@@ -40,6 +45,18 @@ void blob_undo(const struct blob_args *a)
 		else if (x[i].type == BLOB_ACT_RMID)
 			r_shmctl(x[i].fd, IPC_RMID_, 0);
 	}
+}
+
+void blob_undo(const struct blob_args *a)
+{
+	tree_sync_fail(a);
+	undo_acts(a);
+}
+
+void blob_abandon(const struct blob_args *a)
+{
+	undo_acts(a);
+	tree_sync_quit(a);
 }
 
 /* Takes back act x, which was done. */
@@ -100,6 +117,8 @@ static __attribute__((noreturn)) void fail(const struct blob_args *a, uint32_t f
 		take_back(&x[i]);
 		truncated |= x[i].type == BLOB_ACT_TRUNCATE;
 	}
+	/* Other processes of a tree cut theirs back in the same step. */
+	truncated |= a->tree_area && x[failed].type == BLOB_ACT_TRUNCATE;
 	blob_undo(a);
 	char mem[1024];
 	struct fbuf b;
@@ -110,8 +129,8 @@ static __attribute__((noreturn)) void fail(const struct blob_args *a, uint32_t f
 	fb_puti(&b, -err);
 	fb_puts(&b, ") at the end of restoring ");
 	fb_puts(&b, a->image_path);
-	fb_puts(&b, truncated ? "; the program was not resumed, but the output files of lower fds were cut back "
-				"to their size at checkpoint time already\n"
+	fb_puts(&b, truncated ? "; the program was not resumed, but output files were cut back to their size at "
+				"checkpoint time already\n"
 			      : "; the program was not resumed and nothing was changed\n");
 	r_write(a->report_fd, b.p, b.len);
 	r_exit_group(1);
@@ -172,24 +191,39 @@ static void drain(int fd)
 	r_fcntl(fd, 4 /* F_SETFL */, fl);
 }
 
+/* The tree was stopped by another process: the first `done` acts are
+ * taken back, then this process goes too. */
+static __attribute__((noreturn)) void quit(const struct blob_args *a, uint32_t done)
+{
+	const struct blob_act *x = acts_of(a);
+	for (uint32_t i = done; i-- > 0;)
+		take_back(&x[i]);
+	blob_abandon(a);
+}
+
 void blob_commit(const struct blob_args *a)
 {
 	const struct blob_act *x = acts_of(a);
 	/* The acts come sorted by type (commit_copy): the steps that can be
 	 * taken back first, binds before connects, truncations last. */
-	uint32_t changed = 0;
-	for (uint32_t i = 0; i < a->nacts; i++) {
-		if (x[i].type == BLOB_ACT_RMID || x[i].type == BLOB_ACT_DRAIN)
-			continue;
-		long rc = do_act(&x[i]);
-		if (rc < 0)
-			fail(a, i, rc);
-		changed++;
+	if (tree_sync(a, TREE_SYNC_READY))
+		quit(a, 0);
+	uint32_t changed = 0, i = 0;
+	for (int step = 0; step < 3; step++) {
+		uint32_t last = step == 0 ? BLOB_ACT_BIND : step == 1 ? BLOB_ACT_CONNECT : BLOB_ACT_TRUNCATE;
+		for (; i < a->nacts && x[i].type <= last; i++) {
+			long rc = do_act(&x[i]);
+			if (rc < 0)
+				fail(a, i, rc);
+			changed++;
+		}
+		if (tree_sync(a, TREE_SYNC_PLACED + step))
+			quit(a, i);
 	}
-	for (uint32_t i = 0; i < a->nacts; i++) {
-		if (x[i].type == BLOB_ACT_LINK || x[i].type == BLOB_ACT_EXCHANGE)
-			r_unlinkat(x[i].dirfd, x[i].tmp, 0);
-		else if (x[i].type == BLOB_ACT_DRAIN && changed)
-			drain(x[i].fd);
+	for (uint32_t k = 0; k < a->nacts; k++) {
+		if (x[k].type == BLOB_ACT_LINK || x[k].type == BLOB_ACT_EXCHANGE)
+			r_unlinkat(x[k].dirfd, x[k].tmp, 0);
+		else if (x[k].type == BLOB_ACT_DRAIN && (changed || a->tree_area))
+			drain(x[k].fd);
 	}
 }

@@ -1,7 +1,8 @@
 /* Test program for TCP_RETRY (retry.sh, integration-child_retry): a
  * checkpoint asked for while the program has a live child process.
  *   child_retry SECONDS [raise] [STEPS] [THREADS]
- * starts `sleep SECONDS` (fork+exec), and with `raise` sends itself SIGUSR1
+ * starts `sleep SECONDS` (fork+exec, without libtcp: a process of its tree
+ * that cannot be checkpointed, see tests/lib/without_libtcp.h), and with `raise` sends itself SIGUSR1
  * while that child lives (its own handler prints one line per call: a retry
  * must not call it again; so does its SIGTERM handler, which must not run
  * while a stop-signal checkpoint is pending, nor when it succeeds); then waits for the child and computes STEPS
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../lib/without_libtcp.h"
 
 static void on_signal(int sig)
 {
@@ -64,8 +66,7 @@ int main(int argc, char **argv)
 	if (child < 0)
 		return 1;
 	if (child == 0) {
-		execlp("sleep", "sleep", argv[1], (char *)NULL);
-		_exit(127);
+		exec_sleep_without_libtcp(argv[1]);
 	}
 	if (do_raise)
 		raise(SIGUSR1); /* the checkpoint is refused now: the child lives */

@@ -1,6 +1,6 @@
 /* Signals in the children of a program under libtcp (issue 19, item 15):
  * libtcp checkpoints only the process started under it, so in a child it
- * forks, or a program a child executes, a SIGTERM, SIGUSR1 or signal 62
+ * forks, or a program a child executes, a SIGTERM or SIGUSR1
  * must do exactly what it does without libtcp. Each case forks a child,
  * waits until it is ready (a pipe), signals it and prints what became of
  * it; run with and without LD_PRELOAD, the output must be the same.
@@ -154,6 +154,10 @@ int main(int argc, char **argv)
 		pid_t pid = fork();
 		if (pid == 0)
 			child(EXEC, SIGTERM, ready[1], -1);
+		/* The parent outlives timeout's SIGTERM to report the child's end
+		 * (run with TCP_STOP_SIGNAL=none: for a root under libtcp,
+		 * SIGTERM would mean checkpoint the tree and stop). */
+		signal(SIGTERM, SIG_IGN);
 		close(ready[1]);
 		char c;
 		int status;
@@ -170,7 +174,6 @@ int main(int argc, char **argv)
 	one_case("SIGUSR1, default action", DFL, SIGUSR1, 0);
 	one_case("SIGUSR1, handler", HANDLER, SIGUSR1, 0);
 	one_case("SIGUSR1, blocked (exit 0: pending)", BLOCK, SIGUSR1, 0);
-	one_case("signal 62, default action", DFL, 62, 0);
 	one_case("SIGTERM, default action, raw fork", DFL, SIGTERM, 1);
 	one_case("SIGUSR1, blocked before a raw fork (exit 0: pending)", INHERITED_BLOCK, SIGUSR1, 1);
 	one_case("SIGTERM in an executed program", EXEC, SIGTERM, 0);

@@ -39,7 +39,7 @@ no_images "cases"
 
 # timeout sends SIGTERM to the program and its process group: the child
 # (which executed a program, so libtcp is loaded in it too) must die of it.
-timeout -s KILL 60 timeout 1 env LD_PRELOAD="$LIBTCP" TCP_DIR="$WORK/img" "$PROG" timeout >timeout.txt 2>timeout.err
+timeout -s KILL 60 timeout 1 env LD_PRELOAD="$LIBTCP" TCP_DIR="$WORK/img" TCP_STOP_SIGNAL=none "$PROG" timeout >timeout.txt 2>timeout.err
 if ! grep -q 'child of a program stopped by timeout: killed by signal 15' timeout.txt; then
 	fail "timeout: $(cat timeout.txt) $(cat timeout.err)"
 else

@@ -267,6 +267,12 @@ checkpoint_and_kill() {
         local inside
         inside=$(descendants "$pid")
         "${AS[@]}" kill -9 "$pid" 2>/dev/null || kill -9 "$pid"
+        # The program's child processes die with it, as in a job that is
+        # killed (a restored one's die with tcp-restore's PID namespace).
+        if [[ $what == "the checkpointed run" && -n $inside ]]; then
+            # shellcheck disable=SC2086  # a list of pids
+            kill -9 $inside 2>/dev/null
+        fi
         wait_exit "$pid" "$what"
         # shellcheck disable=SC2086  # a list of pids
         wait_gone $inside

@@ -2,7 +2,8 @@
  * holding something tcp must refuse or that makes a checkpoint fail:
  *   obstacle pipe      fd 3 is a pipe to another process (the caller opens it:
  *                      obstacle pipe 3> >(cat >/dev/null))
- *   obstacle child     a live child process, all along (60 s): refused for good
+ *   obstacle child     a live child process without libtcp, all along (60 s):
+ *                      refused for good
  *                      with TCP_RETRY=0 (else retried until the program ends)
  *   obstacle heap N [STEPS]  N MiB of touched heap (to fill a small disk, or
  *                      to make checkpoints long), computing STEPS steps
@@ -26,6 +27,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../lib/without_libtcp.h"
 
 int main(int argc, char **argv)
 {
@@ -39,10 +41,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "child")) {
 		child = fork();
-		if (child == 0) {
-			sleep(60);
-			_exit(0);
-		}
+		if (child == 0)
+			exec_sleep_without_libtcp("60");
 	}
 	if (!strcmp(argv[1], "forked_timer")) {
 		pid_t c = fork();

@@ -8,9 +8,13 @@
 # stdout and output file must be byte-identical to an uninterrupted run (which
 # runs meanwhile, outside SLURM, on the other core).
 #
-# usage: slurm_requeue.sh [LIBTCP TCP_RESTORE TCP_RUN TCP_CKPT LONG_COMPUTE]
+# usage: slurm_requeue.sh [LIBTCP TCP_RESTORE TCP_RUN TCP_CKPT LONG_COMPUTE [tree]]
 #   Without arguments the tools are taken from the source tree (build/ for
 #   libtcp.so and tcp-restore) and long_compute.c is compiled with cc.
+#   "tree" (issue 20): the job's command is a process tree, a shell running
+#   `long_compute result.dat 110 | tee progress.log` (bash, long_compute and
+#   tee, a pipe between them), checkpointed and restored whole; its
+#   progress.log must match too.
 # Environment: SLURM_TEST_DEADLINE (seconds to wait for the job, default 840),
 #   SLURM_TEST_KEEP=1 (keep the work directory even on success),
 #   SLURM_TEST_REQUIRED=1 (fail instead of skipping when SLURM cannot start).
@@ -24,6 +28,7 @@ tcp_restore=${2:-$src/build/tcp-restore}
 tcp_run=${3:-$src/scripts/tcp-run}
 tcp_ckpt=${4:-$src/scripts/tcp-ckpt}
 long_compute=${5:-}
+mode=${6:-plain}
 local_slurm=$src/scripts/slurm/local-slurm
 template=$src/scripts/slurm/tcp-job.sbatch
 deadline=${SLURM_TEST_DEADLINE:-840}
@@ -86,7 +91,15 @@ export SLURM_CONF=$work/slurm/slurm.conf
 
 # ---- the job: the template with our command on its CMD= line -------------------
 mkdir -p "$work/job" "$work/ref"
-printf -v cmd_line 'CMD=(%q result.dat)' "$long_compute"
+if [ "$mode" = tree ]; then
+	# 110 steps: still two requeues at least, in less time than the plain job.
+	pipeline="$(printf '%q' "$long_compute") result.dat 110 | tee progress.log"
+	printf -v cmd_line 'CMD=(bash -c %q)' "$pipeline"
+	ref_cmd=(bash -c "$pipeline")
+else
+	printf -v cmd_line 'CMD=(%q result.dat)' "$long_compute"
+	ref_cmd=("$long_compute" result.dat)
+fi
 # (the replacement goes through awk, not sed: the path may hold sed specials)
 awk -v line="$cmd_line" '/^CMD=\(/ { print line; n++; next } { print } END { exit n != 1 }' \
 	"$template" >"$work/job/job.sbatch" || fail "the template has no single CMD=( line"
@@ -104,7 +117,7 @@ job=${job%%;*}
 say "submitted job $job (time limit 1 min, SIGUSR1 20 s before)"
 
 # ---- the reference, meanwhile, outside SLURM ----------------------------------
-(cd "$work/ref" && exec "$long_compute" result.dat >result.out 2>result.err) &
+(cd "$work/ref" && exec "${ref_cmd[@]}" >result.out 2>result.err) &
 ref_pid=$!
 
 # ---- follow the job -------------------------------------------------------------
@@ -148,6 +161,9 @@ ref_pid=''
 [ "$rc" = 0 ] || fail "the uninterrupted reference run failed with status $rc"
 cmp "$work/ref/result.out" "$work/job/result.out" || fail "stdout differs from the uninterrupted run"
 cmp "$work/ref/result.dat" "$work/job/result.dat" || fail "the output file differs from the uninterrupted run"
+if [ "$mode" = tree ]; then
+	cmp "$work/ref/progress.log" "$work/job/progress.log" || fail "tee's progress.log differs from the uninterrupted run"
+fi
 # stderr: the program writes nothing there; only tcp's own lines may be left.
 grep -v '^tcp: ' "$work/job/result.err" | cmp - "$work/ref/result.err" ||
 	fail "stderr holds more than tcp's messages"

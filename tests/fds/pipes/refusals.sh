@@ -36,7 +36,7 @@ run_case other-anon "cannot checkpoint fd [0-9]+ \\(anon_inode:\\[userfaultfd\\]
 # fd 3: the read end of a pipe whose writer (sleep) is another process.
 exec 3< <(exec sleep 30 2>/dev/null)
 sleeper=$!
-run_case outside "cannot checkpoint fd 3 \\(pipe:\\[[0-9]+\\]\\): its write end is held by another process.*close it before the checkpoint" plain
+run_case outside "cannot checkpoint fd 3 \\(pipe:\\[[0-9]+\\]\\): its write end is held by a process that is not this one nor a descendant.*close it before the checkpoint" plain
 exec 3<&-
 kill "$sleeper" 2>/dev/null
 exit $failed

@@ -1,0 +1,248 @@
+/* The root's side of a process-tree checkpoint (DESIGN §8), called from
+ * the checkpoint of the root (checkpoint.c) while its own threads are
+ * stopped:
+ *   tree_lead_stop      the area, every descendant stopped, the tables;
+ *   TREE_DUMP           every process reads its own state and starts its
+ *                       writer, the root too;
+ *   tree_lead_captured  every process's state is taken (or one failed);
+ *   tree_lead_end       RESUME, ABORT, or EXIT for the stop signal;
+ * and in the root's writer, tree_write_section waits for every member's
+ * image and describes the tree in the root's image. Raw syscalls only. */
+#include "area.h"
+#include "discover.h"
+#include "lead.h"
+#include "../dump.h"
+#include "../dir_lock.h"
+#include "../image_names.h"
+#include "../../common/rawsys.h"
+
+#include <fcntl.h>
+
+static int area_fd = -1;
+static uint32_t epochs;
+
+int tree_is_own_fd(int fd)
+{
+	return (area_fd >= 0 && fd == area_fd) || tcp_dir_lock_owns(fd);
+}
+
+static int live_members(const struct tree_area *a)
+{
+	int n = 0;
+	for (int i = 1; i < a->nslots; i++)
+		n += a->slots[i].state != TS_ZOMBIE && a->slots[i].state != TS_GONE;
+	return n;
+}
+
+int tree_lead_stop(struct dump_ctx *d, long gen)
+{
+	if (!tcp_has_child())
+		return 0;
+	struct tree_area *a = tree_area_create(d, &area_fd);
+	if (!a)
+		return -1;
+	a->root_pid = (int)r_getpid();
+	a->epoch = ++epochs;
+	a->generation = (uint32_t)gen;
+	a->run_id = tcp_run_id;
+	f_memcpy(&a->cfg, &tcp_cfg, sizeof(a->cfg));
+	f_memcpy(a->prog, tcp_prog, sizeof(a->prog));
+	a->phase = TREE_STOP;
+	struct tree_slot *root = &a->slots[0];
+	root->pid = a->root_pid;
+	root->ppid = (int)rsys0(__NR_getppid);
+	root->pgid = (int)rsys1(__NR_getpgid, 0);
+	root->sid = (int)rsys1(__NR_getsid, 0);
+	r_prctl(2 /* PR_GET_PDEATHSIG */, (long)&root->pdeath_signal, 0, 0, 0);
+	r_prctl(16 /* PR_GET_NAME */, (long)root->comm, 0, 0, 0);
+	root->state = TS_PARKED;
+	a->nslots = 1;
+	tcp_tree = a;
+	int rc = tree_stop_all(d, a, area_fd);
+	if (rc == 0) {
+		tree_mark_leaders(a);
+		rc = tree_scan_objects(d, a);
+	}
+	/* Every member has mapped the area (or never will): our fd goes. */
+	r_close(area_fd);
+	area_fd = -1;
+	if (rc) {
+		tree_set_phase(a, TREE_ABORT);
+		tcp_tree = 0;
+		return -1;
+	}
+	if (live_members(a) == 0 && a->nslots == 1) {
+		tcp_tree = 0; /* the child ended meanwhile: an ordinary checkpoint */
+		return 0;
+	}
+	tree_set_phase(a, TREE_DUMP);
+	return 0;
+}
+
+int tree_lead_captured(struct dump_ctx *d)
+{
+	struct tree_area *a = tcp_tree;
+	int want = live_members(a);
+	for (;;) {
+		int seen = a->ncaptured;
+		if (seen >= want)
+			break;
+		/* A member killed meanwhile never reports: look. */
+		for (int i = 1; i < a->nslots; i++) {
+			struct tree_slot *s = &a->slots[i];
+			if (s->state == TS_PARKED && r_kill(s->pid, 0) == -3) {
+				tree_name_process(&d->err, s->pid);
+				fb_puts(&d->err, " of the tree ended during the checkpoint");
+				return -1;
+			}
+		}
+		tree_wait(&a->ncaptured, seen, 100);
+	}
+	for (int i = 1; i < a->nslots; i++)
+		if (a->slots[i].state == TS_FAILED) {
+			tree_name_process(&d->err, a->slots[i].pid);
+			fb_puts(&d->err, " of the tree: ");
+			fb_puts(&d->err, a->slots[i].msg);
+			return -1;
+		}
+	return 0;
+}
+
+void tree_lead_end(int phase)
+{
+	if (tcp_tree)
+		tree_set_phase(tcp_tree, phase);
+	tcp_tree = 0;
+}
+
+int tree_processes(void)
+{
+	return tcp_tree ? tcp_tree->nslots : 1;
+}
+
+/* Waits until every member's writer is done: 0 if all wrote their image,
+ * else -1 with the reason in err. */
+static int wait_written(const struct tree_area *a, struct fbuf *err)
+{
+	int want = live_members(a);
+	for (;;) {
+		int seen = a->nwritten;
+		if (seen >= want)
+			break;
+		for (int i = 1; i < a->nslots; i++) {
+			const struct tree_slot *s = &a->slots[i];
+			/* A writer that died never reports (its process judges
+			 * it, but no longer sees the area): look. */
+			if (!s->written && s->writer_pid && tree_process_ended(s->writer_pid) && !s->written) {
+				fb_puts(err, "the image writer of process ");
+				fb_puti(err, s->pid);
+				fb_puts(err, " (");
+				fb_puts(err, s->comm);
+				fb_puts(err, ") died before its image was written");
+				return -1;
+			}
+		}
+		tree_wait((volatile int32_t *)&a->nwritten, seen, 100);
+	}
+	for (int i = 1; i < a->nslots; i++)
+		if (a->slots[i].written < 0) {
+			fb_puts(err, "the image of process ");
+			fb_puti(err, a->slots[i].pid);
+			fb_puts(err, " (");
+			fb_puts(err, a->slots[i].comm);
+			fb_puts(err, ") was not written: ");
+			fb_puts(err, a->slots[i].msg);
+			return -1;
+		}
+	return 0;
+}
+
+int tree_write_section(const struct tree_area *a, struct img_writer *w, char *buf, uint64_t cap, struct fbuf *err)
+{
+	if (wait_written(a, err))
+		return -1;
+	/* The processes, then the open file descriptions held by several
+	 * processes (each group: its holders). */
+	struct tcp_tree_head *h = (struct tcp_tree_head *)buf;
+	uint64_t used = sizeof(*h);
+	f_memset(h, 0, sizeof(*h));
+	for (int i = 0; i < a->nslots; i++) {
+		const struct tree_slot *s = &a->slots[i];
+		if (s->state == TS_GONE)
+			continue;
+		if (used + sizeof(struct tcp_tree_proc) > cap)
+			goto full;
+		struct tcp_tree_proc *p = (struct tcp_tree_proc *)(buf + used);
+		f_memset(p, 0, sizeof(*p));
+		p->pid = s->pid;
+		p->ppid = i == 0 ? 0 : s->ppid;
+		p->pgid = s->pgid;
+		p->sid = s->sid;
+		p->flags = s->flags;
+		p->exit_status = s->exit_status;
+		p->exit_signal = 17; /* SIGCHLD: fork, vfork, posix_spawn; clone() with another is not seen */
+		p->pdeath_signal = s->pdeath_signal;
+		f_memcpy(p->comm, s->comm, sizeof(p->comm));
+		if (i > 0 && s->state != TS_ZOMBIE) {
+			f_memcpy(p->image, s->image, sizeof(p->image));
+			p->image_size = s->image_size;
+			p->image_id[0] = s->image_id[0];
+			p->image_id[1] = s->image_id[1];
+			p->process_sum = s->process_sum;
+		}
+		used += sizeof(*p);
+		h->nprocs++;
+	}
+	for (int i = 0; i < a->nfds; i++) {
+		const struct tree_fd *f = &a->fds[i];
+		if (f->ofd != i)
+			continue;
+		/* Its holders: more than one process? */
+		uint32_t n = 0, other = 0;
+		for (int j = i; j < a->nfds; j++)
+			if (a->fds[j].ofd == i) {
+				n++;
+				other |= a->fds[j].pid != f->pid;
+			}
+		if (!other)
+			continue;
+		if (used + sizeof(struct tcp_tree_ofd) + n * sizeof(struct tcp_tree_holder) > cap)
+			goto full;
+		struct tcp_tree_ofd *o = (struct tcp_tree_ofd *)(buf + used);
+		o->nholders = n;
+		o->reserved0 = 0;
+		used += sizeof(*o);
+		for (int j = i; j < a->nfds; j++)
+			if (a->fds[j].ofd == i) {
+				struct tcp_tree_holder *hd = (struct tcp_tree_holder *)(buf + used);
+				hd->pid = a->fds[j].pid;
+				hd->fd = a->fds[j].fd;
+				used += sizeof(*hd);
+			}
+		h->nofds++;
+	}
+	iw_section(w, TCP_SEC_TREE, buf, used, 0, 0);
+	return 0;
+full:
+	fb_puts(err, "the description of the process tree does not fit in the scratch memory");
+	return -1;
+}
+
+void tree_drop_member_images(int dirfd, const char *prog, long gen, char *dents)
+{
+	r_lseek(dirfd, 0, 0);
+	for (;;) {
+		long n = r_getdents64(dirfd, dents, 65536);
+		if (n <= 0)
+			break;
+		for (long pos = 0; pos < n;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
+			pos += e->d_reclen;
+			struct stat st;
+			if (member_image_of(e->d_name, prog, gen) &&
+			    r_fstatat(dirfd, e->d_name, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == 0 &&
+			    st.st_uid == (uid_t)r_getuid())
+				r_unlinkat(dirfd, e->d_name, 0);
+		}
+	}
+}
