@@ -62,12 +62,9 @@ int main(int argc, char **argv)
 	for (long t = 0; t < nthreads; t++)
 		if (pthread_create(&threads[t], NULL, compute, (void *)t))
 			return 1;
-	pid_t child = fork();
+	pid_t child = spawn_sleep_without_libtcp(argv[1]);
 	if (child < 0)
 		return 1;
-	if (child == 0) {
-		exec_sleep_without_libtcp(argv[1]);
-	}
 	if (do_raise)
 		raise(SIGUSR1); /* the checkpoint is refused now: the child lives */
 	int status = 0;
