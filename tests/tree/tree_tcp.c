@@ -5,9 +5,12 @@
  * ways, every side writing WINDOW messages ahead of what it reads, so that
  * bytes wait in both directions. The second child and the parent's end of
  * its connection are nonblocking (poll), with TCP_NODELAY; the first
- * connection has SO_KEEPALIVE. At the end the parent's listener, still
- * listening on its port, accepts a third child; every side checks that its
- * addresses, O_NONBLOCK and options are what they were.
+ * connection has SO_KEEPALIVE. A third child connects to a second listener
+ * (on ::1 where there is IPv6), sends a block and shuts its writing down at
+ * once: the parent reads it only at the end, then answers. At the end the
+ * first listener, still listening on its port, accepts a fourth child;
+ * every side checks that its addresses, O_NONBLOCK and options are what
+ * they were.
  *   tree_tcp [STEPS]
  * stdout is the same whatever happens to the checkpoints. */
 #include <arpa/inet.h>
@@ -86,7 +89,7 @@ static int recv_msg(int fd, uint32_t step, uint32_t *sum)
 
 /* Its addresses and options, to compare at the end. */
 struct state {
-	struct sockaddr_in self, peer;
+	struct sockaddr_storage self, peer;
 	int fl, nodelay, keepalive;
 };
 
@@ -124,17 +127,19 @@ static int exchange(int fd, int who, int steps, uint32_t *sum)
 	return 0;
 }
 
-static int connect_to(const struct sockaddr_in *a, int nonblock)
+static int connect_to(const void *a, int nonblock)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	int family = ((const struct sockaddr *)a)->sa_family;
+	int fd = socket(family, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (const struct sockaddr *)a, sizeof(*a)) && errno != EINPROGRESS)
+	socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (connect(fd, (const struct sockaddr *)a, len) && errno != EINPROGRESS)
 		return -1;
 	struct pollfd p = { fd, POLLOUT, 0 };
 	poll(&p, 1, -1);
 	int err = 0;
-	socklen_t len = sizeof(err);
+	len = sizeof(err);
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	return err ? -1 : fd;
 }
@@ -165,6 +170,60 @@ static int child(const struct sockaddr_in *at, int who, int steps)
 	return read(fd, &c, 1) == 0 ? 40 + who : 4; /* the parent closed its end */
 }
 
+#define EARLY 5000
+
+/* The third child: a block, its writing shut down, then the answer. */
+static int early_child(const struct sockaddr_storage *at)
+{
+	static unsigned char buf[EARLY];
+	int fd = connect_to(at, 0);
+	if (fd < 0)
+		return 1;
+	uint32_t len = fill(3, 77, buf), sum = 2166136261u;
+	if (io_full(fd, buf, len, 1) || shutdown(fd, SHUT_WR))
+		return 2;
+	struct state st;
+	take_state(fd, &st);
+	ssize_t n;
+	uint32_t got = 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		sum = fnv(sum, buf, (size_t)n);
+		got += (uint32_t)n;
+	}
+	/* Closed by now (no peer any more): its own address stays. */
+	struct state now;
+	take_state(fd, &now);
+	printf("child 3 got %u bytes %08x after its shutdown, its address unchanged: %s\n", got, sum,
+	       memcmp(&now.self, &st.self, sizeof(st.self)) ? "no" : "yes");
+	return n == 0 ? 43 : 3;
+}
+
+/* A second listener: on ::1, or on 127.0.0.1 where there is no IPv6. */
+static int second_listener(struct sockaddr_storage *at)
+{
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)at;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)at;
+	socklen_t len = sizeof(*at);
+	memset(at, 0, sizeof(*at));
+	a6->sin6_family = AF_INET6;
+	a6->sin6_addr = in6addr_loopback;
+	int l = socket(AF_INET6, SOCK_STREAM, 0);
+	if (l >= 0 && !bind(l, (struct sockaddr *)a6, sizeof(*a6)) && !listen(l, 1) &&
+	    !getsockname(l, (struct sockaddr *)at, &len))
+		return l;
+	if (l >= 0)
+		close(l);
+	memset(at, 0, sizeof(*at));
+	a4->sin_family = AF_INET;
+	a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	len = sizeof(*at);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)a4, sizeof(*a4)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)at, &len))
+		return -1;
+	return l;
+}
+
 int main(int argc, char **argv)
 {
 	int steps = argc > 1 ? atoi(argv[1]) : 300;
@@ -175,13 +234,28 @@ int main(int argc, char **argv)
 	if (l < 0 || bind(l, (struct sockaddr *)&at, sizeof(at)) || listen(l, 4) ||
 	    getsockname(l, (struct sockaddr *)&at, &alen))
 		return 1;
-	pid_t pids[2];
+	struct sockaddr_storage at2;
+	int l2 = second_listener(&at2);
+	if (l2 < 0)
+		return 1;
+	pid_t pids[3];
+	pids[2] = fork();
+	if (pids[2] == 0) {
+		close(l);
+		close(l2);
+		_exit(early_child(&at2));
+	}
+	int early = accept(l2, NULL, NULL);
+	if (early < 0)
+		return 1;
+	close(l2);
 	for (int who = 1; who <= 2; who++) {
 		pids[who - 1] = fork();
 		if (pids[who - 1] < 0)
 			return 1;
 		if (pids[who - 1] == 0) {
 			close(l);
+			close(early);
 			_exit(child(&at, who, steps));
 		}
 	}
@@ -222,8 +296,21 @@ int main(int argc, char **argv)
 		       end[1] ? "yes" : "no", same_state(conn[c], &st[c]) ? "yes" : "no");
 		close(conn[c]);
 	}
-	for (int c = 0; c < 2; c++) {
-		int status;
+	/* The third child's block waited since the start, with its end. */
+	static unsigned char block[EARLY];
+	uint32_t bsum = 2166136261u, blen = 0;
+	ssize_t n;
+	while ((n = read(early, block, sizeof(block))) > 0) {
+		bsum = fnv(bsum, block, (size_t)n);
+		blen += (uint32_t)n;
+	}
+	printf("child 3 sent %u bytes %08x and shut down\n", blen, bsum);
+	uint32_t alen3 = fill(4, 5, block);
+	if (n < 0 || io_full(early, block, alen3, 1))
+		return 7;
+	close(early);
+	for (int i = 0; i < 3; i++) {
+		int status, c = (i + 2) % 3; /* the third first: it prints before it exits */
 		if (waitpid(pids[c], &status, 0) != pids[c])
 			return 5;
 		printf("child %d exited %d\n", c + 1, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
