@@ -95,7 +95,7 @@ static int peek_queue(struct dump_ctx *d, int fd, long inq, struct dump_fd *out)
 	while (n == -4 /* EINTR */);
 	if (offset)
 		r_setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &old, sizeof(old));
-	/* A peek stops before urgent data (MSG_OOB) that is not read inline. */
+	/* A peek stops before urgent data (MSG_OOB), also inline. */
 	if (n != inq)
 		return dump_fd_refuse(d, out->rec.fd, out->path,
 				      n >= 0 && n < inq ? "urgent data (MSG_OOB) waits in this TCP connection between "
@@ -164,6 +164,12 @@ int dump_tcp_tree_pair(struct dump_ctx *d, int fd, struct dump_fd *out)
 		return refuse_bytes(d, out, (long)lost,
 				    " bytes sent on this TCP connection between processes of the tree have not reached "
 				    "the other end yet (a retransmission is due); checkpoint again a moment later");
+	/* Urgent data (MSG_OOB): FIONREAD and a peek stop at its mark, the
+	 * kernel's count of what waits (with the FIN, once received) does not. */
+	if ((uint32_t)inq != me.rqueue - (me.state == TCP_CLOSE_WAIT))
+		return dump_fd_refuse(d, out->rec.fd, out->path,
+				      "urgent data (MSG_OOB) was sent on this TCP connection between processes of the "
+				      "tree and waits to be read; tcp cannot keep it. Checkpoint when it has been read");
 	if (inq > 0 && peek_queue(d, fd, inq, out))
 		return -1;
 	s->role = TCP_SOCK_TREE_PAIR;
