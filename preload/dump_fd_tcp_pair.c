@@ -133,6 +133,10 @@ int dump_tcp_tree_pair(struct dump_ctx *d, int fd, struct dump_fd *out)
 				      "inet_diag; load the module: modprobe tcp_diag)");
 	if (!peer.ino || !tree_has_socket(peer.ino))
 		return 1; /* another program's, or waiting to be accepted: refused as such */
+	if (peer.ino == s->ino)
+		return dump_fd_refuse(d, out->rec.fd, out->path,
+				      "a TCP socket connected to itself (a simultaneous open on one address) cannot be "
+				      "made again; this is not supported");
 	if (me.ino != s->ino || !me.have_info || !peer.have_info)
 		return dump_fd_refuse(d, out->rec.fd, out->path,
 				      "the kernel's description of this TCP connection between processes of the tree "

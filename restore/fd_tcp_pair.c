@@ -187,8 +187,11 @@ static int refill(const struct img_fd *r, int image_fd, int sender, int receiver
 	}
 	free(buf);
 	if (rc) {
-		say("fd %d: cannot put the %llu bytes waiting in its TCP connection back: %s", r->f.fd,
-		    (unsigned long long)total, strerror(rc));
+		say("fd %d: cannot put the %llu bytes waiting in its TCP connection back: %s%s", r->f.fd,
+		    (unsigned long long)total, strerror(rc),
+		    rc == ETIMEDOUT ? " (more than the socket buffers take: a user without privilege gets at most "
+				      "net.core.rmem_max and net.core.wmem_max; raise them, or restore as root)"
+				    : "");
 		return -1;
 	}
 	/* On the loopback they arrive at once where there is room: wait a
