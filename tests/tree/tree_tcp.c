@@ -8,7 +8,8 @@
  * connection has SO_KEEPALIVE. A third child connects to a second listener
  * (on ::1 where there is IPv6), sends a block and shuts its writing down at
  * once: the parent reads it only at the end, then answers. At the end the
- * first listener, still listening on its port, accepts a fourth child;
+ * first listener, still listening on its port, accepts a fifth child; a
+ * fourth one holds a connection that stays idle until the end;
  * every side checks that its addresses, O_NONBLOCK and options are what
  * they were.
  *   tree_tcp [STEPS]
@@ -172,6 +173,17 @@ static int child(const struct sockaddr_in *at, int who, int steps)
 
 #define EARLY 5000
 
+/* The fourth child: connected, silent until the end. */
+static int idle_child(const struct sockaddr_in *at)
+{
+	int fd = connect_to(at, 0);
+	uint32_t id = 4;
+	char c;
+	if (fd < 0 || io_full(fd, &id, sizeof(id), 1) || io_full(fd, &c, 1, 0) || c != 'z')
+		return 1;
+	return io_full(fd, "y", 1, 1) ? 2 : 44;
+}
+
 /* The third child: a block, its writing shut down, then the answer. */
 static int early_child(const struct sockaddr_storage *at)
 {
@@ -238,7 +250,7 @@ int main(int argc, char **argv)
 	int l2 = second_listener(&at2);
 	if (l2 < 0)
 		return 1;
-	pid_t pids[3];
+	pid_t pids[4];
 	pids[2] = fork();
 	if (pids[2] == 0) {
 		close(l);
@@ -249,21 +261,21 @@ int main(int argc, char **argv)
 	if (early < 0)
 		return 1;
 	close(l2);
-	for (int who = 1; who <= 2; who++) {
+	for (int who = 1; who <= 4; who += who == 2 ? 2 : 1) {
 		pids[who - 1] = fork();
 		if (pids[who - 1] < 0)
 			return 1;
 		if (pids[who - 1] == 0) {
 			close(l);
 			close(early);
-			_exit(child(&at, who, steps));
+			_exit(who == 4 ? idle_child(&at) : child(&at, who, steps));
 		}
 	}
-	int conn[3] = { -1, -1, -1 };
-	for (int n = 0; n < 2; n++) {
+	int conn[5] = { -1, -1, -1, -1, -1 };
+	for (int n = 0; n < 3; n++) {
 		int fd = accept(l, NULL, NULL);
 		uint32_t id;
-		if (fd < 0 || io_full(fd, &id, sizeof(id), 0) || id < 1 || id > 2)
+		if (fd < 0 || io_full(fd, &id, sizeof(id), 0) || id < 1 || id > 4 || id == 3)
 			return 1;
 		conn[id] = fd;
 	}
@@ -296,6 +308,13 @@ int main(int argc, char **argv)
 		       end[1] ? "yes" : "no", same_state(conn[c], &st[c]) ? "yes" : "no");
 		close(conn[c]);
 	}
+	/* The idle connection: nothing in it at any checkpoint (a killed tree
+	 * leaves it in TIME_WAIT on one side). */
+	char z = 'z', y = 0;
+	if (io_full(conn[4], &z, 1, 1) || io_full(conn[4], &y, 1, 0))
+		return 8;
+	printf("the idle child answered '%c'\n", y);
+	close(conn[4]);
 	/* The third child's block waited since the start, with its end. */
 	static unsigned char block[EARLY];
 	uint32_t bsum = 2166136261u, blen = 0;
@@ -309,8 +328,8 @@ int main(int argc, char **argv)
 	if (n < 0 || io_full(early, block, alen3, 1))
 		return 7;
 	close(early);
-	for (int i = 0; i < 3; i++) {
-		int status, c = (i + 2) % 3; /* the third first: it prints before it exits */
+	for (int i = 0; i < 4; i++) {
+		int status, c = (i + 2) % 4; /* the third first: it prints before it exits */
 		if (waitpid(pids[c], &status, 0) != pids[c])
 			return 5;
 		printf("child %d exited %d\n", c + 1, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
