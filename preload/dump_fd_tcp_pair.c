@@ -131,8 +131,19 @@ int dump_tcp_tree_pair(struct dump_ctx *d, int fd, struct dump_fd *out)
 		return dump_fd_refuse(d, out->rec.fd, out->path,
 				      "the kernel does not describe this TCP connection (NETLINK_SOCK_DIAG with "
 				      "inet_diag; load the module: modprobe tcp_diag)");
+	/* No socket holds the other end: it waits in an accept queue, or it
+	 * was closed (its process exited) with bytes or its FIN still on the
+	 * way. Either passes soon. */
+	if (!peer.ino && tcp_cfg.sockets != TCP_SOCKETS_CLOSE)
+		return dump_fd_refuse(d, out->rec.fd, out->path,
+				      peer.state == TCP_ESTABLISHED || peer.state == TCP_SYN_RECV
+					      ? "the other end of this TCP connection waits to be accepted on a listening "
+						"socket; checkpoint when the program has accepted it"
+					      : "the other end of this TCP connection was closed (its process closed it or "
+						"exited) and is still being shut down; checkpoint again a moment later, or set "
+						"TCP_SOCKETS=close to restore it as a connection whose peer is gone");
 	if (!peer.ino || !tree_has_socket(peer.ino))
-		return 1; /* another program's, or waiting to be accepted: refused as such */
+		return 1; /* another program's: refused as such */
 	if (peer.ino == s->ino)
 		return dump_fd_refuse(d, out->rec.fd, out->path,
 				      "a TCP socket connected to itself (a simultaneous open on one address) cannot be "
