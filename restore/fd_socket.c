@@ -6,8 +6,9 @@
  *
  * In a tree (restore/tree/), the pairs whose ends are in several processes
  * (TCP_SOCK_TREE_PAIR, or an end held by several) are made once by the
- * root's restorer, with both queues (sock_make_shared_pair), and every
- * record of one of their ends takes that end. */
+ * root's restorer, with both queues (sock_make_shared_pair; TCP
+ * connections: fd_tcp_pair.c), and every record of one of their ends
+ * takes that end. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "sock_queue.h"
