@@ -235,6 +235,13 @@ int sock_make_tcp_pair(const struct img_fd *x, int x_image_fd, const struct img_
 	if (sock_tree_end_made(sx->ino))
 		return 0; /* made already, from its peer */
 	char text[2][200];
+	if (sx->type != SOCK_STREAM || sy->type != SOCK_STREAM || sx->addr_len > TCP_SOCK_ADDR_MAX ||
+	    sx->peer_len > TCP_SOCK_ADDR_MAX || sy->addr_len > TCP_SOCK_ADDR_MAX || sy->peer_len > TCP_SOCK_ADDR_MAX) {
+		say("fd %d: the image's record of its TCP connection is invalid; the image is damaged or from another "
+		    "version of tcp",
+		    x->f.fd);
+		return -1;
+	}
 	if (!sockaddr_tcp_ends(sx->addr, sx->addr_len, sx->peer, sx->peer_len, sy->addr, sy->addr_len, sy->peer,
 			       sy->peer_len)) {
 		say("fd %d: its TCP connection from %s to %s does not end at fd %d of the other process (%s); the images "
