@@ -38,6 +38,7 @@ int tree_lead_stop(struct dump_ctx *d, long gen)
 {
 	if (!tcp_has_child())
 		return 0;
+	dump_tcp_push_all(); /* our threads are stopped: before anyone reads a receive queue */
 	struct tree_area *a = tree_area_create(d, &area_fd);
 	if (!a)
 		return -1;
