@@ -23,7 +23,8 @@
  *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`).
  *    tcp_thread: CPU affinity and scheduling, set again at restore (item 17).
  *    TREE section, member images, tree-wide fd and shm identities (issue 20).
- *    WRITTEN sections: files written and closed before the checkpoint (issue 20). */
+ *    WRITTEN sections: files written and closed before the checkpoint (issue 20).
+ *    tcp_fd_socket.dir_*: the directory of a bound UNIX socket's path, made again if gone (issue 20). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -351,6 +352,7 @@ enum tcp_sock_role {
 #define TCP_SOCKO_PASSCRED 8u
 
 #define TCP_SOCK_ADDR_MAX 128	/* struct sockaddr_storage */
+#define TCP_SOCKD_KNOWN 1u	/* (6) tcp_fd_socket.dir_* were taken */
 #define TCP_SOCK_MSG_CREDS 0x80000000u
 #define TCP_SOCK_MSG_LEN 0x7fffffffu
 
@@ -371,6 +373,12 @@ struct tcp_fd_socket {
 	uint32_t addr_len, peer_len;
 	uint8_t addr[TCP_SOCK_ADDR_MAX];	/* getsockname */
 	uint8_t peer[TCP_SOCK_ADDR_MAX];	/* getpeername (or the UNIX peer's name) */
+	/* (6) The directory a bound UNIX socket's path is in, at checkpoint
+	 * (dir_flags TCP_SOCKD_KNOWN): tcp-restore makes it again if it is
+	 * gone and was the user's (multiprocessing's /tmp/pymp-XXXX). */
+	uint32_t dir_flags;
+	uint32_t dir_mode;	/* st_mode */
+	uint32_t dir_uid, dir_gid;
 	/* content: the receive queue as nmsgs messages, each a uint32_t length
 	 * (with TCP_SOCK_MSG_CREDS: sent with this process's credentials) then
 	 * that many bytes (a stream socket's queue: one message per chunk) */
