@@ -27,6 +27,8 @@ long image_name_generation(const char *name, const char *prog);
 void member_image_name_put(struct fbuf *b, const char *prog, long gen, long pid);
 /* Whether `name` is a member image of generation `gen` of `prog`. */
 int member_image_of(const char *name, const char *prog, long gen);
+/* The same for any generation (put in *gen). */
+int member_image_any(const char *name, const char *prog, long *gen);
 
 /* A random 64-bit number (getrandom; the clock and pid if it fails). */
 uint64_t tcp_random64(void);
