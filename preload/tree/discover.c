@@ -93,19 +93,37 @@ static enum tree_signal_state tree_signal_state(int pid)
  * process of the tree keeps the signal blocked) is refused. */
 #define TREE_START_WAIT_MS 1000
 
+/* Processes found without libtcp after that wait: not waited for again
+ * (the checkpoint is retried every second while one lives: TCP_RETRY). */
+static struct {
+	int pid;
+	uint64_t start_time;
+} waited_in_vain[8];
+static unsigned nvain;
+
 /* Waits while pid is starting up. 1 once it takes the tree signal, 0 if it
  * never will (no libtcp), -1 if it has ended meanwhile (st refreshed). */
 static int wait_for_handler(int pid, struct proc_stat *st)
 {
-	uint64_t deadline = now_ms() + TREE_START_WAIT_MS;
+	int again = 0;
+	for (unsigned i = 0; i < sizeof(waited_in_vain) / sizeof(waited_in_vain[0]); i++)
+		again |= waited_in_vain[i].pid == pid && waited_in_vain[i].start_time == st->start_time;
+	uint64_t deadline = now_ms() + (again ? 0 : TREE_START_WAIT_MS);
 	for (;;) {
 		enum tree_signal_state t = tree_signal_state(pid);
 		if (t == TS_HANDLER)
 			return 1;
+		uint64_t start = st->start_time;
 		if (read_stat(pid, st) || st->state == 'Z' || st->state == 'X')
 			return -1;
-		if (t == TS_NO_HANDLER || now_ms() > deadline)
+		if (t == TS_NO_HANDLER)
 			return 0;
+		if (now_ms() > deadline) {
+			unsigned k = nvain++ % (sizeof(waited_in_vain) / sizeof(waited_in_vain[0]));
+			waited_in_vain[k].pid = pid;
+			waited_in_vain[k].start_time = start;
+			return 0;
+		}
 		int32_t never = 0;
 		tree_wait(&never, 0, 2);
 	}
