@@ -10,7 +10,9 @@
  * (default 0) run from the start to the end, so that the retry timer's
  * signal may land on any thread, and print their sums when joined. The
  * output does not depend on when or whether checkpoints are taken. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,12 +64,24 @@ int main(int argc, char **argv)
 	for (long t = 0; t < nthreads; t++)
 		if (pthread_create(&threads[t], NULL, compute, (void *)t))
 			return 1;
+	/* Until the child runs sleep (the pipe's end closes at its exec), it
+	 * is a copy of this process that carries libtcp and would take part
+	 * in a checkpoint. */
+	int execd[2];
+	if (pipe2(execd, O_CLOEXEC))
+		return 1;
 	pid_t child = fork();
 	if (child < 0)
 		return 1;
 	if (child == 0) {
+		close(execd[0]);
 		exec_sleep_without_libtcp(argv[1]);
 	}
+	close(execd[1]);
+	char c;
+	while (read(execd[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(execd[0]);
 	if (do_raise)
 		raise(SIGUSR1); /* the checkpoint is refused now: the child lives */
 	int status = 0;
