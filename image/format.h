@@ -24,7 +24,8 @@
  *    tcp_thread: CPU affinity and scheduling, set again at restore (item 17).
  *    TREE section, member images, tree-wide fd and shm identities (issue 20).
  *    WRITTEN sections: files written and closed before the checkpoint (issue 20).
- *    TCP_SOCK_TREE_PAIR over TCP, TCP options of tcp_fd_socket (issue 20). */
+ *    TCP_SOCK_TREE_PAIR over TCP, TCP options of tcp_fd_socket (issue 20).
+ *    tcp_fd_socket.dir_*: the directory of a bound UNIX socket's path, made again if gone (issue 20). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -358,6 +359,7 @@ enum tcp_sock_role {
 #define TCP_SOCKO_OOBINLINE 128u	/* (6) SO_OOBINLINE */
 
 #define TCP_SOCK_ADDR_MAX 128	/* struct sockaddr_storage */
+#define TCP_SOCKD_KNOWN 1u	/* (6) tcp_fd_socket.dir_* were taken */
 #define TCP_SOCK_MSG_CREDS 0x80000000u
 #define TCP_SOCK_MSG_LEN 0x7fffffffu
 
@@ -380,6 +382,12 @@ struct tcp_fd_socket {
 	uint8_t peer[TCP_SOCK_ADDR_MAX];	/* getpeername (or the UNIX peer's name) */
 	int32_t keepidle, keepintvl, keepcnt;	/* (6) TCP: TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (0: not read) */
 	int32_t linger;		/* (6) SO_LINGER: 0 off, else its seconds + 1 */
+	/* (6) The directory a bound UNIX socket's path is in, at checkpoint
+	 * (dir_flags TCP_SOCKD_KNOWN): tcp-restore makes it again if it is
+	 * gone and was the user's (multiprocessing's /tmp/pymp-XXXX). */
+	uint32_t dir_flags;
+	uint32_t dir_mode;	/* st_mode */
+	uint32_t dir_uid, dir_gid;
 	/* content: the receive queue as nmsgs messages, each a uint32_t length
 	 * (with TCP_SOCK_MSG_CREDS: sent with this process's credentials) then
 	 * that many bytes (a stream socket's queue: one message per chunk) */

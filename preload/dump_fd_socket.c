@@ -184,6 +184,33 @@ static int take_from_restorer(struct dump_fd *out)
 	return 0;
 }
 
+/* The directory a bound UNIX socket's path is in: tcp-restore makes it
+ * again if it is gone by then (multiprocessing's /tmp/pymp-XXXX goes with
+ * the worker that made it, which may end after the checkpoint). */
+static void note_socket_dir(struct tcp_fd_socket *s)
+{
+	size_t off = 2; /* sun_path */
+	if (s->family != AF_UNIX || s->addr_len <= off || !s->addr[off])
+		return; /* unbound or abstract */
+	char dir[TCP_SOCK_ADDR_MAX + 1];
+	size_t n = s->addr_len - off, slash = 0;
+	f_memcpy(dir, s->addr + off, n);
+	dir[n] = 0;
+	for (size_t i = 0; i < n && dir[i]; i++)
+		if (dir[i] == '/')
+			slash = i;
+	if (!slash)
+		return; /* in the working directory, or in / */
+	dir[slash] = 0;
+	struct stat st;
+	if (r_fstatat(R_AT_FDCWD, dir, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) || !S_ISDIR(st.st_mode))
+		return;
+	s->dir_flags = TCP_SOCKD_KNOWN;
+	s->dir_mode = st.st_mode;
+	s->dir_uid = st.st_uid;
+	s->dir_gid = st.st_gid;
+}
+
 int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out)
 {
 	int domain;
@@ -209,6 +236,7 @@ int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd 
 	unsigned int alen = TCP_SOCK_ADDR_MAX;
 	if (r_getsockname(fd, s->addr, &alen) == 0 && alen <= TCP_SOCK_ADDR_MAX)
 		s->addr_len = alen;
+	note_socket_dir(s);
 	alen = TCP_SOCK_ADDR_MAX;
 	if (r_getpeername(fd, s->peer, &alen) == 0 && alen <= TCP_SOCK_ADDR_MAX)
 		s->peer_len = alen;

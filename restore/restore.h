@@ -147,6 +147,9 @@ int commit_truncate(int fd, uint64_t size);
 int commit_bind(int fd, const void *addr, uint32_t len, int listen, uint32_t backlog, uint64_t stale_dev,
 		uint64_t stale_ino);
 int commit_connect(int fd, const void *addr, uint32_t len);
+/* The directory `dir` (gone since the checkpoint) made again, before any
+ * bind, with mode and group; planned once however many sockets are in it. */
+int commit_mkdir(const char *dir, uint32_t mode, uint32_t gid);
 int commit_rmid(int shmid);
 int commit_drain(int inotify_fd);
 size_t commit_count(void);

@@ -10,7 +10,9 @@
  * (default 0) run from the start to the end, so that the retry timer's
  * signal may land on any thread, and print their sums when joined. The
  * output does not depend on when or whether checkpoints are taken. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
