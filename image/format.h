@@ -23,7 +23,9 @@
  *    tcp_process.run_id: the run that wrote the image (TCP_KEEP, `latest`).
  *    tcp_thread: CPU affinity and scheduling, set again at restore (item 17).
  *    TREE section, member images, tree-wide fd and shm identities (issue 20).
- *    WRITTEN sections: files written and closed before the checkpoint (issue 20). */
+ *    WRITTEN sections: files written and closed before the checkpoint (issue 20).
+ *    TCP_SOCK_TREE_PAIR over TCP, TCP options of tcp_fd_socket (issue 20).
+ *    tcp_fd_socket.dir_*: the directory of a bound UNIX socket's path, made again if gone (issue 20). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -341,16 +343,23 @@ enum tcp_sock_role {
 				 * peer_len > 2 (UDP, UNIX datagram) */
 	TCP_SOCK_GONE = 4,	/* connected to the outside, TCP_SOCKETS=close: restored as a
 				 * socket that reports the peer gone */
-	TCP_SOCK_TREE_PAIR = 5,	/* UNIX, connected to the socket `peer_ino` of another process
-				 * of the tree (a socketpair across fork): one pair again */
+	TCP_SOCK_TREE_PAIR = 5,	/* connected to the socket `peer_ino` of another process of the
+				 * tree (UNIX: a socketpair across fork), or (6) a TCP connection
+				 * between two processes of the tree (`peer` is the other end's
+				 * `addr`, the receive queue one chunk): one connection again */
 };
 
 #define TCP_SOCKO_REUSEADDR 1u
 #define TCP_SOCKO_REUSEPORT 2u
 #define TCP_SOCKO_V6ONLY 4u
 #define TCP_SOCKO_PASSCRED 8u
+#define TCP_SOCKO_NODELAY 16u	/* (6) TCP sockets: TCP_NODELAY */
+#define TCP_SOCKO_KEEPALIVE 32u	/* (6) SO_KEEPALIVE */
+#define TCP_SOCKO_CORK 64u	/* (6) TCP_CORK */
+#define TCP_SOCKO_OOBINLINE 128u	/* (6) SO_OOBINLINE */
 
 #define TCP_SOCK_ADDR_MAX 128	/* struct sockaddr_storage */
+#define TCP_SOCKD_KNOWN 1u	/* (6) tcp_fd_socket.dir_* were taken */
 #define TCP_SOCK_MSG_CREDS 0x80000000u
 #define TCP_SOCK_MSG_LEN 0x7fffffffu
 
@@ -360,7 +369,7 @@ struct tcp_fd_socket {
 	uint32_t protocol;
 	uint32_t role;		/* enum tcp_sock_role */
 	uint64_t ino;		/* socket inode at checkpoint */
-	uint64_t peer_ino;	/* UNIX: the peer's inode (0: none) */
+	uint64_t peer_ino;	/* UNIX and TREE_PAIR: the peer's inode (0: none) */
 	int32_t peer_fd;	/* TCP_SOCK_PAIR: fd of the other end, -1: it was closed */
 	uint32_t shutdown;	/* 1: reading shut down, 2: writing shut down (the socket's own view) */
 	uint32_t backlog;	/* TCP_SOCK_LISTEN */
@@ -371,6 +380,14 @@ struct tcp_fd_socket {
 	uint32_t addr_len, peer_len;
 	uint8_t addr[TCP_SOCK_ADDR_MAX];	/* getsockname */
 	uint8_t peer[TCP_SOCK_ADDR_MAX];	/* getpeername (or the UNIX peer's name) */
+	int32_t keepidle, keepintvl, keepcnt;	/* (6) TCP: TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (0: not read) */
+	int32_t linger;		/* (6) SO_LINGER: 0 off, else its seconds + 1 */
+	/* (6) The directory a bound UNIX socket's path is in, at checkpoint
+	 * (dir_flags TCP_SOCKD_KNOWN): tcp-restore makes it again if it is
+	 * gone and was the user's (multiprocessing's /tmp/pymp-XXXX). */
+	uint32_t dir_flags;
+	uint32_t dir_mode;	/* st_mode */
+	uint32_t dir_uid, dir_gid;
 	/* content: the receive queue as nmsgs messages, each a uint32_t length
 	 * (with TCP_SOCK_MSG_CREDS: sent with this process's credentials) then
 	 * that many bytes (a stream socket's queue: one message per chunk) */

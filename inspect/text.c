@@ -265,6 +265,9 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 			fprintf(out, ", %" PRIu64 " bytes queued", data - (uint64_t)4 * k->nmsgs);
 		else if (data)
 			fprintf(out, ", %u message%s queued", k->nmsgs, k->nmsgs == 1 ? "" : "s");
+		if (k->shutdown && k->role != TCP_SOCK_LISTEN)
+			fputs(k->shutdown == 3 ? ", shut down" : k->shutdown == 2 ? ", writing shut down" : ", reading shut down",
+			      out);
 		fputc(']', out);
 		break;
 	}

@@ -195,8 +195,9 @@ static void drop_old_images(struct dump_ctx *d, int dirfd)
 }
 
 /* Temporary files of this run that a crash left behind (a kill -9 in the
- * middle of a write). Only while we hold the directory's lock: then no
- * other process of this run is writing them. */
+ * middle of a write), and a tree's member images of a generation that was
+ * never completed. Only while we hold the directory's lock: then no other
+ * process of this run is writing them. */
 static void drop_leftovers(struct dump_ctx *d, int dirfd, const char *image_what)
 {
 	if (!tcp_dir_lock_held())
@@ -214,6 +215,8 @@ static void drop_leftovers(struct dump_ctx *d, int dirfd, const char *image_what
 				r_unlinkat(dirfd, e->d_name, 0);
 		}
 	}
+	/* A tree's: its members' (their names differ from the root's). */
+	tree_drop_leftovers(dirfd, tcp_prog, tcp_run_id, d->dents);
 }
 
 /* "<prog>.tcp", the <what> of an image's temporary name. */

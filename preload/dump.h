@@ -132,6 +132,15 @@ int dump_fd_anon(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *o
 int dump_fd_anon_finish(struct dump_ctx *d);
 int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_sockets_finish(struct dump_ctx *d);
+/* dump_fd_tcp_pair.c: a connected TCP socket whose other end a process of
+ * the tree holds: role TCP_SOCK_TREE_PAIR with its receive queue. Returns
+ * 0, -1 (refused), or 1: not such a connection. */
+int dump_tcp_tree_pair(struct dump_ctx *d, int fd, struct dump_fd *out);
+/* The TCP options of a TCP socket into its record. */
+void dump_tcp_options(int fd, struct tcp_fd_socket *s);
+/* Sends what Nagle or TCP_CORK hold back in this process's TCP send
+ * queues (a process of a tree, stopped, before it says so). */
+void dump_tcp_push_all(void);
 int dump_fd_inotify(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_memfd(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_locks(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);

@@ -8,7 +8,8 @@
  *   sockets connected to an address: re-created, re-bound, re-connected.
  * A connection to the outside (or a TCP connection inside the process)
  * cannot be taken along: refused, or with TCP_SOCKETS=close restored as a
- * socket whose peer is gone. fds 0-2 on a socket are taken from the
+ * socket whose peer is gone. In a process tree, a TCP connection whose two
+ * ends are in the tree is kept (dump_fd_tcp_pair.c). fds 0-2 on a socket are taken from the
  * restorer. */
 #include "dump.h"
 #include "sock_diag.h"
@@ -154,6 +155,9 @@ static int dump_inet(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 		f_memset(&ti, 0, sizeof(ti));
 		int state = r_getsockopt((int)p->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ? TCP_CLOSE : ti.tcpi_state;
 		if (s->peer_len || state != TCP_CLOSE) {
+			int rc = dump_tcp_tree_pair(d, (int)p->fd, out); /* both ends in the tree? */
+			if (rc <= 0)
+				return rc;
 			s->role = TCP_SOCK_GONE;
 			return 0;
 		}
@@ -178,6 +182,33 @@ static int take_from_restorer(struct dump_fd *out)
 	f_memset(&out->rec.u, 0, sizeof(out->rec.u));
 	out->rec.content_len = (uint64_t)out->rec.nlocks * sizeof(struct tcp_fd_lock);
 	return 0;
+}
+
+/* The directory a bound UNIX socket's path is in: tcp-restore makes it
+ * again if it is gone by then (multiprocessing's /tmp/pymp-XXXX goes with
+ * the worker that made it, which may end after the checkpoint). */
+static void note_socket_dir(struct tcp_fd_socket *s)
+{
+	size_t off = 2; /* sun_path */
+	if (s->family != AF_UNIX || s->addr_len <= off || !s->addr[off])
+		return; /* unbound or abstract */
+	char dir[TCP_SOCK_ADDR_MAX + 1];
+	size_t n = s->addr_len - off, slash = 0;
+	f_memcpy(dir, s->addr + off, n);
+	dir[n] = 0;
+	for (size_t i = 0; i < n && dir[i]; i++)
+		if (dir[i] == '/')
+			slash = i;
+	if (!slash)
+		return; /* in the working directory, or in / */
+	dir[slash] = 0;
+	struct stat st;
+	if (r_fstatat(R_AT_FDCWD, dir, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) || !S_ISDIR(st.st_mode))
+		return;
+	s->dir_flags = TCP_SOCKD_KNOWN;
+	s->dir_mode = st.st_mode;
+	s->dir_uid = st.st_uid;
+	s->dir_gid = st.st_gid;
 }
 
 int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out)
@@ -205,6 +236,7 @@ int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd 
 	unsigned int alen = TCP_SOCK_ADDR_MAX;
 	if (r_getsockname(fd, s->addr, &alen) == 0 && alen <= TCP_SOCK_ADDR_MAX)
 		s->addr_len = alen;
+	note_socket_dir(s);
 	alen = TCP_SOCK_ADDR_MAX;
 	if (r_getpeername(fd, s->peer, &alen) == 0 && alen <= TCP_SOCK_ADDR_MAX)
 		s->peer_len = alen;
@@ -219,6 +251,8 @@ int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd 
 	s->sndbuf = get_int(fd, SOL_SOCKET, SO_SNDBUF, &v) ? 0 : v;
 	s->rcvbuf = get_int(fd, SOL_SOCKET, SO_RCVBUF, &v) ? 0 : v;
 	s->peek_off = family == AF_UNIX && !get_int(fd, SOL_SOCKET, SO_PEEK_OFF, &v) ? v : -1;
+	if (family != AF_UNIX && type == SOCK_STREAM)
+		dump_tcp_options(fd, s);
 	int listening = type != SOCK_DGRAM && opt_on(fd, SOL_SOCKET, SO_ACCEPTCONN);
 	return family == AF_UNIX ? dump_unix(d, p, out, listening) : dump_inet(d, p, out, listening);
 }
@@ -255,9 +289,10 @@ int dump_fd_sockets_finish(struct dump_ctx *d)
 		if (f->rec.kind != TCP_FD_SOCKET)
 			continue;
 		if (s->role == TCP_SOCK_GONE && !close_them)
-			return refuse_connection(d, f, tcp_peer_inside(d, s) ?
-							       "a TCP connection between two fds of this process," :
-							       "a TCP connection to another process,");
+			return refuse_connection(d, f, tcp_peer_inside(d, s) ? "a TCP connection between two fds of this process,"
+						       : tree_active() ? "a TCP connection to a process outside the tree (or to a "
+									 "connection not accepted yet),"
+								       : "a TCP connection to another process,");
 		if (s->role != TCP_SOCK_PAIR || !s->peer_ino) {
 			if (f->rec.fd <= 2)
 				take_from_restorer(f);

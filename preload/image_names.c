@@ -59,6 +59,21 @@ int member_image_of(const char *name, const char *prog, long gen)
 	return digits > 0 && digits <= 10 && f_streq(p, ".tcp");
 }
 
+int member_image_any(const char *name, const char *prog, long *gen)
+{
+	size_t n = f_strlen(prog);
+	if (!f_startswith(name, prog) || name[n] != '.')
+		return 0;
+	long g = 0;
+	int digits = 0;
+	for (const char *p = name + n + 1; *p >= '0' && *p <= '9' && digits < 18; p++, digits++)
+		g = g * 10 + (*p - '0');
+	if (!digits || !member_image_of(name, prog, g))
+		return 0;
+	*gen = g;
+	return 1;
+}
+
 uint64_t tcp_random64(void)
 {
 	uint64_t v = 0;

@@ -30,6 +30,8 @@ int member_image_of(const char *name, const char *prog, long gen);
 /* The pid in `name` if it is a member image of `prog` (any generation),
  * else -1. */
 long member_image_pid(const char *name, const char *prog);
+/* The same for any generation (put in *gen). */
+int member_image_any(const char *name, const char *prog, long *gen);
 
 /* A random 64-bit number (getrandom; the clock and pid if it fails). */
 uint64_t tcp_random64(void);

@@ -50,19 +50,24 @@ static int take_kept_memory(void)
 	return 0;
 }
 
-static void keep(const struct journal_rec *r)
+static void keep_in(struct journal_rec *list, volatile int *count, const struct journal_rec *r)
 {
-	int n = nkept;
+	int n = *count;
 	for (int i = 0; i < n && i < KEPT_MAX; i++)
-		if (kept[i].dev == r->dev && kept[i].ino == r->ino) {
-			f_memcpy(kept[i].path, r->path, sizeof(r->path)); /* its latest name */
+		if (list[i].dev == r->dev && list[i].ino == r->ino) {
+			f_memcpy(list[i].path, r->path, sizeof(r->path)); /* its latest name */
 			return;
 		}
-	int at = __atomic_fetch_add(&nkept, 1, __ATOMIC_SEQ_CST);
+	int at = __atomic_fetch_add(count, 1, __ATOMIC_SEQ_CST);
 	if (at < KEPT_MAX)
-		f_memcpy(&kept[at], r, sizeof(*r));
+		f_memcpy(&list[at], r, sizeof(*r));
 	else
-		__atomic_fetch_sub(&nkept, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_sub(count, 1, __ATOMIC_SEQ_CST);
+}
+
+static void keep(const struct journal_rec *r)
+{
+	keep_in(kept, &nkept, r);
 }
 
 /* The journal of the root's tree, opened in the checked status directory. */
@@ -144,8 +149,8 @@ static int open_now(struct dump_ctx *d, uint64_t dev, uint64_t ino)
 	return 0;
 }
 
-/* The members' journal into the root's list, then emptied. */
-static void take_journal(void)
+/* The members' journal into a list, then emptied if `empty`. */
+static void take_journal(struct journal_rec *list, volatile int *count, int empty)
 {
 	long j = journal_open(O_RDWR);
 	if (j < 0)
@@ -153,8 +158,9 @@ static void take_journal(void)
 	struct journal_rec r;
 	for (long off = 0; r_pread((int)j, &r, sizeof(r), off) == (long)sizeof(r); off += sizeof(r))
 		if (r.path[sizeof(r.path) - 1] == 0 && r.path[0] == '/')
-			keep(&r);
-	r_ftruncate((int)j, 0);
+			keep_in(list, count, &r);
+	if (empty)
+		r_ftruncate((int)j, 0);
 	r_close((int)j);
 }
 
@@ -162,10 +168,24 @@ int dump_written(struct dump_ctx *d)
 {
 	d->written = 0;
 	d->nwritten = 0;
-	if (take_kept_memory())
-		return 0; /* no memory for the list: such files are not rolled back */
-	take_journal();
-	int n = nkept < KEPT_MAX ? nkept : KEPT_MAX;
+	struct journal_rec *list = kept;
+	volatile int *count = &nkept;
+	int for_now = 0;
+	if (!list) {
+		/* The root has noted no file of its own yet, so its list is not
+		 * mapped; mapped now, after its maps were read, it would be
+		 * missing from the image (and the restored root would fault on
+		 * it). This checkpoint lists into scratch memory, and the
+		 * journal is kept for the next one. */
+		list = arena_alloc(d, KEPT_MAX * sizeof(*list));
+		if (!list) {
+			fb_puts(&d->err, "out of scratch memory");
+			return -1;
+		}
+		count = &for_now;
+	}
+	take_journal(list, count, list == kept);
+	int n = *count < KEPT_MAX ? *count : KEPT_MAX;
 	d->written = arena_alloc(d, (uint64_t)(n + 1) * sizeof(*d->written));
 	if (!d->written) {
 		fb_puts(&d->err, "out of scratch memory");
@@ -173,7 +193,7 @@ int dump_written(struct dump_ctx *d)
 	}
 	int still = 0;
 	for (int i = 0; i < n; i++) {
-		struct journal_rec *k = &kept[i];
+		struct journal_rec *k = &list[i];
 		long fd = r_open(k->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
 		struct stat st;
 		int same = fd >= 0 && r_fstat((int)fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == k->dev &&
@@ -185,8 +205,8 @@ int dump_written(struct dump_ctx *d)
 				r_close((int)fd);
 			continue;
 		}
-		if (&kept[still] != k)
-			f_memcpy(&kept[still], k, sizeof(*k));
+		if (&list[still] != k)
+			f_memcpy(&list[still], k, sizeof(*k));
 		still++;
 		if (open_now(d, k->dev, k->ino)) {
 			r_close((int)fd);
@@ -216,7 +236,7 @@ int dump_written(struct dump_ctx *d)
 		r_close((int)fd);
 		d->nwritten++;
 	}
-	nkept = still;
+	*count = still;
 	return 0;
 }
 

@@ -135,15 +135,17 @@ enum blob_progress {
 };
 
 enum blob_act_type {
-	BLOB_ACT_LINK = 1,	/* link `tmp` as `name` in dirfd (refused if name exists), then drop tmp */
-	BLOB_ACT_EXCHANGE = 2,	/* swap `tmp` and `name` in dirfd; what was at name must be (dev, ino),
+	BLOB_ACT_MKDIR = 1,	/* make the directory `name` (a path; refused if anything is there) with
+				 * `mode` and group `gid`: a UNIX socket's, gone since the checkpoint */
+	BLOB_ACT_LINK = 2,	/* link `tmp` as `name` in dirfd (refused if name exists), then drop tmp */
+	BLOB_ACT_EXCHANGE = 3,	/* swap `tmp` and `name` in dirfd; what was at name must be (dev, ino),
 				 * and is dropped */
-	BLOB_ACT_BIND = 3,	/* bind fd to the UNIX path in addr, then listen(backlog) if listen; a
+	BLOB_ACT_BIND = 4,	/* bind fd to the UNIX path in addr, then listen(backlog) if listen; a
 				 * stale socket file (dev, ino) at that path (ino != 0) is removed first */
-	BLOB_ACT_CONNECT = 4,	/* connect fd to addr (after every bind) */
-	BLOB_ACT_TRUNCATE = 5,	/* ftruncate(fd, size): an output file rolled back */
-	BLOB_ACT_RMID = 6,	/* only if the restore fails: remove System V segment `fd` (a shmid) */
-	BLOB_ACT_DRAIN = 7,	/* last, if anything was changed: read the events queued on inotify fd
+	BLOB_ACT_CONNECT = 5,	/* connect fd to addr (after every bind) */
+	BLOB_ACT_TRUNCATE = 6,	/* ftruncate(fd, size): an output file rolled back */
+	BLOB_ACT_RMID = 7,	/* only if the restore fails: remove System V segment `fd` (a shmid) */
+	BLOB_ACT_DRAIN = 8,	/* last, if anything was changed: read the events queued on inotify fd
 				 * `fd` (it was empty at the checkpoint: they are the restore's own) */
 };
 
@@ -153,11 +155,13 @@ struct blob_act {
 	int32_t dirfd;
 	uint32_t listen, backlog;
 	uint32_t addr_len;
+	uint32_t mode, gid;	/* MKDIR */
 	uint64_t size;
 	uint64_t dev, ino;
 	char tmp[64];		/* LINK, EXCHANGE: the hidden temporary name */
 	union {
-		char name[256];	/* LINK, EXCHANGE: the final name (one component, NUL-terminated) */
+		char name[256];	/* LINK, EXCHANGE: the final name (one component, NUL-terminated);
+				 * MKDIR: the directory's path */
 		uint8_t addr[128];	/* BIND, CONNECT: the socket address */
 	};
 };

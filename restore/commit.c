@@ -3,7 +3,8 @@
  * its very end (blob/commit.c), once every page is in place and checked and
  * every thread exists, right before the program goes on: output files cut
  * back to their size at checkpoint time, FIFOs and /dev/shm objects put in
- * place under their names, UNIX sockets bound to their paths. Objects that
+ * place under their names, UNIX sockets bound to their paths (in their
+ * directory, made again if it is gone and was the user's). Objects that
  * must exist before the end live under hidden temporary names in the same
  * directory until then; they are removed if the restore fails (at exit in
  * the hosted stage, by the blob after). In a process tree, every change
@@ -129,6 +130,20 @@ int commit_connect(int fd, const void *addr, uint32_t len)
 	return 0;
 }
 
+int commit_mkdir(const char *dir, uint32_t mode, uint32_t gid)
+{
+	for (size_t i = 0; i < nacts; i++)
+		if (acts[i].type == BLOB_ACT_MKDIR && strcmp(acts[i].name, dir) == 0)
+			return 0; /* another socket in it, maybe of another process of the tree */
+	struct blob_act *a = strlen(dir) < sizeof(a->name) ? add(BLOB_ACT_MKDIR) : NULL;
+	if (!a)
+		return -1;
+	snprintf(a->name, sizeof(a->name), "%s", dir);
+	a->mode = mode;
+	a->gid = gid;
+	return 0;
+}
+
 int commit_drain(int inotify_fd)
 {
 	struct blob_act *a = add(BLOB_ACT_DRAIN);
@@ -161,7 +176,7 @@ void commit_copy(void *to)
 {
 	struct blob_act *out = to;
 	size_t k = 0;
-	for (uint32_t type = BLOB_ACT_LINK; type <= BLOB_ACT_DRAIN; type++)
+	for (uint32_t type = BLOB_ACT_MKDIR; type <= BLOB_ACT_DRAIN; type++)
 		for (size_t i = 0; i < nacts; i++)
 			if (acts[i].type == type && owners[i] == selected)
 				out[k++] = acts[i];

@@ -6,8 +6,9 @@
  *
  * In a tree (restore/tree/), the pairs whose ends are in several processes
  * (TCP_SOCK_TREE_PAIR, or an end held by several) are made once by the
- * root's restorer, with both queues (sock_make_shared_pair), and every
- * record of one of their ends takes that end. */
+ * root's restorer, with both queues (sock_make_shared_pair; TCP
+ * connections: fd_tcp_pair.c), and every record of one of their ends
+ * takes that end. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "sock_queue.h"
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +88,8 @@ static int check_record(const struct tcp_fd *f)
 		why = "a seqpacket socket that is not a UNIX socket";
 	else if (s->role < TCP_SOCK_PAIR || s->role > TCP_SOCK_TREE_PAIR)
 		why = "unknown socket role";
-	else if (s->role == TCP_SOCK_TREE_PAIR && (s->family != AF_UNIX || !s->peer_ino))
-		why = "a socket pair across processes that is not a UNIX socket with a peer";
+	else if (s->role == TCP_SOCK_TREE_PAIR && (!s->peer_ino || (s->family != AF_UNIX && s->type != SOCK_STREAM)))
+		why = "a socket pair across processes that is neither a UNIX socket nor a TCP connection with a peer";
 	else if (s->addr_len > TCP_SOCK_ADDR_MAX || s->peer_len > TCP_SOCK_ADDR_MAX)
 		why = "address length out of range";
 	else if (s->role == TCP_SOCK_PAIR && s->family != AF_UNIX)
@@ -118,7 +120,10 @@ static int set_early_options(int fd, const struct tcp_fd *f)
 	const struct tcp_fd_socket *s = &f->u.sock;
 	if ((s->opts & TCP_SOCKO_REUSEPORT) && set_flag(fd, SOL_SOCKET, SO_REUSEPORT, 1))
 		return -1;
-	if (s->family == AF_INET6 && set_flag(fd, IPPROTO_IPV6, IPV6_V6ONLY, (s->opts & TCP_SOCKO_V6ONLY) != 0))
+	/* A TCP connection of the tree is made bound (fd_tcp_pair.c), when
+	 * IPV6_V6ONLY can no longer change. */
+	if (s->family == AF_INET6 && s->role != TCP_SOCK_TREE_PAIR &&
+	    set_flag(fd, IPPROTO_IPV6, IPV6_V6ONLY, (s->opts & TCP_SOCKO_V6ONLY) != 0))
 		return -1;
 	if ((f->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
 		return -1;
@@ -244,7 +249,7 @@ static int open_gone(const struct tcp_fd *f)
 	return fd;
 }
 
-static int load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *len)
+int sock_load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *len)
 {
 	const struct tcp_fd *f = &d->f;
 	const char *why;
@@ -275,7 +280,7 @@ static int open_orphan(const struct img_fd *d, int image_fd)
 	char *buf;
 	uint64_t len;
 	int sv[2];
-	if (load_queue(d, image_fd, &buf, &len))
+	if (sock_load_queue(d, image_fd, &buf, &len))
 		return -1;
 	if (socketpair(AF_UNIX, (int)f->u.sock.type | SOCK_CLOEXEC, 0, sv)) {
 		say("fd %d: cannot create a socket pair: %s", f->fd, strerror(errno));
@@ -403,6 +408,25 @@ static void set_buffers(const struct tcp_fd *f)
 	}
 }
 
+/* TCP options, once the queues are filled (TCP_CORK would hold what a
+ * restore sends). Images without them have zeros: the defaults. */
+static void set_tcp_options(const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	set_flag(f->fd, IPPROTO_TCP, TCP_NODELAY, (s->opts & TCP_SOCKO_NODELAY) != 0);
+	set_flag(f->fd, IPPROTO_TCP, TCP_CORK, (s->opts & TCP_SOCKO_CORK) != 0);
+	set_flag(f->fd, SOL_SOCKET, SO_KEEPALIVE, (s->opts & TCP_SOCKO_KEEPALIVE) != 0);
+	set_flag(f->fd, SOL_SOCKET, SO_OOBINLINE, (s->opts & TCP_SOCKO_OOBINLINE) != 0);
+	if (s->keepidle > 0)
+		set_flag(f->fd, IPPROTO_TCP, TCP_KEEPIDLE, s->keepidle);
+	if (s->keepintvl > 0)
+		set_flag(f->fd, IPPROTO_TCP, TCP_KEEPINTVL, s->keepintvl);
+	if (s->keepcnt > 0)
+		set_flag(f->fd, IPPROTO_TCP, TCP_KEEPCNT, s->keepcnt);
+	struct linger lg = { s->linger > 0, s->linger > 0 ? s->linger - 1 : 0 };
+	setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 static const struct img_fd *socket_record(const struct tcp_image *img, int fd)
 {
 	for (size_t i = 0; i < img->nfds; i++)
@@ -437,7 +461,7 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 			continue;
 		char *buf;
 		uint64_t len;
-		if (load_queue(d, image_fd, &buf, &len))
+		if (sock_load_queue(d, image_fd, &buf, &len))
 			return -1;
 		int rc = sock_queue_send(s->peer_fd, d->f.fd, buf, len);
 		free(buf);
@@ -458,7 +482,10 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 		 * to what is sent to a socket with SO_PASSCRED. */
 		if (s->family == AF_UNIX)
 			set_flag(f->fd, SOL_SOCKET, SO_PASSCRED, (s->opts & TCP_SOCKO_PASSCRED) != 0);
-		int pair = s->role == TCP_SOCK_PAIR || s->role == TCP_SOCK_TREE_PAIR;
+		if (s->family != AF_UNIX && s->type == SOCK_STREAM && s->role != TCP_SOCK_GONE)
+			set_tcp_options(f);
+		/* A TCP connection of the tree was shut down where it was made. */
+		int pair = s->family == AF_UNIX && (s->role == TCP_SOCK_PAIR || s->role == TCP_SOCK_TREE_PAIR);
 		if (pair && s->shutdown)
 			shutdown(f->fd, s->shutdown == 3 ? SHUT_RDWR : s->shutdown == 2 ? SHUT_WR : SHUT_RD);
 		if (s->family == AF_UNIX && s->peek_off >= 0 && pair) {
@@ -477,7 +504,7 @@ static int refill_queue(const struct img_fd *d, int image_fd, int sender, int re
 		return 0;
 	char *buf;
 	uint64_t len;
-	if (load_queue(d, image_fd, &buf, &len))
+	if (sock_load_queue(d, image_fd, &buf, &len))
 		return -1;
 	int rc = sock_queue_send(sender, receiver, buf, len);
 	free(buf);
@@ -485,6 +512,23 @@ static int refill_queue(const struct img_fd *d, int image_fd, int sender, int re
 		say("fd %d: cannot put the socket's %llu bytes of queued data back: %s", d->f.fd, (unsigned long long)len,
 		    strerror(-rc));
 	return rc ? -1 : 0;
+}
+
+int sock_tree_end_add(uint64_t ino, int fd)
+{
+	struct pending_end *n = realloc(tree_ends, (ntree_ends + 1) * sizeof(*n));
+	if (!n) {
+		say("out of memory for the sockets of the tree");
+		return -1;
+	}
+	tree_ends = n;
+	tree_ends[ntree_ends++] = (struct pending_end){ ino, fd };
+	return 0;
+}
+
+int sock_tree_end_made(uint64_t ino)
+{
+	return tree_end(ino) >= 0;
 }
 
 int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor)

@@ -381,8 +381,66 @@ static int plan_fifo(const struct img_fd *d, int floor, const struct identity_po
 	return fd < 0 ? -1 : keep_above(fd, floor, d->path);
 }
 
-/* A UNIX socket's path: free, or a socket file of ours (the killed run's),
- * which the blob replaces. */
+/* The directory of a UNIX socket's path: the one of the checkpoint (a
+ * directory of the same owner, not a link planted at its name), or gone
+ * since (multiprocessing's /tmp/pymp-XXXX goes with the worker that made
+ * it): then made again by the blob, if it was the user's and its parent is
+ * there. */
+static int plan_socket_dir(const struct tcp_fd *f, const char *path, uint32_t user)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return 0;
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	struct stat st;
+	if (lstat(dir, &st) == 0) {
+		/* The very directory, or one the user made again: not a link
+		 * someone planted at its name, nor another user's. */
+		if ((s->dir_flags & TCP_SOCKD_KNOWN) && (!S_ISDIR(st.st_mode) || st.st_uid != s->dir_uid)) {
+			say("%s: cannot re-create the socket at %s: %s is now %s of uid %u, not the directory of uid "
+			    "%u it was at checkpoint time. Move it away, then restore again",
+			    fd_label(f), path, dir,
+			    S_ISDIR(st.st_mode)	  ? "a directory"
+			    : S_ISLNK(st.st_mode) ? "a symbolic link"
+						  : "a file",
+			    (unsigned)st.st_uid, (unsigned)s->dir_uid);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT)
+		return 0; /* bind says what is wrong */
+	if (!(s->dir_flags & TCP_SOCKD_KNOWN) || !S_ISDIR(s->dir_mode)) {
+		say("%s: cannot re-create the socket at %s: its directory %s is gone, and the image does not say "
+		    "what it was. Make it again, then restore again",
+		    fd_label(f), path, dir);
+		return -1;
+	}
+	if (s->dir_uid != user) {
+		say("%s: cannot re-create the socket at %s: its directory %s is gone, and it belonged to uid %u; "
+		    "tcp-restore makes again only a directory of yours. Have it made again, then restore again",
+		    fd_label(f), path, dir, (unsigned)s->dir_uid);
+		return -1;
+	}
+	char parent[sizeof(dir)];
+	const char *up = strrchr(dir, '/');
+	if (up)
+		snprintf(parent, sizeof(parent), "%.*s", up == dir ? 1 : (int)(up - dir), dir);
+	else
+		snprintf(parent, sizeof(parent), ".");
+	if (stat(parent, &st) || !S_ISDIR(st.st_mode)) {
+		say("%s: cannot re-create the socket at %s: its directory %s is gone, and so is %s. Make them "
+		    "again, then restore again",
+		    fd_label(f), path, dir, parent);
+		return -1;
+	}
+	return commit_mkdir(dir, s->dir_mode & 07777, s->dir_gid);
+}
+
+/* A UNIX socket's path: free (its directory made again if it is gone), or
+ * a socket file of ours (the killed run's), which the blob replaces. */
 static int plan_socket(const struct img_fd *d, uint32_t user)
 {
 	const struct tcp_fd *f = &d->f;
@@ -418,6 +476,8 @@ static int plan_socket(const struct img_fd *d, uint32_t user)
 		say("%s: cannot look at the socket path %s: %s", fd_label(f), path, strerror(errno));
 		return -1;
 	}
+	if (plan_socket_dir(f, path, user))
+		return -1;
 	return commit_bind(f->fd, s->addr, s->addr_len, s->role == TCP_SOCK_LISTEN,
 			   s->backlog > 65535 ? 65535 : s->backlog, dev, ino);
 }

@@ -98,6 +98,16 @@ int open_record(const struct img_fd *d, int image_fd, const struct restore_opts 
  * the linked name of `named` (another process's record of it) if not NULL. */
 int pipe_make_shared(const struct img_fd *first, const struct img_fd *data, int data_image_fd, int floor);
 int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor);
+/* fd_tcp_pair.c: the TCP connection between x and y (TCP_SOCK_TREE_PAIR
+ * records over TCP), with the same addresses and both receive queues. */
+int sock_make_tcp_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor);
+/* fd_socket.c, for fd_tcp_pair.c: an end made for the tree (its socket
+ * inode at checkpoint time), taken by every record of it; whether it is
+ * made; the receive queue of record d, checked (free *buf). 0 or -1 after
+ * a message. */
+int sock_tree_end_add(uint64_t ino, int fd);
+int sock_tree_end_made(uint64_t ino);
+int sock_load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *len);
 int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, const struct img_shm *named, int floor,
 		    const struct restore_opts *o);
 /* The tree's object of the same identity as `s` (its fd, or its shmid for
@@ -137,6 +147,9 @@ int commit_truncate(int fd, uint64_t size);
 int commit_bind(int fd, const void *addr, uint32_t len, int listen, uint32_t backlog, uint64_t stale_dev,
 		uint64_t stale_ino);
 int commit_connect(int fd, const void *addr, uint32_t len);
+/* The directory `dir` (gone since the checkpoint) made again, before any
+ * bind, with mode and group; planned once however many sockets are in it. */
+int commit_mkdir(const char *dir, uint32_t mode, uint32_t gid);
 int commit_rmid(int shmid);
 int commit_drain(int inotify_fd);
 size_t commit_count(void);

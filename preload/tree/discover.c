@@ -58,9 +58,14 @@ static int read_stat(int pid, struct proc_stat *st)
 	return n > 0 && proc_stat_parse(buf, (size_t)n, st) == 0 ? 0 : -1;
 }
 
+enum tree_signal_state { TS_NO_HANDLER, TS_STARTING, TS_HANDLER };
+
 /* Whether pid has a handler for TCP_TREE_SIGNAL (libtcp's: it cannot be
- * another, libtcp keeps the signal). */
-static int takes_tree_signal(int pid)
+ * another, libtcp keeps the signal), or is starting up: libtcp's exec
+ * wrappers block the signal across an exec, so a program exec'd a moment
+ * ago that has not reached libtcp's constructor yet (the dynamic loader at
+ * work) shows it blocked without a handler. */
+static enum tree_signal_state tree_signal_state(int pid)
 {
 	char path[64], buf[256];
 	struct fbuf b;
@@ -70,12 +75,58 @@ static int takes_tree_signal(int pid)
 	fb_puts(&b, "/status");
 	long fd = r_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return 0;
-	static const char *const keys[] = { "SigCgt:" };
-	uint64_t cgt = 0;
-	int found = proc_fields_read((int)fd, buf, sizeof(buf), keys, 1, 16, &cgt);
+		return TS_NO_HANDLER;
+	static const char *const keys[] = { "SigBlk:", "SigCgt:" };
+	uint64_t v[2] = { 0, 0 };
+	int found = proc_fields_read((int)fd, buf, sizeof(buf), keys, 2, 16, v);
 	r_close((int)fd);
-	return found > 0 && (found & 1) && (cgt & (1ull << (TCP_TREE_SIGNAL - 1)));
+	uint64_t bit = 1ull << (TCP_TREE_SIGNAL - 1);
+	if (found < 0 || !(found & 2))
+		return TS_NO_HANDLER;
+	if (v[1] & bit)
+		return TS_HANDLER;
+	return (found & 1) && (v[0] & bit) ? TS_STARTING : TS_NO_HANDLER;
+}
+
+/* A process starting up under libtcp gets its handler within milliseconds;
+ * one that stays without it this long (a static program exec'd by a
+ * process of the tree keeps the signal blocked) is refused. */
+#define TREE_START_WAIT_MS 1000
+
+/* Processes found without libtcp after that wait: not waited for again
+ * (the checkpoint is retried every second while one lives: TCP_RETRY). */
+static struct {
+	int pid;
+	uint64_t start_time;
+} waited_in_vain[8];
+static unsigned nvain;
+
+/* Waits while pid is starting up. 1 once it takes the tree signal, 0 if it
+ * never will (no libtcp), -1 if it has ended meanwhile (st refreshed). */
+static int wait_for_handler(int pid, struct proc_stat *st)
+{
+	int again = 0;
+	for (unsigned i = 0; i < sizeof(waited_in_vain) / sizeof(waited_in_vain[0]); i++)
+		again |= waited_in_vain[i].pid == pid && waited_in_vain[i].start_time == st->start_time;
+	uint64_t deadline = now_ms() + (again ? 0 : TREE_START_WAIT_MS);
+	for (;;) {
+		enum tree_signal_state t = tree_signal_state(pid);
+		if (t == TS_HANDLER)
+			return 1;
+		uint64_t start = st->start_time;
+		if (read_stat(pid, st) || st->state == 'Z' || st->state == 'X')
+			return -1;
+		if (t == TS_NO_HANDLER)
+			return 0;
+		if (now_ms() > deadline) {
+			unsigned k = nvain++ % (sizeof(waited_in_vain) / sizeof(waited_in_vain[0]));
+			waited_in_vain[k].pid = pid;
+			waited_in_vain[k].start_time = start;
+			return 0;
+		}
+		int32_t never = 0;
+		tree_wait(&never, 0, 2);
+	}
 }
 
 static long send_stop(int pid, int value)
@@ -110,6 +161,9 @@ static int add_child(struct dump_ctx *d, struct tree_area *a, int area_fd, int p
 	struct proc_stat st;
 	if (read_stat(pid, &st))
 		return 0; /* gone (reaped) meanwhile */
+	int takes = st.state == 'Z' || st.state == 'X' ? 0 : wait_for_handler(pid, &st);
+	if (takes < 0 && read_stat(pid, &st))
+		return 0; /* ended and reaped meanwhile */
 	if (a->nslots == TREE_MAX_PROCS) {
 		fb_puts(&d->err, "the process tree has more than ");
 		fb_puti(&d->err, TREE_MAX_PROCS);
@@ -137,7 +191,7 @@ static int add_child(struct dump_ctx *d, struct tree_area *a, int area_fd, int p
 		a->nslots++;
 		return 1;
 	}
-	if (!takes_tree_signal(pid)) {
+	if (!takes) {
 		/* The words tcp-ckpt and the tests know a refusal that is
 		 * asked again by (retry.c) come first. */
 		fb_puts(&d->err, "the process has a live child process without libtcp: ");

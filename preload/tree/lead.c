@@ -38,6 +38,7 @@ int tree_lead_stop(struct dump_ctx *d, long gen)
 {
 	if (!tcp_has_child())
 		return 0;
+	dump_tcp_push_all(); /* our threads are stopped: before anyone reads a receive queue */
 	struct tree_area *a = tree_area_create(d, &area_fd);
 	if (!a)
 		return -1;
@@ -226,6 +227,51 @@ int tree_write_section(const struct tree_area *a, struct img_writer *w, char *bu
 full:
 	fb_puts(err, "the description of the process tree does not fit in the scratch memory");
 	return -1;
+}
+
+/* A leftover (tree_drop_leftovers) of ours: a member image without its
+ * root image, or a temporary ".MEMBER-IMAGE.RUN.RANDOM.tmp" of this run. */
+static int member_leftover(int dirfd, const char *name, const char *prog, uint64_t run)
+{
+	long gen;
+	if (name[0] == '.') {
+		/* The member image's name between the dot and the 38 bytes of
+		 * ".RUN.RANDOM.tmp". */
+		char what[256];
+		size_t n = f_strlen(name);
+		if (n < 40 || n - 39 >= sizeof(what))
+			return 0;
+		f_memcpy(what, name + 1, n - 39);
+		what[n - 39] = 0;
+		return member_image_any(what, prog, &gen) && tmp_name_is(name, what, run);
+	}
+	if (!member_image_any(name, prog, &gen))
+		return 0;
+	char root[300];
+	struct fbuf b;
+	fb_init(&b, root, sizeof(root));
+	image_name_put(&b, prog, gen);
+	struct stat st;
+	return !b.full && r_fstatat(dirfd, root, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == -2 /* ENOENT */;
+}
+
+void tree_drop_leftovers(int dirfd, const char *prog, uint64_t run, char *dents)
+{
+	r_lseek(dirfd, 0, 0);
+	for (;;) {
+		long n = r_getdents64(dirfd, dents, 65536);
+		if (n <= 0)
+			break;
+		for (long pos = 0; pos < n;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
+			pos += e->d_reclen;
+			struct stat st;
+			if (member_leftover(dirfd, e->d_name, prog, run) &&
+			    r_fstatat(dirfd, e->d_name, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == 0 && S_ISREG(st.st_mode) &&
+			    st.st_uid == (uid_t)r_getuid())
+				r_unlinkat(dirfd, e->d_name, 0);
+		}
+	}
 }
 
 void tree_drop_member_images(int dirfd, const char *prog, long gen, char *dents)

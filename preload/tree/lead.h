@@ -27,6 +27,11 @@ int tree_processes(void);
 int tree_write_section(const struct tree_area *a, struct img_writer *w, char *buf, uint64_t cap, struct fbuf *err);
 /* Removes the member images of generation `gen` (a failed one). */
 void tree_drop_member_images(int dirfd, const char *prog, long gen, char *dents);
+/* What checkpoints killed in the middle left (the root, after a complete
+ * generation, holding the directory's lock): member images of a generation
+ * whose root image was never written, and this run's temporary files of
+ * member images. */
+void tree_drop_leftovers(int dirfd, const char *prog, uint64_t run, char *dents);
 
 /* ---- a member ---- */
 /* Maps the area named by the signal's value and records this process in

@@ -66,6 +66,8 @@ static void report(volatile int32_t *counter, int state, struct dump_ctx *d)
 
 int tree_member_parked(struct dump_ctx *d, int ok)
 {
+	if (ok)
+		dump_tcp_push_all(); /* before anyone reads a receive queue */
 	report(&tcp_tree->nparked, ok ? TS_PARKED : TS_FAILED, ok ? 0 : d);
 	return tree_wait_phase(tcp_tree, TREE_STOP);
 }

@@ -50,6 +50,15 @@ int tree_holds_socket(uint64_t ino)
 	return 0;
 }
 
+int tree_has_socket(uint64_t ino)
+{
+	const struct tree_area *a = tcp_tree;
+	for (int i = 0; a && ino && i < a->nfds; i++)
+		if (a->fds[i].ino == ino && S_ISSOCK(a->fds[i].mode))
+			return 1;
+	return 0;
+}
+
 int tree_shm_owner(uint32_t major, uint32_t minor, uint64_t ino, int *nattach)
 {
 	const struct tree_area *a = tcp_tree;

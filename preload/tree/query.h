@@ -18,6 +18,8 @@ void tree_pipe_ends(uint64_t st_dev, uint64_t ino, int fd, int *readers, int *wr
 
 /* Whether another process of the tree holds the socket with inode `ino`. */
 int tree_holds_socket(uint64_t ino);
+/* Whether a process of the tree, this one included, holds it. */
+int tree_has_socket(uint64_t ino);
 
 /* Shared memory object (major, minor, inode): the pid that stores its
  * content (0: not known to the tree), and how often the tree maps or holds

@@ -1,9 +1,10 @@
 /* The restore's visible changes (restore/commit.c plans them), made once
  * everything that can fail has succeeded: every page is in place and
  * checked, every thread exists (waiting in libtcp until this thread comes).
- * In an order that lets each step that can fail be undone: names put in
- * place (link, exchange), UNIX sockets bound, sockets connected, output
- * files cut back; only then are the temporary names dropped. Raw syscalls
+ * In an order that lets each step that can fail be undone: the directories
+ * of UNIX sockets made again, names put in place (link, exchange), UNIX
+ * sockets bound, sockets connected, output files cut back; only then are
+ * the temporary names dropped. Raw syscalls
  * only. In a process tree, every process's blob takes each of these steps
  * only once every process finished the one before (tree_sync.h): no
  * change before every page of the tree is checked, binds before connects,
@@ -18,6 +19,7 @@
 
 #define RENAME_EXCHANGE_ 2
 #define AT_SYMLINK_NOFOLLOW_ 0x100
+#define AT_REMOVEDIR_ 0x200
 #define IPC_RMID_ 0
 
 static const struct blob_act *acts_of(const struct blob_args *a)
@@ -64,6 +66,9 @@ static void take_back(const struct blob_act *x)
 {
 	char path[128];
 	switch (x->type) {
+	case BLOB_ACT_MKDIR:
+		r_unlinkat(R_AT_FDCWD, x->name, AT_REMOVEDIR_);
+		break;
 	case BLOB_ACT_LINK:
 		r_unlinkat(x->dirfd, x->name, 0);
 		break;
@@ -81,6 +86,11 @@ static void describe(struct fbuf *b, const struct blob_act *x)
 {
 	char path[128];
 	switch (x->type) {
+	case BLOB_ACT_MKDIR:
+		fb_puts(b, "cannot make the directory ");
+		fb_puts(b, x->name);
+		fb_puts(b, " of the program's UNIX socket again (something was put at that name meanwhile?)");
+		break;
 	case BLOB_ACT_LINK:
 	case BLOB_ACT_EXCHANGE:
 		fb_puts(b, "cannot put ");
@@ -136,12 +146,39 @@ static __attribute__((noreturn)) void fail(const struct blob_args *a, uint32_t f
 	r_exit_group(1);
 }
 
+/* A socket's directory, gone since the checkpoint: mkdir never follows a
+ * symbolic link and fails if anything is at the name; the new directory,
+ * opened without following one, gets the mode (without the umask) and the
+ * group it had. */
+static long make_dir(const struct blob_act *x)
+{
+	long rc = rsys3(__NR_mkdirat, R_AT_FDCWD, (long)x->name, 0700);
+	if (rc < 0)
+		return rc;
+	long fd = r_open(x->name, 00200000 /* O_DIRECTORY */ | 0400000 /* O_NOFOLLOW */ | 02000000 /* O_CLOEXEC */, 0);
+	struct stat st;
+	rc = fd < 0 ? fd : r_fstat((int)fd, &st);
+	if (rc == 0 && (!S_ISDIR(st.st_mode) || st.st_uid != (uid_t)r_getuid()))
+		rc = -116; /* ESTALE: not the directory just made */
+	if (rc == 0 && st.st_gid != x->gid)
+		rc = rsys3(__NR_fchown, fd, -1, x->gid);
+	if (rc == 0)
+		rc = rsys2(__NR_fchmod, fd, x->mode & 07777);
+	if (fd >= 0)
+		r_close((int)fd);
+	if (rc < 0)
+		r_unlinkat(R_AT_FDCWD, x->name, AT_REMOVEDIR_);
+	return rc;
+}
+
 static long do_act(const struct blob_act *x)
 {
 	struct stat st;
 	char path[128];
 	long rc;
 	switch (x->type) {
+	case BLOB_ACT_MKDIR:
+		return make_dir(x);
 	case BLOB_ACT_LINK:
 		return rsys5(__NR_linkat, x->dirfd, (long)x->tmp, x->dirfd, (long)x->name, 0);
 	case BLOB_ACT_EXCHANGE:
@@ -205,19 +242,21 @@ void blob_commit(const struct blob_args *a)
 {
 	const struct blob_act *x = acts_of(a);
 	/* The acts come sorted by type (commit_copy): the steps that can be
-	 * taken back first, binds before connects, truncations last. */
+	 * taken back first, directories before binds, binds before connects,
+	 * truncations last. */
 	if (tree_sync(a, TREE_SYNC_READY))
 		quit(a, 0);
+	static const uint32_t step_last[] = { BLOB_ACT_MKDIR, BLOB_ACT_BIND, BLOB_ACT_CONNECT, BLOB_ACT_TRUNCATE };
 	uint32_t changed = 0, i = 0;
-	for (int step = 0; step < 3; step++) {
-		uint32_t last = step == 0 ? BLOB_ACT_BIND : step == 1 ? BLOB_ACT_CONNECT : BLOB_ACT_TRUNCATE;
+	for (int step = 0; step < 4; step++) {
+		uint32_t last = step_last[step];
 		for (; i < a->nacts && x[i].type <= last; i++) {
 			long rc = do_act(&x[i]);
 			if (rc < 0)
 				fail(a, i, rc);
 			changed++;
 		}
-		if (tree_sync(a, TREE_SYNC_PLACED + step))
+		if (tree_sync(a, TREE_SYNC_DIRS + step))
 			quit(a, i);
 	}
 	for (uint32_t k = 0; k < a->nacts; k++) {

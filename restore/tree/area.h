@@ -16,9 +16,10 @@
 #include "../../common/rawsys.h"
 
 /* The blob's barriers (restore/blob/tree_sync.c): every page of every
- * process checked; the names and bindings of every process made; the
- * connections made; the output files cut back. */
-enum { TREE_SYNC_READY, TREE_SYNC_PLACED, TREE_SYNC_CONNECTED, TREE_SYNC_COMMITTED, TREE_SYNCS };
+ * process checked; the directories of UNIX sockets made again; the names
+ * and bindings of every process made; the connections made; the output
+ * files cut back. */
+enum { TREE_SYNC_READY, TREE_SYNC_DIRS, TREE_SYNC_PLACED, TREE_SYNC_CONNECTED, TREE_SYNC_COMMITTED, TREE_SYNCS };
 
 enum tree_state {
 	TREE_ST_UNBORN = 0,

@@ -2,8 +2,8 @@
  * restorer before any other process exists, so that every process inherits
  * them (all above the tree's floor: the blob of each process closes them
  * once its own fds are in place). Order: shared memory (memfd fds of ofd
- * groups reopen it), pipes with their bytes, socket pairs with both
- * queues, then the open file descriptions of the ofd groups, each opened
+ * groups reopen it), pipes with their bytes, socket pairs and TCP
+ * connections between processes with both queues, then the open file descriptions of the ofd groups, each opened
  * from its first holder's record by the function of its kind (what a
  * single process would do with that record). What they plan to change at
  * the end (a /dev/shm name put in place, a segment removed on failure) is
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const struct img_fd *record(const struct tree *t, long k, long r)
@@ -74,7 +75,9 @@ static int make_pairs(struct tree *t)
 				y = peer_in_image(img, &x->f);
 			else
 				continue;
-			if (!y || sock_make_shared_pair(x, t->m[k].fd, y, t->m[ky].fd, t->floor)) {
+			int tcp = x->f.u.sock.family != AF_UNIX;
+			if (!y || (tcp ? sock_make_tcp_pair(x, t->m[k].fd, y, t->m[ky].fd, t->floor)
+				       : sock_make_shared_pair(x, t->m[k].fd, y, t->m[ky].fd, t->floor))) {
 				char who[512];
 				say("%sfd %d: cannot make the socket pair it shares with other processes of the tree",
 				    tree_who(t, (long)k, who, sizeof(who)), x->f.fd);

@@ -8,15 +8,19 @@
  *   - pipes and FIFOs with records in several images (same pipe_id): one
  *     pipe, its bytes from the one record that has them;
  *   - UNIX socket pairs across processes (TCP_SOCK_TREE_PAIR): each end's
- *     peer is a record of another process;
+ *     peer is a record of another process; TCP connections between
+ *     processes of the tree likewise, with each end's address the other's
+ *     peer;
  *   - shared memory with one identity in several images: one object,
  *     stored by exactly one of them (the others: TCP_SHMF_ELSEWHERE). */
 #include "tree.h"
+#include "../../common/sockaddr_same.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static long record_of(const struct tcp_image *img, int fd)
 {
@@ -194,7 +198,16 @@ static int plan_pipes(struct tree *t)
 	return rc;
 }
 
-/* Every socket of a pair across processes has its peer in another image. */
+/* UNIX pairs: same family; TCP: each end's address is the other's peer. */
+static int same_connection(const struct tcp_fd_socket *a, const struct tcp_fd_socket *b)
+{
+	if (a->family == AF_UNIX || b->family == AF_UNIX)
+		return a->family == b->family;
+	return sockaddr_tcp_ends(a->addr, a->addr_len, a->peer, a->peer_len, b->addr, b->addr_len, b->peer, b->peer_len);
+}
+
+/* Every socket of a pair across processes has its peer in another image
+ * (a TCP connection: in this one too). */
 static int check_tree_pairs(struct tree *t)
 {
 	for (size_t k = 0; k < t->n; k++) {
@@ -206,11 +219,11 @@ static int check_tree_pairs(struct tree *t)
 			int found = 0;
 			for (size_t q = 0; q < t->n && !found; q++) {
 				const struct tcp_image *o = t->m[q].img;
-				for (size_t s = 0; q != k && o && s < o->nfds && !found; s++) {
+				for (size_t s = 0; (q != k || f->u.sock.family != AF_UNIX) && o && s < o->nfds && !found; s++) {
 					const struct tcp_fd *g = &o->fds[s].f;
 					found = g->kind == TCP_FD_SOCKET && g->u.sock.role == TCP_SOCK_TREE_PAIR &&
 						g->u.sock.ino == f->u.sock.peer_ino && g->u.sock.peer_ino == f->u.sock.ino &&
-						g->u.sock.type == f->u.sock.type;
+						g->u.sock.type == f->u.sock.type && same_connection(&f->u.sock, &g->u.sock);
 				}
 			}
 			if (!found)

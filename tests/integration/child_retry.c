@@ -10,7 +10,9 @@
  * (default 0) run from the start to the end, so that the retry timer's
  * signal may land on any thread, and print their sums when joined. The
  * output does not depend on when or whether checkpoints are taken. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,12 +64,9 @@ int main(int argc, char **argv)
 	for (long t = 0; t < nthreads; t++)
 		if (pthread_create(&threads[t], NULL, compute, (void *)t))
 			return 1;
-	pid_t child = fork();
+	pid_t child = spawn_sleep_without_libtcp(argv[1]);
 	if (child < 0)
 		return 1;
-	if (child == 0) {
-		exec_sleep_without_libtcp(argv[1]);
-	}
 	if (do_raise)
 		raise(SIGUSR1); /* the checkpoint is refused now: the child lives */
 	int status = 0;

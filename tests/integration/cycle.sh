@@ -24,13 +24,16 @@ usage: cycle.sh --libtcp ABS_PATH --restore ABS_PATH [options] -- prog [args...]
   --timeout SEC         overall time limit (default 120)
   --env NAME=VALUE      also set in the checkpointed run (repeatable)
   --restore-arg ARG     also pass ARG to every tcp-restore (repeatable)
+  --stop                the last checkpoint of the first run is the stop signal
+                        (SIGTERM): the program exits 85 by itself, and every
+                        process of its tree ends with it
 EOF
     exit 1
 }
 
 EXTRA_ENV=() RESTORE_ARGS=()
 LIBTCP='' RESTORE='' TRIGGER=1.0 SELF=0 NCK=1 FROM=latest CHAIN=0 CHAIN_NCK=1 FILES=''
-INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120
+INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120 STOP=0
 while (($#)); do
     case $1 in
     --libtcp) LIBTCP=${2-}; shift 2 || usage ;;
@@ -48,6 +51,7 @@ while (($#)); do
     --timeout) TIMEOUT=${2-}; shift 2 || usage ;;
     --env) EXTRA_ENV+=("${2-}"); shift 2 || usage ;;
     --restore-arg) RESTORE_ARGS+=("${2-}"); shift 2 || usage ;;
+    --stop) STOP=1; shift ;;
     --) shift; break ;;
     *) echo "cycle.sh: unknown option '$1'" >&2; usage ;;
     esac
@@ -240,9 +244,11 @@ wait_image() {
 
 # checkpoint_and_kill PID N SELF WHAT: take N checkpoints of PID (the first
 # one raised by the program itself if SELF=1), let it run --kill-delay more
-# seconds, then SIGKILL it.
+# seconds, then SIGKILL it. With --stop (the first run only), the last
+# checkpoint is the stop signal's, and PID exits 85 by itself instead.
 checkpoint_and_kill() {
-    local pid=$1 n=$2 self=$3 what=$4 i prev refused
+    local pid=$1 n=$2 self=$3 what=$4 i prev refused stop=0 tree=''
+    [[ $STOP == 1 && $what == "the checkpointed run" ]] && stop=1
     prev=$(latest_image)
     for ((i = 1; i <= n; i++)); do
         refused=$(child_refusals)
@@ -255,13 +261,28 @@ checkpoint_and_kill() {
                 fail "$what exited (status $STATUS) before checkpoint $i" \
                     "was triggered"
             fi
-            log "$what: SIGUSR1 (checkpoint $i of $n)"
-            "${AS[@]}" kill -USR1 "$pid" || fail "could not signal $what"
+            if ((stop && i == n)); then
+                tree=$(descendants "$pid")
+                log "$what: SIGTERM, the stop signal (checkpoint $i of $n)"
+                "${AS[@]}" kill -TERM "$pid" || fail "could not signal $what"
+            else
+                log "$what: SIGUSR1 (checkpoint $i of $n)"
+                "${AS[@]}" kill -USR1 "$pid" || fail "could not signal $what"
+            fi
         fi
         wait_image "$prev" "$pid" "$refused"
         prev=$NEWIMG
         log "$what: image complete: ${NEWIMG#"$WORK"/}"
     done
+    if ((stop)); then
+        wait_exit "$pid" "$what"
+        ((STATUS == 85)) || fail "$what exited with status $STATUS after the stop signal, expected 85"
+        # shellcheck disable=SC2086  # a list of pids
+        wait_gone $tree
+        # shellcheck disable=SC2086  # a list of pids
+        log "$what: stopped (status 85); the $(wc -w <<<"$tree") other processes of its tree ended too"
+        return
+    fi
     sleep "$KILL_DELAY"
     if alive "$pid"; then
         local inside

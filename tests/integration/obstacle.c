@@ -40,9 +40,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(argv[1], "child")) {
-		child = fork();
-		if (child == 0)
-			exec_sleep_without_libtcp("60");
+		child = spawn_sleep_without_libtcp("60");
 	}
 	if (!strcmp(argv[1], "forked_timer")) {
 		pid_t c = fork();

@@ -24,10 +24,14 @@ fail() { echo "FAIL: $*"; failed=1; }
 TCP_CKPT=$(cd "$(dirname "$0")/../../scripts" && pwd)/tcp-ckpt
 cd "$WORK" || exit 1
 
-# wait_child PID: until the program has started its child process.
+# wait_child PID: until the program's child process runs sleep (before its
+# exec, it is a copy of the program that carries libtcp).
 wait_child() {
+	local c
 	for _ in $(seq 1 500); do
-		[ -n "$(cat "/proc/$1/task/$1/children" 2>/dev/null)" ] && return 0
+		for c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+			[ "$(cat "/proc/$c/comm" 2>/dev/null)" = sleep ] && return 0
+		done
 		sleep 0.01
 	done
 	return 1

@@ -1,14 +1,17 @@
 /* Test program for process trees (issue 20): a parent that forks workers
  * talking over pipes and reaps them.
- *   tree_workers [NWORKERS [NTASKS]]
+ *   tree_workers [NWORKERS [NTASKS [HEAP_MIB]]]
  * The parent writes task numbers into one pipe that every worker reads,
  * the workers answer through another pipe, the parent prints the answers in
  * task order as they complete, then closes the task pipe and reaps each
  * worker, printing its exit status (each exits with 10 + its index). One
  * more child exits at once with status 7 and stays a zombie until the
  * parent reaps it at the end. The parent also writes a log through an fd
- * its children inherited (one offset for all). Its output is the same
- * whatever happens to the checkpoints. */
+ * its children inherited (one offset for all). With HEAP_MIB, every
+ * process has that much memory of its own (written after the fork, the same
+ * bytes in each) which every answer depends on: images of some size, for
+ * the stress test. Its output is the same whatever happens to the
+ * checkpoints. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,10 +26,22 @@ struct answer {
 	unsigned long value;
 };
 
+static unsigned long *heap;
+static size_t heap_words;
+
+/* The heap's content, the same in every process (its own pages). */
+static void fill_heap(void)
+{
+	for (size_t i = 0; i < heap_words; i++)
+		heap[i] = i * 0x9e3779b97f4a7c15ul;
+}
+
 static unsigned long work(int task)
 {
 	/* ~30 ms of arithmetic that only the task decides. */
 	unsigned long x = 1469598103934665603ul ^ (unsigned long)task;
+	if (heap_words)
+		x ^= heap[((size_t)task * 4099u) % heap_words];
 	for (long i = 0; i < 6000000; i++)
 		x = x * 1099511628211ul + (unsigned long)i;
 	return x;
@@ -70,6 +85,10 @@ int main(int argc, char **argv)
 {
 	int nworkers = argc > 1 ? atoi(argv[1]) : 3;
 	int ntasks = argc > 2 ? atoi(argv[2]) : 400;
+	heap_words = (argc > 3 ? (size_t)atoi(argv[3]) : 0) << 17; /* MiB of 8-byte words */
+	if (heap_words && !(heap = malloc(heap_words * sizeof(*heap))))
+		return 1;
+	fill_heap();
 	int tasks[2], answers[2];
 	if (pipe(tasks) || pipe(answers))
 		return 1;
@@ -84,6 +103,7 @@ int main(int argc, char **argv)
 	for (int w = 0; w < nworkers; w++) {
 		workers[w] = fork();
 		if (workers[w] == 0) {
+			fill_heap();
 			close(tasks[1]);
 			close(answers[0]);
 			int task;
