@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 
-ITEMS = 300
+ITEMS = int(sys.argv[1]) if len(sys.argv) > 1 else 300  # -chain: more, for three runs
 
 
 def work(i):
