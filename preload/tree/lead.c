@@ -34,6 +34,37 @@ static int live_members(const struct tree_area *a)
 	return n;
 }
 
+/* Every process stopped: each takes the fds in flight in its sockets'
+ * queues, so that the tables below see them as the fds they now are. */
+static int take_flight(struct dump_ctx *d, struct tree_area *a)
+{
+	int want = 0;
+	for (int i = 1; i < a->nslots; i++)
+		want += a->slots[i].state == TS_PARKED;
+	tree_set_phase(a, TREE_FLIGHT);
+	int rc = dump_sock_flight_take(d);
+	for (;;) {
+		int seen = a->nflight;
+		if (seen >= want)
+			break;
+		for (int i = 1; i < a->nslots; i++)
+			if (a->slots[i].state == TS_PARKED && r_kill(a->slots[i].pid, 0) == -3) {
+				tree_name_process(&d->err, a->slots[i].pid);
+				fb_puts(&d->err, " of the tree ended during the checkpoint");
+				return -1;
+			}
+		tree_wait(&a->nflight, seen, 100);
+	}
+	for (int i = 1; i < a->nslots && rc == 0; i++)
+		if (a->slots[i].state == TS_FAILED) {
+			tree_name_process(&d->err, a->slots[i].pid);
+			fb_puts(&d->err, " of the tree: ");
+			fb_puts(&d->err, a->slots[i].msg);
+			rc = -1;
+		}
+	return rc;
+}
+
 int tree_lead_stop(struct dump_ctx *d, long gen)
 {
 	if (!tcp_has_child())
@@ -60,6 +91,8 @@ int tree_lead_stop(struct dump_ctx *d, long gen)
 	a->nslots = 1;
 	tcp_tree = a;
 	int rc = tree_stop_all(d, a, area_fd);
+	if (rc == 0)
+		rc = take_flight(d, a);
 	if (rc == 0) {
 		tree_mark_leaders(a);
 		rc = tree_scan_objects(d, a);

@@ -69,7 +69,13 @@ int tree_member_parked(struct dump_ctx *d, int ok)
 	if (ok)
 		dump_tcp_push_all(); /* before anyone reads a receive queue */
 	report(&tcp_tree->nparked, ok ? TS_PARKED : TS_FAILED, ok ? 0 : d);
-	return tree_wait_phase(tcp_tree, TREE_STOP);
+	int phase = tree_wait_phase(tcp_tree, TREE_STOP);
+	if (phase != TREE_FLIGHT)
+		return phase;
+	/* The whole tree is stopped: the fds in flight (sock_flight.c). */
+	ok = dump_sock_flight_take(d) == 0;
+	report(&tcp_tree->nflight, ok ? TS_PARKED : TS_FAILED, ok ? 0 : d);
+	return tree_wait_phase(tcp_tree, TREE_FLIGHT);
 }
 
 int tree_member_captured(struct dump_ctx *d, int ok, long writer_pid)
