@@ -142,9 +142,9 @@ static int peek_all(int fd, int type, int rcv_shut, int passcred, struct sock_qu
 				r_close(anc.fds[i]);
 			q->why = next_fd ? "a message waiting in it carries file descriptors (SCM_RIGHTS) that cannot all "
 					   "be taken (the open-files limit, ulimit -n, is reached?); raise the limit"
-					 : "a message waiting in it carries file descriptors (SCM_RIGHTS), which tcp cannot "
-					   "keep here (they are kept in a socket whose other end is in the program or its "
-					   "process tree); checkpoint when no fds are in flight";
+					 : "a message waiting in it carries file descriptors (SCM_RIGHTS), and this socket "
+					   "was itself sent with SCM_RIGHTS and is waiting to be read: fds in flight inside "
+					   "a socket in flight cannot be kept; checkpoint when they have been read";
 			return -1;
 		}
 		if (anc.bad) {
