@@ -13,8 +13,8 @@
  * fds in flight (queue records with TCP_SOCK_MSG_FDS) are fds of the image
  * that exist only to be sent again: a queue with such records is filled by
  * the process that receives it, once its fds are in place (a tree's pair:
- * from the other end the root's restorer made, which it inherited; one
- * holder only: tree_fills_queue), which then closes them. */
+ * from the other end the root's restorer made, which it inherited; of the
+ * processes that hold it, one: tree_fills_queue), which then closes them. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "sock_queue.h"
@@ -283,7 +283,7 @@ int sock_load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *
  * sent once every fd is at its number (finish_fds_sockets). */
 static struct orphan {
 	const struct img_fd *d;
-	int image_fd, sender;
+	int sender;
 } *orphans;
 static size_t norphans;
 static int fd_floor = 3;
@@ -293,23 +293,21 @@ void sock_restore_floor(int floor)
 	fd_floor = floor;
 }
 
-static int defer_orphan(const struct img_fd *d, int image_fd, int sender)
+/* In a tree's root restorer (an end several processes hold, opened once
+ * for them: tree_self < 0), the entry is inherited by every process, and
+ * the one whose image holds record d sends the data. */
+static int defer_orphan(const struct img_fd *d, int sender)
 {
-	if (tree_now && tree_self < 0) {
-		say("fd %d: an end of a socket pair whose other end was closed, held by several processes of the "
-		    "tree, with fds in flight in its queue; this cannot be restored yet",
-		    d->f.fd);
-		return -1;
-	}
 	struct orphan *n = realloc(orphans, (norphans + 1) * sizeof(*n));
-	int high = n ? fcntl(sender, F_DUPFD_CLOEXEC, fd_floor) : -1;
+	int floor = tree_now && tree_self < 0 ? tree_now->floor : fd_floor;
+	int high = n ? fcntl(sender, F_DUPFD_CLOEXEC, floor) : -1;
 	if (n)
 		orphans = n;
 	if (high < 0) {
 		say("fd %d: cannot keep a socket open to refill its queue: %s", d->f.fd, strerror(errno));
 		return -1;
 	}
-	orphans[norphans++] = (struct orphan){ d, image_fd, high };
+	orphans[norphans++] = (struct orphan){ d, high };
 	return 0;
 }
 
@@ -331,7 +329,7 @@ static int open_orphan(const struct img_fd *d, int image_fd)
 	}
 	int rc = set_early_options(sv[0], f);
 	if (!rc && sock_queue_has_fds(buf, len))
-		rc = defer_orphan(d, image_fd, sv[1]) ? -EBADF : 0;
+		rc = defer_orphan(d, sv[1]) ? -EBADF : 0;
 	else if (!rc)
 		rc = sock_queue_send(sv[1], sv[0], buf, len);
 	free(buf);
@@ -519,7 +517,9 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 		char *buf;
 		uint64_t len;
 		const struct img_fd *d = orphans[i].d;
-		int rc = sock_load_queue(d, orphans[i].image_fd, &buf, &len) ? -EINVAL : 0;
+		if (d < img->fds || d >= img->fds + img->nfds)
+			continue; /* another process's, inherited from the root's restorer */
+		int rc = sock_load_queue(d, image_fd, &buf, &len) ? -EINVAL : 0; /* d is of img */
 		if (!rc)
 			rc = sock_queue_send(orphans[i].sender, d->f.fd, buf, len);
 		free(buf);
@@ -578,7 +578,7 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 			set_tcp_options(f);
 		/* A TCP connection of the tree was shut down where it was made. */
 		int pair = s->family == AF_UNIX && (s->role == TCP_SOCK_PAIR || s->role == TCP_SOCK_TREE_PAIR);
-		if (pair && s->shutdown)
+		if (pair && s->shutdown && tree_fills_queue(img, &img->fds[i])) /* once, after its queue */
 			shutdown(f->fd, s->shutdown == 3 ? SHUT_RDWR : s->shutdown == 2 ? SHUT_WR : SHUT_RD);
 		if (s->family == AF_UNIX && s->peek_off >= 0 && pair) {
 			int v = s->peek_off;

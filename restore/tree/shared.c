@@ -182,15 +182,9 @@ int tree_group_fd(const struct tcp_image *img, const struct img_fd *d)
 int tree_fills_queue(const struct tcp_image *img, const struct img_fd *d)
 {
 	const struct tree *t = tree_now;
-	long me = t ? tree_member_of(t, img) : -1;
-	for (size_t k = 0; me >= 0 && k < t->n; k++) {
-		const struct tcp_image *m = t->m[k].img;
-		for (size_t r = 0; m && r < m->nfds; r++) {
-			long ky;
-			if (m->fds[r].f.kind == TCP_FD_SOCKET && m->fds[r].f.u.sock.ino == d->f.u.sock.ino &&
-			    pair_peer(t, k, r, &ky))
-				return (long)k == me && &m->fds[r] == d;
-		}
-	}
-	return 0;
+	long k = t ? tree_member_of(t, img) : -1;
+	if (k < 0 || !t->m[k].rec_group)
+		return 1;
+	long r = d - img->fds, g = t->m[k].rec_group[r];
+	return g < 0 || (t->groups[g].member == k && t->groups[g].rec == r);
 }

@@ -7,7 +7,9 @@
  * closed, the read end of a pipe whose write end is closed (its bytes live
  * only in the pipe), now and then two fds in one message. The parent also
  * keeps a memfd in flight in a socket pair of its own (both ends in one
- * process); with "alone" there is no child, only that.
+ * process), and a message with a memfd waits from the start to the end in
+ * a socket whose other end is closed (inherited by the child too); with
+ * "alone" there is no child, only these two.
  *   tree_scm [STEPS] [alone]
  * stdout is the same whatever happens to the checkpoints; the exit status
  * is the child's verdict. */
@@ -164,10 +166,17 @@ int main(int argc, char **argv)
 	if (data < 0 || close(data))
 		die(DATA);
 
-	int sv[2] = { -1, -1 }, self[2];
+	int sv[2] = { -1, -1 }, self[2], orphan[2];
 	if ((!alone && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) ||
-	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, self))
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, self) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, orphan))
 		die("socketpair");
+	struct msg m = { -1, 1, 1 };
+	int fd = memfd_with("orphan\n");
+	lseek(fd, 0, SEEK_SET);
+	send_fds(orphan[1], &m, &fd);
+	close(fd);
+	close(orphan[1]);
 	pid_t pid = -1;
 	if (!alone) {
 		pid = fork();
@@ -180,8 +189,8 @@ int main(int argc, char **argv)
 		close(sv[1]);
 	}
 	/* One memfd always in flight to ourselves. */
-	struct msg m = { 0, 1, 1 };
-	int fd = memfd_with("self 0\n");
+	m.step = 0;
+	fd = memfd_with("self 0\n");
 	send_fds(self[1], &m, &fd);
 	close(fd);
 	for (int i = 0; i < steps; i++) {
@@ -224,6 +233,11 @@ int main(int argc, char **argv)
 		if (send(sv[0], &i, sizeof(i), MSG_NOSIGNAL) != sizeof(i) && i < steps - WINDOW)
 			die("ack");
 	}
+	struct msg last;
+	recv_fds(orphan[0], &last, &fd);
+	printf("last: ");
+	show(last.step, fd);
+	printf("\n");
 	if (alone)
 		return 0;
 	int status;
