@@ -35,33 +35,35 @@ static int live_members(const struct tree_area *a)
 }
 
 /* Every process stopped: each takes the fds in flight in its sockets'
- * queues, so that the tables below see them as the fds they now are. */
+ * queues, so that the tables below see them as the fds they now are; one
+ * after the other, for processes that hold one socket peek the same queue
+ * with the same peek offset. */
 static int take_flight(struct dump_ctx *d, struct tree_area *a)
 {
-	int want = 0;
-	for (int i = 1; i < a->nslots; i++)
-		want += a->slots[i].state == TS_PARKED;
 	tree_set_phase(a, TREE_FLIGHT);
 	int rc = dump_sock_flight_take(d);
-	for (;;) {
+	for (int i = 1; i < a->nslots && rc == 0; i++) {
+		struct tree_slot *s = &a->slots[i];
+		if (s->state != TS_PARKED)
+			continue;
 		int seen = a->nflight;
-		if (seen >= want)
-			break;
-		for (int i = 1; i < a->nslots; i++)
-			if (a->slots[i].state == TS_PARKED && r_kill(a->slots[i].pid, 0) == -3) {
-				tree_name_process(&d->err, a->slots[i].pid);
+		__atomic_store_n(&a->flight_turn, i, __ATOMIC_SEQ_CST);
+		tree_wake(&a->flight_turn);
+		while (__atomic_load_n(&a->nflight, __ATOMIC_SEQ_CST) == seen) {
+			if (r_kill(s->pid, 0) == -3) {
+				tree_name_process(&d->err, s->pid);
 				fb_puts(&d->err, " of the tree ended during the checkpoint");
 				return -1;
 			}
-		tree_wait(&a->nflight, seen, 100);
-	}
-	for (int i = 1; i < a->nslots && rc == 0; i++)
-		if (a->slots[i].state == TS_FAILED) {
-			tree_name_process(&d->err, a->slots[i].pid);
+			tree_wait(&a->nflight, seen, 100);
+		}
+		if (s->state == TS_FAILED) {
+			tree_name_process(&d->err, s->pid);
 			fb_puts(&d->err, " of the tree: ");
-			fb_puts(&d->err, a->slots[i].msg);
+			fb_puts(&d->err, s->msg);
 			rc = -1;
 		}
+	}
 	return rc;
 }
 
