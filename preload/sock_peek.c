@@ -45,10 +45,12 @@ static void ancillary(const struct msghdr *m, struct ancillary *a)
 			for (size_t i = 0; i < n; i++) {
 				int fd;
 				f_memcpy(&fd, p + CMSG_LEN(0) + i * sizeof(int), sizeof(fd));
-				if (a->nfds < TCP_SOCK_MSG_MAX_FDS)
+				if (a->nfds < TCP_SOCK_MSG_MAX_FDS) {
 					a->fds[a->nfds++] = fd;
-				else
-					r_close(fd), a->bad = 1;
+				} else { /* more than the kernel sends in one message */
+					r_close(fd);
+					a->bad = 1;
+				}
 			}
 		} else if (c.cmsg_type == SCM_CREDENTIALS && c.cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
 			struct ucred u;
