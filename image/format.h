@@ -25,7 +25,8 @@
  *    TREE section, member images, tree-wide fd and shm identities (issue 20).
  *    WRITTEN sections: files written and closed before the checkpoint (issue 20).
  *    TCP_SOCK_TREE_PAIR over TCP, TCP options of tcp_fd_socket (issue 20).
- *    tcp_fd_socket.dir_*: the directory of a bound UNIX socket's path, made again if gone (issue 20). */
+ *    tcp_fd_socket.dir_*: the directory of a bound UNIX socket's path, made again if gone (issue 20).
+ *    TCP_SOCK_MSG_FDS: UNIX socket messages queued with fds in flight (SCM_RIGHTS) (issue 20). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -361,7 +362,9 @@ enum tcp_sock_role {
 #define TCP_SOCK_ADDR_MAX 128	/* struct sockaddr_storage */
 #define TCP_SOCKD_KNOWN 1u	/* (6) tcp_fd_socket.dir_* were taken */
 #define TCP_SOCK_MSG_CREDS 0x80000000u
-#define TCP_SOCK_MSG_LEN 0x7fffffffu
+#define TCP_SOCK_MSG_FDS 0x40000000u	/* (6) sent with fds (SCM_RIGHTS): see the content below */
+#define TCP_SOCK_MSG_LEN 0x3fffffffu	/* (6) was 0x7fffffff */
+#define TCP_SOCK_MSG_MAX_FDS 253	/* the kernel's SCM_MAX_FD */
 
 struct tcp_fd_socket {
 	uint32_t family;	/* AF_UNIX, AF_INET, AF_INET6 */
@@ -390,7 +393,14 @@ struct tcp_fd_socket {
 	uint32_t dir_uid, dir_gid;
 	/* content: the receive queue as nmsgs messages, each a uint32_t length
 	 * (with TCP_SOCK_MSG_CREDS: sent with this process's credentials) then
-	 * that many bytes (a stream socket's queue: one message per chunk) */
+	 * that many bytes (a stream socket's queue: one message per chunk).
+	 * (6) A message marked TCP_SOCK_MSG_FDS was sent with fds: its length
+	 * word is followed by a uint32_t count (1..TCP_SOCK_MSG_MAX_FDS) and
+	 * that many int32_t fd numbers of this image, before the bytes. Those
+	 * fds exist only to be sent again: at checkpoint they were the
+	 * duplicates a peek installed, and the restored process closes them
+	 * once its queues are filled. On a stream the record is the chunk
+	 * that ends with the bytes the fds were sent with. */
 };
 
 /* ---- shared memory (TCP_FD_MEMFD, TCP_SEC_SHM, TCP_REG_SHM) ---- */

@@ -779,6 +779,9 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		}
 	}
 
+	/* Alone, or the tree's root that took them with its tree. */
+	if (rc == 0 && !member)
+		rc = dump_sock_flight_take(&d);
 	if (rc == 0)
 		rc = prepare(&d);
 	if (rc == 0 && d.no_vmflags) {
@@ -835,6 +838,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 	end_tree(&d, rc);
 out:
 	tcp_tree = 0;
+	dump_sock_flight_close(&d);
 	r_munmap(d.arena, d.arena_len);
 	if (rseq_paused)
 		tcp_rseq_register(me);

@@ -83,9 +83,37 @@ struct dump_ctx {
 	uint64_t image_size, image_id[2], process_sum;	/* the image written: what a tree's root checks */
 	struct dump_fd *written;	/* files written and closed (written_files.c) */
 	uint64_t nwritten;
+	/* sock_flight.c: the queues of the connected UNIX sockets, peeked
+	 * first, with the fds in flight placed at [flight_lo, flight_hi) */
+	struct dump_flight *flights;
+	uint64_t nflights, flights_cap;
+	int flight_lo, flight_hi, flight_taken;
+	char *flight_diag;
 	struct fbuf err;	/* why the checkpoint failed */
 	char err_mem[1024];
 };
+
+/* The receive queue of one connected UNIX socket, as sock_peek_queue()
+ * recorded it (or why it could not); the fds in flight in it are the fds
+ * [first, end). */
+struct dump_flight {
+	int fd;
+	uint64_t ino;
+	const void *data;
+	uint64_t len;
+	uint32_t nmsgs;
+	const char *why;
+	int first, end;
+};
+
+/* sock_flight.c. Takes the fds in flight in this process's sockets (once
+ * per checkpoint; 0 or -1 with d->err); the recorded queue of socket fd
+ * `fd` (inode ino), or 0; the socket fd whose queue holds fd `fd` in
+ * flight, or -1; closes the fds taken (before the program goes on). */
+int dump_sock_flight_take(struct dump_ctx *d);
+const struct dump_flight *dump_sock_flight_of(const struct dump_ctx *d, long fd, uint64_t ino);
+int dump_sock_flight_carrier(const struct dump_ctx *d, long fd);
+void dump_sock_flight_close(struct dump_ctx *d);
 
 #define DUMP_TREE_ROOT 1
 #define DUMP_TREE_MEMBER 2

@@ -122,8 +122,19 @@ static int dump_unix(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 	s->role = TCP_SOCK_PAIR;
 	s->peer_ino = info.peer_ino;
 	s->peer_fd = -1;
+	/* Peeked already, with the fds in flight (sock_flight.c); else (a
+	 * socket that was itself in flight) now, fds refused. */
+	const struct dump_flight *fl = dump_sock_flight_of(d, p->fd, s->ino);
+	if (fl) {
+		if (fl->why)
+			return dump_fd_refuse(d, p->fd, out->path, fl->why);
+		out->data = fl->data;
+		out->data_len = fl->len;
+		s->nmsgs = fl->nmsgs;
+		return 0;
+	}
 	struct sock_queue q = { d->arena + d->used, d->arena_len - d->used, 0, 0, 0 };
-	if (sock_peek_queue((int)p->fd, (int)s->type, (info.shutdown & 1) != 0, &q))
+	if (sock_peek_queue((int)p->fd, (int)s->type, (info.shutdown & 1) != 0, &q, 0))
 		return dump_fd_refuse(d, p->fd, out->path, q.why);
 	out->data = arena_alloc(d, q.len);
 	out->data_len = q.len;

@@ -26,6 +26,13 @@ int dump_fd_refuse(struct dump_ctx *d, long fd, const char *what, const char *wh
 	fb_puts(&d->err, what);
 	fb_puts(&d->err, "): ");
 	fb_puts(&d->err, why);
+	int carrier = dump_sock_flight_carrier(d, fd);
+	if (carrier >= 0) {
+		fb_puts(&d->err, ". It is not an fd of the program but one in flight: sent with SCM_RIGHTS and waiting, "
+				 "unread, in the receive queue of socket fd ");
+		fb_puti(&d->err, carrier);
+		fb_puts(&d->err, "; checkpoint when the program has read it");
+	}
 	return -1;
 }
 #define refuse_fd dump_fd_refuse

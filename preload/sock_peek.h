@@ -16,8 +16,12 @@ struct sock_queue {
  * leaving the queue and the app's own peek offset as they were. `type` is the
  * socket type; `rcv_shut`: reading is shut down (a SEQPACKET socket then
  * reports its end as an empty message). Records of messages that carry
- * this process's credentials are marked TCP_SOCK_MSG_CREDS. Returns 0, or -1
- * with q->why. */
-int sock_peek_queue(int fd, int type, int rcv_shut, struct sock_queue *q);
+ * this process's credentials are marked TCP_SOCK_MSG_CREDS. With `next_fd`,
+ * fds in flight (SCM_RIGHTS) are taken: installed by the peek, moved to
+ * *next_fd, *next_fd + 1, ... (which must be free, and everything above),
+ * recorded with their message (TCP_SOCK_MSG_FDS, image/format.h); *next_fd
+ * ends past the last. Without, they refuse. Returns 0, or -1 with q->why
+ * (fds placed before the failure stay placed). */
+int sock_peek_queue(int fd, int type, int rcv_shut, struct sock_queue *q, int *next_fd);
 
 #endif

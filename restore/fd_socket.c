@@ -8,10 +8,17 @@
  * (TCP_SOCK_TREE_PAIR, or an end held by several) are made once by the
  * root's restorer, with both queues (sock_make_shared_pair; TCP
  * connections: fd_tcp_pair.c), and every record of one of their ends
- * takes that end. */
+ * takes that end.
+ *
+ * fds in flight (queue records with TCP_SOCK_MSG_FDS) are fds of the image
+ * that exist only to be sent again: a queue with such records is filled by
+ * the process that receives it, once its fds are in place (a tree's pair:
+ * from the other end the root's restorer made, which it inherited; of the
+ * processes that hold it, one: tree_fills_queue), which then closes them. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "sock_queue.h"
+#include "tree/tree.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -272,8 +279,41 @@ int sock_load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *
 	return 0;
 }
 
+/* Ends whose other end was closed, with fds in flight: their data is
+ * sent once every fd is at its number (finish_fds_sockets). */
+static struct orphan {
+	const struct img_fd *d;
+	int sender;
+} *orphans;
+static size_t norphans;
+static int fd_floor = 3;
+
+void sock_restore_floor(int floor)
+{
+	fd_floor = floor;
+}
+
+/* In a tree's root restorer (an end several processes hold, opened once
+ * for them: tree_self < 0), the entry is inherited by every process, and
+ * the one whose image holds record d sends the data. */
+static int defer_orphan(const struct img_fd *d, int sender)
+{
+	struct orphan *n = realloc(orphans, (norphans + 1) * sizeof(*n));
+	int floor = tree_now && tree_self < 0 ? tree_now->floor : fd_floor;
+	int high = n ? fcntl(sender, F_DUPFD_CLOEXEC, floor) : -1;
+	if (n)
+		orphans = n;
+	if (high < 0) {
+		say("fd %d: cannot keep a socket open to refill its queue: %s", d->f.fd, strerror(errno));
+		return -1;
+	}
+	orphans[norphans++] = (struct orphan){ d, high };
+	return 0;
+}
+
 /* One end of a pair whose other end was closed before the checkpoint: its
- * data is sent from a temporary other end, which is then closed. */
+ * data is sent from a temporary other end, which is then closed (with fds
+ * in flight: later, defer_orphan). */
 static int open_orphan(const struct img_fd *d, int image_fd)
 {
 	const struct tcp_fd *f = &d->f;
@@ -288,7 +328,9 @@ static int open_orphan(const struct img_fd *d, int image_fd)
 		return -1;
 	}
 	int rc = set_early_options(sv[0], f);
-	if (!rc)
+	if (!rc && sock_queue_has_fds(buf, len))
+		rc = defer_orphan(d, sv[1]) ? -EBADF : 0;
+	else if (!rc)
 		rc = sock_queue_send(sv[1], sv[0], buf, len);
 	free(buf);
 	close(sv[1]);
@@ -471,6 +513,56 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < norphans; i++) {
+		char *buf;
+		uint64_t len;
+		const struct img_fd *d = orphans[i].d;
+		if (d < img->fds || d >= img->fds + img->nfds)
+			continue; /* another process's, inherited from the root's restorer */
+		int rc = sock_load_queue(d, image_fd, &buf, &len) ? -EINVAL : 0; /* d is of img */
+		if (!rc)
+			rc = sock_queue_send(orphans[i].sender, d->f.fd, buf, len);
+		free(buf);
+		close(orphans[i].sender);
+		if (rc) {
+			say("fd %d: cannot put the socket's queued data back: %s", d->f.fd, strerror(-rc));
+			return -1;
+		}
+	}
+	free(orphans);
+	orphans = NULL;
+	norphans = 0;
+	/* Queues of a tree's pairs with fds in flight: from the other end,
+	 * which the root's restorer made and this process inherited. */
+	for (size_t i = 0; i < img->nfds; i++) {
+		const struct img_fd *d = &img->fds[i];
+		const struct tcp_fd_socket *s = &d->f.u.sock;
+		char *buf;
+		uint64_t len;
+		int sender = d->f.kind == TCP_FD_SOCKET && s->family == AF_UNIX ? tree_end(s->peer_ino) : -1;
+		if (sender < 0 || tree_end(s->ino) < 0 || !TCP_FD_DATA_LEN(&d->f) || !tree_fills_queue(img, d))
+			continue;
+		if (sock_load_queue(d, image_fd, &buf, &len))
+			return -1;
+		int rc = sock_queue_has_fds(buf, len) ? sock_queue_send(sender, d->f.fd, buf, len) : 0;
+		free(buf);
+		if (rc) {
+			say("fd %d: cannot put the socket's %llu bytes of queued data back, with the fds in flight in it: "
+			    "%s",
+			    d->f.fd, (unsigned long long)len, strerror(-rc));
+			return -1;
+		}
+	}
+	/* The fds in flight are sent: they were never the program's. */
+	for (size_t i = 0; i < img->nfds; i++) {
+		const struct img_fd *d = &img->fds[i];
+		char *buf;
+		uint64_t len;
+		if (d->f.kind != TCP_FD_SOCKET || !TCP_FD_DATA_LEN(&d->f) || sock_load_queue(d, image_fd, &buf, &len))
+			continue;
+		sock_queue_close_fds(buf, len);
+		free(buf);
+	}
 	for (size_t i = 0; i < img->nfds; i++) {
 		const struct tcp_fd *f = &img->fds[i].f;
 		const struct tcp_fd_socket *s = &f->u.sock;
@@ -486,7 +578,7 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 			set_tcp_options(f);
 		/* A TCP connection of the tree was shut down where it was made. */
 		int pair = s->family == AF_UNIX && (s->role == TCP_SOCK_PAIR || s->role == TCP_SOCK_TREE_PAIR);
-		if (pair && s->shutdown)
+		if (pair && s->shutdown && tree_fills_queue(img, &img->fds[i])) /* once, after its queue */
 			shutdown(f->fd, s->shutdown == 3 ? SHUT_RDWR : s->shutdown == 2 ? SHUT_WR : SHUT_RD);
 		if (s->family == AF_UNIX && s->peek_off >= 0 && pair) {
 			int v = s->peek_off;
@@ -506,6 +598,10 @@ static int refill_queue(const struct img_fd *d, int image_fd, int sender, int re
 	uint64_t len;
 	if (sock_load_queue(d, image_fd, &buf, &len))
 		return -1;
+	if (sock_queue_has_fds(buf, len)) { /* by its process: finish_fds_sockets */
+		free(buf);
+		return 0;
+	}
 	int rc = sock_queue_send(sender, receiver, buf, len);
 	free(buf);
 	if (rc)
@@ -534,6 +630,8 @@ int sock_tree_end_made(uint64_t ino)
 int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor)
 {
 	const struct tcp_fd_socket *s = &x->f.u.sock;
+	(void)x_image_fd; /* the queues: sock_fill_shared_pair */
+	(void)y_image_fd;
 	if (check_record(&x->f) || check_record(&y->f))
 		return -1;
 	if (tree_end(s->ino) >= 0)
@@ -551,8 +649,7 @@ int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct i
 		high[i] = fcntl(sv[i], F_DUPFD_CLOEXEC, floor);
 		close(sv[i]);
 	}
-	if (high[0] < 0 || high[1] < 0 || refill_queue(x, x_image_fd, high[1], high[0]) ||
-	    refill_queue(y, y_image_fd, high[0], high[1])) {
+	if (high[0] < 0 || high[1] < 0) {
 		if (high[0] < 0 || high[1] < 0)
 			say("fd %d: cannot keep a socket pair between processes open: %s (raise the open-files limit)",
 			    x->f.fd, strerror(errno));
@@ -564,4 +661,12 @@ int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct i
 	tree_ends[ntree_ends++] = (struct pending_end){ s->ino, high[0] };
 	tree_ends[ntree_ends++] = (struct pending_end){ y->f.u.sock.ino, high[1] };
 	return 0;
+}
+
+int sock_fill_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd)
+{
+	int ex = tree_end(x->f.u.sock.ino), ey = tree_end(y->f.u.sock.ino);
+	if (ex < 0 || ey < 0)
+		return -1;
+	return refill_queue(x, x_image_fd, ey, ex) || refill_queue(y, y_image_fd, ex, ey) ? -1 : 0;
 }

@@ -196,6 +196,7 @@ int restore_fds(const struct tcp_image *img, int image_fd, int floor, const stru
 	for (size_t i = 0; i < img->nfds; i++)
 		if (img->fds[i].f.nlocks && check_fd_locks(img, &img->fds[i], image_fd))
 			return -1;
+	sock_restore_floor(floor);
 	int *opened = calloc(img->nfds + 1, sizeof(int));
 	if (!opened)
 		return -1;

@@ -93,11 +93,16 @@ int open_record(const struct img_fd *d, int image_fd, const struct restore_opts 
  * of each process then take them. pipe_make_shared: the pipe (or FIFO)
  * of record `first`, with the bytes of record `data` (NULL: none) read
  * from data_image_fd. sock_make_shared_pair: the pair of sockets x and y
- * (records of two processes, or of one whose ends others hold), each with
- * its own receive queue. shm_make_shared: object `index` of img, under
+ * (records of two processes, or of one whose ends others hold), its
+ * queues filled afterwards (sock_fill_shared_pair). shm_make_shared: object `index` of img, under
  * the linked name of `named` (another process's record of it) if not NULL. */
 int pipe_make_shared(const struct img_fd *first, const struct img_fd *data, int data_image_fd, int floor);
 int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor);
+/* Then the pair's two receive queues, but those with fds in flight: their
+ * process fills them (finish_fds_sockets). 0 or -1 after a message. */
+int sock_fill_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd);
+/* fd_socket.c: the lowest fd restore_fds keeps for itself. */
+void sock_restore_floor(int floor);
 /* fd_tcp_pair.c: the TCP connection between x and y (TCP_SOCK_TREE_PAIR
  * records over TCP), with the same addresses and both receive queues. */
 int sock_make_tcp_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor);

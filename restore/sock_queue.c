@@ -1,5 +1,6 @@
 /* Queued socket data at restore: validated, then sent again from the
- * other end so that it waits where it waited at checkpoint time. */
+ * other end so that it waits where it waited at checkpoint time, with the
+ * fds that were in flight in it (SCM_RIGHTS). */
 #define _GNU_SOURCE
 #include "sock_queue.h"
 #include "../image/format.h"
@@ -7,25 +8,65 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+/* One record at buf + off (len bytes in all): its length word, fds and
+ * bytes. -1 with *why if it runs past the end. */
+struct record {
+	uint32_t word, n, nfds;
+	const char *fds;	/* nfds int32_t, unaligned */
+	const char *bytes;
+};
+
+static int next_record(const char *buf, uint64_t len, uint64_t *off, struct record *r, const char **why)
+{
+	if (len - *off < 4) {
+		*why = "a message header runs past the end of the queued data";
+		return -1;
+	}
+	memcpy(&r->word, buf + *off, 4);
+	*off += 4;
+	r->n = r->word & TCP_SOCK_MSG_LEN;
+	r->nfds = 0;
+	r->fds = NULL;
+	if (r->word & TCP_SOCK_MSG_FDS) {
+		if (len - *off < 4) {
+			*why = "a message's fd count runs past the end of the queued data";
+			return -1;
+		}
+		memcpy(&r->nfds, buf + *off, 4);
+		*off += 4;
+		if (r->nfds < 1 || r->nfds > TCP_SOCK_MSG_MAX_FDS || (uint64_t)r->nfds * 4 > len - *off) {
+			*why = "a message carries a wrong number of fds";
+			return -1;
+		}
+		r->fds = buf + *off;
+		*off += (uint64_t)r->nfds * 4;
+		for (uint32_t i = 0; i < r->nfds; i++) {
+			int32_t fd;
+			memcpy(&fd, r->fds + i * 4, 4);
+			if (fd < 0) {
+				*why = "a message carries a negative fd number";
+				return -1;
+			}
+		}
+	}
+	if (r->n > len - *off) {
+		*why = "a message runs past the end of the queued data";
+		return -1;
+	}
+	r->bytes = buf + *off;
+	*off += r->n;
+	return 0;
+}
 
 int sock_queue_check(const char *buf, uint64_t len, uint32_t nmsgs, const char **why)
 {
 	uint64_t off = 0;
-	for (uint32_t i = 0; i < nmsgs; i++) {
-		uint32_t n;
-		if (len - off < 4) {
-			*why = "a message header runs past the end of the queued data";
+	struct record r;
+	for (uint32_t i = 0; i < nmsgs; i++)
+		if (next_record(buf, len, &off, &r, why))
 			return -1;
-		}
-		memcpy(&n, buf + off, 4);
-		off += 4;
-		n &= TCP_SOCK_MSG_LEN;
-		if (n > len - off) {
-			*why = "a message runs past the end of the queued data";
-			return -1;
-		}
-		off += n;
-	}
 	if (off != len) {
 		*why = "the queued data holds more than its messages";
 		return -1;
@@ -44,36 +85,96 @@ static void widen_send_buffer(int fd, uint64_t need)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
+/* Sends r's bytes (a stream may take them in pieces; a datagram goes
+ * whole), the fds with the first piece: the fds of those numbers in this
+ * process. */
+static int send_record(int sender, const struct record *r)
+{
+	int fds[TCP_SOCK_MSG_MAX_FDS], rc = 0;
+	memcpy(fds, r->fds, r->nfds * sizeof(int));
+	union {
+		char buf[CMSG_SPACE(TCP_SOCK_MSG_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	uint64_t done = 0;
+	int first = 1;
+	while (rc == 0 && (first || done < r->n)) {
+		struct iovec iov = { (void *)(r->bytes + done), r->n - done };
+		struct msghdr m;
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		if (first && r->nfds) {
+			m.msg_control = control.buf;
+			m.msg_controllen = CMSG_SPACE(r->nfds * sizeof(int));
+			struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(r->nfds * sizeof(int));
+			memcpy(CMSG_DATA(c), fds, r->nfds * sizeof(int));
+		}
+		ssize_t w = sendmsg(sender, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			rc = -errno;
+		else
+			done += (uint64_t)w;
+		first = 0;
+	}
+	return rc;
+}
+
 int sock_queue_send(int sender, int receiver, const char *buf, uint64_t len)
 {
 	int receiver_creds = 0;
 	socklen_t clen = sizeof(receiver_creds);
 	getsockopt(receiver, SOL_SOCKET, SO_PASSCRED, &receiver_creds, &clen);
 	widen_send_buffer(sender, len);
+	const char *why;
+	struct record r;
 	for (uint64_t off = 0; off < len;) {
-		uint32_t n;
-		memcpy(&n, buf + off, 4);
-		off += 4;
+		if (next_record(buf, len, &off, &r, &why))
+			return -EINVAL; /* checked before */
 		/* The kernel attaches our credentials to what is sent to a socket
 		 * with SO_PASSCRED (on the sender it would also bind it to an
 		 * abstract name). */
-		int creds = (n & TCP_SOCK_MSG_CREDS) != 0;
-		n &= TCP_SOCK_MSG_LEN;
+		int creds = (r.word & TCP_SOCK_MSG_CREDS) != 0;
 		if (creds != receiver_creds) {
 			setsockopt(receiver, SOL_SOCKET, SO_PASSCRED, &creds, sizeof(creds));
 			receiver_creds = creds;
 		}
-		/* A stream may take a record in pieces; a datagram goes whole. */
-		uint64_t done = 0;
-		do {
-			ssize_t w = send(sender, buf + off + done, n - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -errno;
-			done += (uint64_t)w;
-		} while (done < n);
-		off += n;
+		int rc = send_record(sender, &r);
+		if (rc)
+			return rc;
 	}
 	return 0;
+}
+
+int sock_queue_has_fds(const char *buf, uint64_t len)
+{
+	const char *why;
+	struct record r;
+	for (uint64_t off = 0; off < len;) {
+		if (next_record(buf, len, &off, &r, &why))
+			return 0;
+		if (r.nfds)
+			return 1;
+	}
+	return 0;
+}
+
+void sock_queue_close_fds(const char *buf, uint64_t len)
+{
+	const char *why;
+	struct record r;
+	for (uint64_t off = 0; off < len;) {
+		if (next_record(buf, len, &off, &r, &why))
+			return;
+		for (uint32_t i = 0; i < r.nfds; i++) {
+			int32_t fd;
+			memcpy(&fd, r.fds + i * 4, 4);
+			close(fd);
+		}
+	}
 }

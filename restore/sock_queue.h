@@ -1,5 +1,6 @@
 /* A socket's receive queue as the image holds it (struct tcp_fd_socket's
- * content): nmsgs records, each a uint32_t length then the bytes. */
+ * content): nmsgs records, each a uint32_t length word (with flags), the
+ * fds in flight for a TCP_SOCK_MSG_FDS one, then the bytes. */
 #ifndef TCP_SOCK_QUEUE_H
 #define TCP_SOCK_QUEUE_H
 
@@ -14,8 +15,15 @@ int sock_queue_check(const char *buf, uint64_t len, uint32_t nmsgs, const char *
  * in order; a record marked TCP_SOCK_MSG_CREDS goes while the receiver has
  * SO_PASSCRED on, so that the kernel attaches our credentials (the
  * receiver's SO_PASSCRED is left as the last record needed it: set it
- * afterwards).
- * Returns 0, or -errno. */
+ * afterwards); one marked TCP_SOCK_MSG_FDS goes with its fds (SCM_RIGHTS):
+ * the fds of those numbers in this process, in place already. Returns 0,
+ * or -errno. */
 int sock_queue_send(int sender, int receiver, const char *buf, uint64_t len);
+
+/* Whether a checked queue holds a record with fds in flight. */
+int sock_queue_has_fds(const char *buf, uint64_t len);
+/* Closes the fds in flight a checked queue names (in the restored
+ * process, once its queues are filled: they were not the program's). */
+void sock_queue_close_fds(const char *buf, uint64_t len);
 
 #endif

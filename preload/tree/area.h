@@ -26,6 +26,10 @@ enum tree_phase {
 	TREE_RESUME = 3,	/* the tree's state is taken: go on */
 	TREE_ABORT = 4,		/* the checkpoint failed: remove your image, go on */
 	TREE_EXIT = 5,		/* the stop signal: every image is written, exit 85 */
+	TREE_FLIGHT = 6,	/* every process is stopped: when flight_turn is your slot, take
+				 * the fds in flight in your sockets' queues (sock_flight.c),
+				 * report on nflight (or FAILED). One at a time: the peek offset
+				 * of a socket several processes hold is the socket's */
 };
 
 /* Where one process is (tree_slot.state). */
@@ -75,6 +79,8 @@ struct tree_area {
 	volatile int32_t nparked;	/* futex word: slots that reached PARKED (or failed) */
 	volatile int32_t ncaptured;	/* futex word: slots done with TREE_DUMP */
 	volatile int32_t nwritten;	/* futex word: members whose image is written (or failed) */
+	volatile int32_t nflight;	/* futex word: members done with TREE_FLIGHT */
+	volatile int32_t flight_turn;	/* futex word: the slot whose turn it is in TREE_FLIGHT */
 	int32_t root_pid;
 	int32_t nslots;
 	int32_t nfds, nshms;

@@ -34,6 +34,39 @@ static int live_members(const struct tree_area *a)
 	return n;
 }
 
+/* Every process stopped: each takes the fds in flight in its sockets'
+ * queues, so that the tables below see them as the fds they now are; one
+ * after the other, for processes that hold one socket peek the same queue
+ * with the same peek offset. */
+static int take_flight(struct dump_ctx *d, struct tree_area *a)
+{
+	tree_set_phase(a, TREE_FLIGHT);
+	int rc = dump_sock_flight_take(d);
+	for (int i = 1; i < a->nslots && rc == 0; i++) {
+		struct tree_slot *s = &a->slots[i];
+		if (s->state != TS_PARKED)
+			continue;
+		int seen = a->nflight;
+		__atomic_store_n(&a->flight_turn, i, __ATOMIC_SEQ_CST);
+		tree_wake(&a->flight_turn);
+		while (__atomic_load_n(&a->nflight, __ATOMIC_SEQ_CST) == seen) {
+			if (r_kill(s->pid, 0) == -3) {
+				tree_name_process(&d->err, s->pid);
+				fb_puts(&d->err, " of the tree ended during the checkpoint");
+				return -1;
+			}
+			tree_wait(&a->nflight, seen, 100);
+		}
+		if (s->state == TS_FAILED) {
+			tree_name_process(&d->err, s->pid);
+			fb_puts(&d->err, " of the tree: ");
+			fb_puts(&d->err, s->msg);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 int tree_lead_stop(struct dump_ctx *d, long gen)
 {
 	if (!tcp_has_child())
@@ -60,6 +93,8 @@ int tree_lead_stop(struct dump_ctx *d, long gen)
 	a->nslots = 1;
 	tcp_tree = a;
 	int rc = tree_stop_all(d, a, area_fd);
+	if (rc == 0)
+		rc = take_flight(d, a);
 	if (rc == 0) {
 		tree_mark_leaders(a);
 		rc = tree_scan_objects(d, a);

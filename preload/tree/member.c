@@ -69,7 +69,22 @@ int tree_member_parked(struct dump_ctx *d, int ok)
 	if (ok)
 		dump_tcp_push_all(); /* before anyone reads a receive queue */
 	report(&tcp_tree->nparked, ok ? TS_PARKED : TS_FAILED, ok ? 0 : d);
-	return tree_wait_phase(tcp_tree, TREE_STOP);
+	int phase = tree_wait_phase(tcp_tree, TREE_STOP);
+	if (phase != TREE_FLIGHT)
+		return phase;
+	/* The whole tree is stopped: the fds in flight (sock_flight.c), when
+	 * our turn comes. */
+	int32_t mine = (int32_t)(me - tcp_tree->slots);
+	for (int32_t turn; (turn = __atomic_load_n(&tcp_tree->flight_turn, __ATOMIC_SEQ_CST)) != mine;) {
+		if (__atomic_load_n(&tcp_tree->phase, __ATOMIC_SEQ_CST) != TREE_FLIGHT)
+			return tcp_tree->phase;
+		tree_wait(&tcp_tree->flight_turn, turn, 1000);
+		if (r_kill(tcp_tree->root_pid, 0) == -3 /* ESRCH */)
+			return TREE_ABORT;
+	}
+	ok = dump_sock_flight_take(d) == 0;
+	report(&tcp_tree->nflight, ok ? TS_PARKED : TS_FAILED, ok ? 0 : d);
+	return tree_wait_phase(tcp_tree, TREE_FLIGHT);
 }
 
 int tree_member_captured(struct dump_ctx *d, int ok, long writer_pid)

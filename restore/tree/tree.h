@@ -104,6 +104,11 @@ const struct tree_pipe *tree_pipe_of(uint64_t dev, uint64_t id);
  * between processes, the ofd groups; all above t->floor. -1 after a
  * message. */
 int tree_make_shared(struct tree *t, const struct restore_opts *o);
+/* For fd_socket.c: whether record d of img is the one record of its
+ * socket that fills its queue and shuts it down, when the processes of the
+ * tree that hold it run their own restores side by side: the record its
+ * ofd group is opened from, or the only one (1 outside a tree). */
+int tree_fills_queue(const struct tcp_image *img, const struct img_fd *d);
 /* For fds.c: the group's fd if record d of img is held by an ofd group
  * (then dup it), else -1. */
 int tree_group_fd(const struct tcp_image *img, const struct img_fd *d);

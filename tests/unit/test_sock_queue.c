@@ -45,3 +45,53 @@ Test(sock_queue, bad)
 	memcpy(buf, &huge, 4);
 	cr_expect_eq(sock_queue_check(buf, len, 1, &why), -1, "length past the end");
 }
+
+/* A message with fds in flight: its length word, the fd count, the fd
+ * numbers, then the bytes (image/format.h, TCP_SOCK_MSG_FDS). */
+static void rec_fds(uint32_t n, uint32_t nfds, int32_t first_fd)
+{
+	uint32_t h = n | TCP_SOCK_MSG_FDS;
+	memcpy(buf + len, &h, 4);
+	memcpy(buf + len + 4, &nfds, 4);
+	len += 8;
+	for (uint32_t i = 0; i < nfds && i < 8; i++, len += 4) {
+		int32_t fd = first_fd + (int32_t)i;
+		memcpy(buf + len, &fd, 4);
+	}
+	memset(buf + len, 'y', n);
+	len += n;
+}
+
+Test(sock_queue, fds_in_flight)
+{
+	const char *why = NULL;
+	len = 0;
+	rec(3, 0);
+	rec_fds(12, 2, 1001);
+	rec_fds(0, 1, 1003); /* an empty datagram with an fd */
+	cr_expect_eq(sock_queue_check(buf, len, 3, &why), 0, "%s", why);
+	cr_expect_eq(sock_queue_has_fds(buf, len), 1);
+	len = 0;
+	rec(3, TCP_SOCK_MSG_CREDS);
+	cr_expect_eq(sock_queue_has_fds(buf, len), 0);
+}
+
+Test(sock_queue, fds_in_flight_bad)
+{
+	const char *why = NULL;
+	len = 0;
+	rec_fds(4, 0, 5);
+	cr_expect_eq(sock_queue_check(buf, len, 1, &why), -1, "no fds");
+	len = 0;
+	rec_fds(4, 1, -1);
+	cr_expect_eq(sock_queue_check(buf, len, 1, &why), -1, "a negative fd");
+	len = 0;
+	rec_fds(4, 2, 7);
+	cr_expect_eq(sock_queue_check(buf, len - 6, 1, &why), -1, "fds cut");
+	cr_expect_eq(sock_queue_check(buf, 6, 1, &why), -1, "count cut");
+	len = 0;
+	rec_fds(0, 1, 7);
+	uint32_t many = TCP_SOCK_MSG_MAX_FDS + 1;
+	memcpy(buf + 4, &many, 4);
+	cr_expect_eq(sock_queue_check(buf, len, 1, &why), -1, "too many fds");
+}

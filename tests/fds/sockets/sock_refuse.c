@@ -3,7 +3,8 @@
  *   accept-queue       a TCP listener with a connection not yet accepted
  *   unix-accept-queue  the same for a UNIX listener
  *   tcp-self           a TCP connection between two fds of this process
- *   scm-rights         a socketpair with an fd in flight (SCM_RIGHTS)
+ *   scm-rights         a socketpair with an fd in flight (SCM_RIGHTS) of a kind
+ *                      tcp cannot keep (a netlink socket, closed after sending)
  *   udp-queue          a bound UDP socket with a datagram waiting
  *   netlink            a netlink socket
  * Prints "ready", waits 2 s, prints "done". */
@@ -65,9 +66,9 @@ static int setup(const char *mode)
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
 		c->cmsg_len = CMSG_LEN(sizeof(int));
-		int one = 1;
-		memcpy(CMSG_DATA(c), &one, sizeof(int));
-		return sendmsg(sv[0], &m, 0) == 1 ? 0 : -1;
+		int nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		memcpy(CMSG_DATA(c), &nl, sizeof(int));
+		return nl < 0 || sendmsg(sv[0], &m, 0) != 1 || close(nl) ? -1 : 0;
 	}
 	if (!strcmp(mode, "udp-queue")) {
 		socklen_t len = sizeof(a);
