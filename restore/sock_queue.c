@@ -91,7 +91,8 @@ static void widen_send_buffer(int fd, uint64_t need)
 static int send_record(int sender, const struct record *r)
 {
 	int fds[TCP_SOCK_MSG_MAX_FDS], rc = 0;
-	memcpy(fds, r->fds, r->nfds * sizeof(int));
+	if (r->nfds) /* r->fds is NULL without fds (and memcpy's is not) */
+		memcpy(fds, r->fds, r->nfds * sizeof(int));
 	union {
 		char buf[CMSG_SPACE(TCP_SOCK_MSG_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
