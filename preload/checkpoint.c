@@ -8,6 +8,7 @@
 #include "dir_lock.h"
 #include "image_dir.h"
 #include "image_names.h"
+#include "dir_each.h"
 #include "compress.h"
 #include "writer_progress.h"
 #include "written_files.h"
@@ -28,22 +29,24 @@ static struct tcp_resume_info resume_info;
 
 /* Calls fn for every name in the directory that is an image name of this
  * program (whoever owns the file: the callbacks look). */
+struct each_image {
+	void (*fn)(int dirfd, const char *name, long gen, void *arg);
+	void *arg;
+};
+
+static void each_image(int dirfd, const char *name, void *arg)
+{
+	const struct each_image *x = arg;
+	long g = image_name_generation(name, tcp_prog);
+	if (g >= 0)
+		x->fn(dirfd, name, g, x->arg);
+}
+
 static void for_each_image(int dirfd, char *buf, void (*fn)(int dirfd, const char *name, long gen, void *arg),
 			   void *arg)
 {
-	r_lseek(dirfd, 0, 0);
-	for (;;) {
-		long n = r_getdents64(dirfd, buf, 65536);
-		if (n <= 0)
-			break;
-		for (long pos = 0; pos < n;) {
-			struct linux_dirent64 *e = (struct linux_dirent64 *)(buf + pos);
-			pos += e->d_reclen;
-			long g = image_name_generation(e->d_name, tcp_prog);
-			if (g >= 0)
-				fn(dirfd, e->d_name, g, arg);
-		}
-	}
+	struct each_image x = { fn, arg };
+	dir_each(dirfd, buf, each_image, &x);
 }
 
 /* The next generation is one past the newest image of ours, whichever run
@@ -118,20 +121,22 @@ static void note_needed(struct keep_plan *k, int dirfd, const char *name)
 /* A tree's kept generation: the chains of its other processes' images
  * (NAME.GEN.pPID.tcp, each continuing the same pid's image) need older
  * images too. */
+struct member_gen {
+	struct keep_plan *k;
+	long gen;
+};
+
+static void note_if_member(int dirfd, const char *name, void *arg)
+{
+	struct member_gen *m = arg;
+	if (member_image_of(name, tcp_prog, m->gen))
+		note_needed(m->k, dirfd, name);
+}
+
 static void note_needed_members(struct keep_plan *k, int dirfd, long gen, char *dents)
 {
-	r_lseek(dirfd, 0, 0);
-	for (;;) {
-		long n = r_getdents64(dirfd, dents, 65536);
-		if (n <= 0)
-			break;
-		for (long pos = 0; pos < n;) {
-			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
-			pos += e->d_reclen;
-			if (member_image_of(e->d_name, tcp_prog, gen))
-				note_needed(k, dirfd, e->d_name);
-		}
-	}
+	struct member_gen m = { k, gen };
+	dir_each(dirfd, dents, note_if_member, &m);
 }
 
 /* A generation stays whole while any image of it is needed: its root's
@@ -198,23 +203,18 @@ static void drop_old_images(struct dump_ctx *d, int dirfd)
  * middle of a write), and a tree's member images of a generation that was
  * never completed. Only while we hold the directory's lock: then no other
  * process of this run is writing them. */
+static void drop_if_tmp(int dirfd, const char *name, void *image_what)
+{
+	if (tmp_name_is(name, image_what, tcp_run_id) || tmp_name_is(name, "latest", tcp_run_id) ||
+	    tmp_name_is(name, "finished", tcp_run_id))
+		r_unlinkat(dirfd, name, 0);
+}
+
 static void drop_leftovers(struct dump_ctx *d, int dirfd, const char *image_what)
 {
 	if (!tcp_dir_lock_held())
 		return;
-	r_lseek(dirfd, 0, 0);
-	for (;;) {
-		long n = r_getdents64(dirfd, d->dents, 65536);
-		if (n <= 0)
-			break;
-		for (long pos = 0; pos < n;) {
-			struct linux_dirent64 *e = (struct linux_dirent64 *)(d->dents + pos);
-			pos += e->d_reclen;
-			if (tmp_name_is(e->d_name, image_what, tcp_run_id) || tmp_name_is(e->d_name, "latest", tcp_run_id) ||
-			    tmp_name_is(e->d_name, "finished", tcp_run_id))
-				r_unlinkat(dirfd, e->d_name, 0);
-		}
-	}
+	dir_each(dirfd, d->dents, drop_if_tmp, (void *)image_what);
 	/* A tree's: its members' (their names differ from the root's). */
 	tree_drop_leftovers(dirfd, tcp_prog, tcp_run_id, d->dents);
 }

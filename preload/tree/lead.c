@@ -14,6 +14,7 @@
 #include "../dump.h"
 #include "../dir_lock.h"
 #include "../image_names.h"
+#include "../dir_each.h"
 #include "../../common/rawsys.h"
 
 #include <fcntl.h>
@@ -290,40 +291,33 @@ static int member_leftover(int dirfd, const char *name, const char *prog, uint64
 	return !b.full && r_fstatat(dirfd, root, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == -2 /* ENOENT */;
 }
 
+/* What the two sweeps below remove: the user's own files (never through a
+ * link) named as a leftover of run `run`, or as a member image of `gen`. */
+struct member_sweep {
+	const char *prog;
+	uint64_t run;
+	long gen;
+	int leftovers;		/* member_leftover, else member_image_of(gen) */
+};
+
+static void sweep_one(int dirfd, const char *name, void *arg)
+{
+	const struct member_sweep *w = arg;
+	struct stat st;
+	if ((w->leftovers ? member_leftover(dirfd, name, w->prog, w->run) : member_image_of(name, w->prog, w->gen)) &&
+	    r_fstatat(dirfd, name, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == 0 &&
+	    (!w->leftovers || S_ISREG(st.st_mode)) && st.st_uid == (uid_t)r_getuid())
+		r_unlinkat(dirfd, name, 0);
+}
+
 void tree_drop_leftovers(int dirfd, const char *prog, uint64_t run, char *dents)
 {
-	r_lseek(dirfd, 0, 0);
-	for (;;) {
-		long n = r_getdents64(dirfd, dents, 65536);
-		if (n <= 0)
-			break;
-		for (long pos = 0; pos < n;) {
-			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
-			pos += e->d_reclen;
-			struct stat st;
-			if (member_leftover(dirfd, e->d_name, prog, run) &&
-			    r_fstatat(dirfd, e->d_name, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == 0 && S_ISREG(st.st_mode) &&
-			    st.st_uid == (uid_t)r_getuid())
-				r_unlinkat(dirfd, e->d_name, 0);
-		}
-	}
+	struct member_sweep w = { prog, run, 0, 1 };
+	dir_each(dirfd, dents, sweep_one, &w);
 }
 
 void tree_drop_member_images(int dirfd, const char *prog, long gen, char *dents)
 {
-	r_lseek(dirfd, 0, 0);
-	for (;;) {
-		long n = r_getdents64(dirfd, dents, 65536);
-		if (n <= 0)
-			break;
-		for (long pos = 0; pos < n;) {
-			struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
-			pos += e->d_reclen;
-			struct stat st;
-			if (member_image_of(e->d_name, prog, gen) &&
-			    r_fstatat(dirfd, e->d_name, &st, 0x100 /* AT_SYMLINK_NOFOLLOW */) == 0 &&
-			    st.st_uid == (uid_t)r_getuid())
-				r_unlinkat(dirfd, e->d_name, 0);
-		}
-	}
+	struct member_sweep w = { prog, 0, gen, 0 };
+	dir_each(dirfd, dents, sweep_one, &w);
 }
