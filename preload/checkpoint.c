@@ -622,6 +622,9 @@ static int write_all(struct dump_ctx *d, uint64_t t0, int in_writer)
 		tree_drop_member_images((int)dirfd, tcp_prog, gen, d->dents);
 	if (d->tree == DUMP_TREE_MEMBER)
 		tree_member_written(rc ? d->err_mem : 0, final, d->image_size, d->image_id, d->process_sum);
+	/* The root gave up meanwhile (after it removed what it found). */
+	if (rc == 0 && d->tree == DUMP_TREE_MEMBER && dirfd >= 0 && tree_member_aborted())
+		r_unlinkat((int)dirfd, final, 0);
 	if (dirfd >= 0)
 		r_close((int)dirfd);
 	if (d->mem_fd >= 0)
@@ -668,6 +671,15 @@ static void end_tree(struct dump_ctx *d, int rc)
 	if (d->tree != DUMP_TREE_ROOT)
 		return;
 	tree_lead_end(rc ? TREE_ABORT : d->sig == tcp_cfg.stop_signal ? TREE_EXIT : TREE_RESUME);
+	if (rc == 0)
+		return;
+	/* The members' images of the failed generation, those written by now;
+	 * a writer that ends later sees TREE_ABORT and removes its own. */
+	long dirfd = r_open(tcp_cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dirfd >= 0) {
+		tree_drop_member_images((int)dirfd, tcp_prog, d->gen, d->dents);
+		r_close((int)dirfd);
+	}
 }
 
 /* A member's part after its state is taken (ok) or not: reports, waits for
@@ -777,6 +789,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 			d.gen = gen;
 			d.tree_procs = tree_processes();
 		}
+		tcp_ck_processes = d.tree_procs > 1 ? d.tree_procs : 1;
 	}
 
 	/* Alone, or the tree's root that took them with its tree. */
@@ -859,6 +872,8 @@ out:
 	}
 	return rc == 0 ? TCP_CK_WRITTEN : d.child_only ? TCP_CK_RETRY : TCP_CK_FAILED;
 }
+
+int tcp_ck_processes = 1;
 
 enum tcp_ck_result tcp_checkpoint(int sig, ucontext_t *uc)
 {

@@ -53,6 +53,13 @@ static int poll_now(long fd)
 	return n == 1 ? pfd.revents : 0;
 }
 
+/* Whether readable fd `fd` has no bytes waiting in its pipe. */
+static int fifo_empty(long fd)
+{
+	int have = -1;
+	return r_ioctl((int)fd, K_FIONREAD, (long)&have) == 0 && have == 0;
+}
+
 /* The bytes in the pipe of readable fd `fd`, copied without consuming them:
  * tee(2) duplicates its buffers into a scratch pipe of the same capacity
  * (so that every buffer finds a slot), which is then read. A read stops at
@@ -134,17 +141,24 @@ static int settle_pipe(struct dump_ctx *d, uint64_t first)
 	tree_pipe_ends(dev, ino, -1, &tree_readers, &tree_writers, &unused);
 	reader |= tree_readers;
 	writer |= tree_writers;
-	int no_writer = 0, no_reader = 0;
+	int no_writer = 0, no_reader = 0, writer_outside = 0;
 	if (!writer)
 		no_writer = (poll_now(a_reader) & POLLHUP) != 0;
 	if (!reader)
 		no_reader = (poll_now(a_writer) & POLLERR) != 0;
+	/* A named FIFO read here that no process of the tree writes, with
+	 * nothing in it: a rendezvous point (mpirun's debugger_attach_fifo) that
+	 * is opened by name again at the restore. A writer from outside, if one
+	 * holds it, is still attached to the same inode then; a reader that
+	 * never saw a writer (no POLLHUP) sees none after the restore either. */
+	if (!writer && !no_writer && d->fds[first].rec.u.pipe.is_fifo && fifo_empty(a_reader))
+		writer_outside = 1;
 	uint32_t nends = 0;
 	for (uint64_t i = first; i < d->nfds; i++) {
 		struct dump_fd *f = &d->fds[i];
 		if (f->rec.kind != TCP_FD_PIPE || f->rec.dev != dev || f->rec.inode != ino)
 			continue;
-		if ((!writer && !no_writer) || (!reader && !no_reader) || (f->rec.fd <= 2 && !(reader && writer))) {
+		if ((!writer && !no_writer && !writer_outside) || (!reader && !no_reader) || (f->rec.fd <= 2 && !(reader && writer))) {
 			/* The other end is (or may be) in another process. */
 			if (f->rec.fd <= 2) {
 				take_from_restorer(f);

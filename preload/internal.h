@@ -16,6 +16,10 @@ extern char tcp_prog[128];	/* program name used for image file names */
 /* The run: drawn when the program first starts, kept across restores (it
  * is in libtcp's memory, which the image holds); in every image (run_id). */
 extern uint64_t tcp_run_id;
+/* checkpoint.c: the processes of the last checkpoint taken (1 without a
+ * tree), set before the state is read, so that the restored root sees the
+ * same: the handler runs the app's own one only after a single process's. */
+extern int tcp_ck_processes;
 /* writer_child.c: the forked writer of the last checkpoint (0 if none),
  * reaped and judged by the program: one that died without its own report
  * is reported in its place (stderr, status file), its files removed. */

@@ -34,6 +34,8 @@ void tree_drop_member_images(int dirfd, const char *prog, long gen, char *dents)
 void tree_drop_leftovers(int dirfd, const char *prog, uint64_t run, char *dents);
 
 /* ---- a member ---- */
+/* Whether the root has given the checkpoint up (TREE_ABORT). */
+int tree_member_aborted(void);
 /* Maps the area named by the signal's value and records this process in
  * its slot: 0, or -1 if it cannot take part (the root then times out). */
 int tree_member_join(struct dump_ctx *d, int value, int root_pid);

@@ -113,6 +113,11 @@ void tree_member_written(const char *why, const char *name, uint64_t size, const
 	tree_wake(&tcp_tree->nwritten);
 }
 
+int tree_member_aborted(void)
+{
+	return tcp_tree && __atomic_load_n(&tcp_tree->phase, __ATOMIC_SEQ_CST) == TREE_ABORT;
+}
+
 const char *tree_member_image(void)
 {
 	return me ? me->image : "";
