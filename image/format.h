@@ -274,7 +274,8 @@ enum tcp_fd_kind {
 	TCP_FD_INOTIFY = 11,
 	TCP_FD_SOCKET = 12,
 	TCP_FD_MEMFD = 13,	/* memfd_create() file: content in the image */
-	TCP_FD_KIND_MAX = 13,
+	TCP_FD_PTY = 14,	/* an end of a pseudo-terminal pair whose master is in the process or its tree */
+	TCP_FD_KIND_MAX = 14,
 };
 
 /* Kind-specific state, in tcp_fd.u. Variable parts (pipe or socket queue
@@ -332,6 +333,20 @@ struct tcp_fd_epoll_item {
 	int32_t tfd;		/* registered fd number (restored before the items) */
 	uint32_t events;	/* EPOLLIN..., EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE, EPOLLWAKEUP */
 	uint64_t data;
+};
+
+/* ---- pseudo-terminals (TCP_FD_PTY) ----
+ * A pair made again at restore: a new /dev/ptmx (its number may differ),
+ * each slave end opened from it (TIOCGPTPEER). A slave whose master is
+ * outside the tree is not a TCP_FD_PTY (fds 0-2: INHERIT, else DEVICE). */
+struct tcp_fd_pty {
+	uint32_t index;		/* the pair's number at checkpoint (/dev/pts/index) */
+	uint32_t master;	/* 1: the /dev/ptmx end, 0: a /dev/pts end */
+	uint32_t locked;	/* master: TIOCGPTLCK (slave opens refused) */
+	uint32_t packet;	/* master: TIOCGPKT (packet mode) */
+	uint16_t winsize[4];	/* TIOCGWINSZ: rows, columns, x and y pixels */
+	uint8_t termios[36];	/* TCGETS of this end: the kernel's struct termios */
+	uint32_t reserved0;
 };
 
 /* ---- sockets (TCP_FD_SOCKET) ---- */
@@ -456,6 +471,7 @@ union tcp_fd_state {
 	struct tcp_fd_epoll epoll;
 	struct tcp_fd_memfd memfd;
 	struct tcp_fd_socket sock;
+	struct tcp_fd_pty pty;
 	uint8_t raw[512];	/* room for every kind; the size is part of the format */
 };
 

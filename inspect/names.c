@@ -105,6 +105,7 @@ const char *fd_kind_name(uint32_t kind)
 	case TCP_FD_INOTIFY: return "inotify";
 	case TCP_FD_SOCKET: return "socket";
 	case TCP_FD_MEMFD: return "memfd";
+	case TCP_FD_PTY: return "pty";
 	default: return "unknown";
 	}
 }

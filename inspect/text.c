@@ -239,6 +239,13 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 	case TCP_FD_EPOLL:
 		fprintf(out, "  [%u registered fds]", f->u.epoll.nitems);
 		break;
+	case TCP_FD_PTY:
+		fprintf(out, "  [%s of /dev/pts/%u, made again at restore", f->u.pty.master ? "master" : "slave end",
+			f->u.pty.index);
+		if (data)
+			fprintf(out, "; %" PRIu64 " bytes of output were not read yet", data);
+		fputc(']', out);
+		break;
 	case TCP_FD_SOCKET: {
 		const struct tcp_fd_socket *k = &f->u.sock;
 		const char *fam = k->family == 1 ? "unix" : k->family == 2 ? "ipv4" : k->family == 10 ? "ipv6" : "?";

@@ -156,6 +156,11 @@ int dump_read_cwd(struct dump_ctx *d, char *out, size_t cap);
  * epoll targets, socket peers). All return 0 or -1. */
 int dump_fd_pipe(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_pipes_finish(struct dump_ctx *d);
+/* dump_fd_pty.c: 1 for a pty master (/dev/ptmx), 2 for a slave, else 0. */
+int dump_fd_pty_kind(const struct stat *st);
+int dump_fd_pty(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
+/* Slaves whose master is neither here nor in the tree: the user's terminal. */
+int dump_fd_ptys_finish(struct dump_ctx *d);
 int dump_fd_anon(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);
 int dump_fd_anon_finish(struct dump_ctx *d);
 int dump_fd_socket(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out);

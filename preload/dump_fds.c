@@ -145,6 +145,10 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 		rc = 0;
 		break;
 	case S_IFCHR:
+		if (dump_fd_pty_kind(&st)) {
+			rc = dump_fd_pty(d, &probe, out);
+			break;
+		}
 		if (fd <= 2 && (f_startswith(out->path, "/dev/pts/") || f_startswith(out->path, "/dev/tty") ||
 				f_streq(out->path, "/dev/console"))) {
 			r->kind = TCP_FD_INHERIT;
@@ -220,6 +224,8 @@ int dump_scan_fds(struct dump_ctx *d)
 	r_close((int)dir);
 	if (!rc)
 		rc = dump_fd_pipes_finish(d) || dump_fd_anon_finish(d) || dump_fd_sockets_finish(d) ? -1 : 0;
+	if (!rc)
+		rc = dump_fd_ptys_finish(d);
 	return rc;
 }
 

@@ -293,13 +293,18 @@ void sock_restore_floor(int floor)
 	fd_floor = floor;
 }
 
+int restore_keep_floor(void)
+{
+	return tree_now && tree_self < 0 ? tree_now->floor : fd_floor;
+}
+
 /* In a tree's root restorer (an end several processes hold, opened once
  * for them: tree_self < 0), the entry is inherited by every process, and
  * the one whose image holds record d sends the data. */
 static int defer_orphan(const struct img_fd *d, int sender)
 {
 	struct orphan *n = realloc(orphans, (norphans + 1) * sizeof(*n));
-	int floor = tree_now && tree_self < 0 ? tree_now->floor : fd_floor;
+	int floor = restore_keep_floor();
 	int high = n ? fcntl(sender, F_DUPFD_CLOEXEC, floor) : -1;
 	if (n)
 		orphans = n;

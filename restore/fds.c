@@ -160,6 +160,8 @@ int open_record(const struct img_fd *d, int image_fd, const struct restore_opts 
 		return open_fd_socket(d, image_fd, o);
 	case TCP_FD_MEMFD:
 		return open_fd_memfd(d, image_fd, o);
+	case TCP_FD_PTY:
+		return open_fd_pty(d, image_fd, o);
 	}
 	say("fd %d: unknown kind %u", f->fd, f->kind);
 	return -1;

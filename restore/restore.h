@@ -103,6 +103,14 @@ int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct i
 int sock_fill_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd);
 /* fd_socket.c: the lowest fd restore_fds keeps for itself. */
 void sock_restore_floor(int floor);
+/* The lowest fd for an object the restorer keeps until its blob closes it
+ * (the tree's floor in a tree's root restorer before the others exist). */
+int restore_keep_floor(void);
+/* fd_pty.c: an end of a pseudo-terminal pair, the pair made once per
+ * restorer (in a tree's root restorer for the whole tree: pty_make_shared,
+ * from a master record, before the other processes exist). */
+int open_fd_pty(const struct img_fd *d, int image_fd, const struct restore_opts *o);
+int pty_make_shared(const struct img_fd *master);
 /* fd_tcp_pair.c: the TCP connection between x and y (TCP_SOCK_TREE_PAIR
  * records over TCP), with the same addresses and both receive queues. */
 int sock_make_tcp_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor);

@@ -64,7 +64,7 @@ struct tree_fd {
 	uint32_t mode;		/* st_mode */
 	uint32_t flags;		/* open flags (fdinfo) */
 	int32_t ofd;		/* index of the first fd of the tree on the same open file description */
-	int32_t reserved0;
+	int32_t pty_master;	/* a /dev/ptmx fd: its pair's number + 1 (fdinfo tty-index); else 0 */
 };
 
 /* A shared memory object of the tree: stored by `owner` only. */

@@ -31,6 +31,12 @@ static uint64_t dev_key_of(uint64_t st_dev)
 	return dev_key(major, minor);
 }
 
+/* st_rdev of /dev/ptmx (5, 2) as stat encodes it. */
+static uint64_t dev_ptmx(void)
+{
+	return 5u << 8 | 2u;
+}
+
 static void note_shm(struct tree_area *a, uint64_t dev, uint64_t ino, int pid)
 {
 	for (int i = 0; i < a->nshms; i++)
@@ -44,8 +50,9 @@ static void note_shm(struct tree_area *a, uint64_t dev, uint64_t ino, int pid)
 	a->nshms++;
 }
 
-/* The open flags of fd `fd` of pid (the "flags:" line of its fdinfo). */
-static long fd_flags(int pid, int fd, char *buf)
+/* A number in the fdinfo of fd `fd` of pid: the line starting with `key`,
+ * in `base` (flags: octal); -1 if there is none. */
+static long fd_info(int pid, int fd, char *buf, const char *key, int base)
 {
 	char path[96];
 	struct fbuf b;
@@ -57,11 +64,11 @@ static long fd_flags(int pid, int fd, char *buf)
 	long pfd = r_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (pfd < 0)
 		return -1;
-	static const char *const keys[] = { "flags:" };
-	uint64_t flags = 0;
-	int found = proc_fields_read((int)pfd, buf, 256, keys, 1, 8, &flags);
+	const char *const keys[] = { key };
+	uint64_t value = 0;
+	int found = proc_fields_read((int)pfd, buf, 256, keys, 1, base, &value);
 	r_close((int)pfd);
-	return found > 0 && (found & 1) ? (long)flags : -1;
+	return found > 0 && (found & 1) ? (long)value : -1;
 }
 
 /* The open file description fd `i` shares with an earlier fd of the tree
@@ -123,7 +130,10 @@ static int scan_fds(struct dump_ctx *d, struct tree_area *a, int pid, char *buf)
 			struct stat st;
 			if (r_fstatat((int)dfd, e->d_name, &st, 0) < 0)
 				continue; /* closed meanwhile (by ourselves: the listing's fd) */
-			long flags = fd_flags(pid, fd, buf + 65536);
+			long flags = fd_info(pid, fd, buf + 65536, "flags:", 8);
+			/* a pty master: which pair (a slave's process asks) */
+			long pty = S_ISCHR(st.st_mode) && st.st_rdev == dev_ptmx() ? fd_info(pid, fd, buf + 65536, "tty-index:", 10)
+										     : -1;
 			if (a->nfds == TREE_MAX_FDS) {
 				fb_puts(&d->err, "the processes of the tree hold more than ");
 				fb_puti(&d->err, TREE_MAX_FDS);
@@ -133,7 +143,7 @@ static int scan_fds(struct dump_ctx *d, struct tree_area *a, int pid, char *buf)
 			}
 			int i = a->nfds++;
 			a->fds[i] = (struct tree_fd){ pid, fd, dev_key_of(st.st_dev), st.st_ino, st.st_mode,
-						      flags < 0 ? 0 : (uint32_t)flags, i, 0 };
+						      flags < 0 ? 0 : (uint32_t)flags, i, pty < 0 ? 0 : (int32_t)pty + 1 };
 			int same = same_description(d, a, i);
 			if (same < 0)
 				rc = -1;

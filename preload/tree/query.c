@@ -71,3 +71,12 @@ int tree_shm_owner(uint32_t major, uint32_t minor, uint64_t ino, int *nattach)
 		}
 	return 0;
 }
+
+int tree_pty_master_held(uint32_t index)
+{
+	const struct tree_area *a = tcp_tree;
+	for (int i = 0; a && i < a->nfds; i++)
+		if (a->fds[i].pty_master == (int32_t)index + 1)
+			return 1;
+	return 0;
+}

@@ -26,4 +26,8 @@ int tree_has_socket(uint64_t ino);
  * it (*nattach). */
 int tree_shm_owner(uint32_t major, uint32_t minor, uint64_t ino, int *nattach);
 
+/* Whether a process of the tree holds the master of pseudo-terminal pair
+ * `index` (/dev/pts/index). */
+int tree_pty_master_held(uint32_t index);
+
 #endif

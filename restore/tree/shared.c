@@ -23,6 +23,24 @@ static const struct img_fd *record(const struct tree *t, long k, long r)
 	return &t->m[k].img->fds[r];
 }
 
+/* Every pseudo-terminal pair whose master a process holds: the slaves of
+ * other processes open it (fd_pty.c). */
+static int make_ptys(struct tree *t)
+{
+	for (size_t k = 0; k < t->n; k++) {
+		const struct tcp_image *img = t->m[k].img;
+		for (size_t r = 0; img && r < img->nfds; r++)
+			if (img->fds[r].f.kind == TCP_FD_PTY && img->fds[r].f.u.pty.master &&
+			    pty_make_shared(&img->fds[r])) {
+				char who[512];
+				say("%sfd %d: the pseudo-terminal above is shared with other processes of the tree",
+				    tree_who(t, (long)k, who, sizeof(who)), img->fds[r].f.fd);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 static int make_pipes(struct tree *t)
 {
 	for (size_t i = 0; i < t->npipes; i++) {
@@ -167,7 +185,7 @@ int tree_make_shared(struct tree *t, const struct restore_opts *o)
 		if (shm_make_shared(m->img, t->shms[i].index, m->fd, t->shms[i].named, t->floor, o))
 			return -1;
 	}
-	return make_pipes(t) || make_pairs(t) || make_groups(t, o) || fill_pairs(t) ? -1 : 0;
+	return make_ptys(t) || make_pipes(t) || make_pairs(t) || make_groups(t, o) || fill_pairs(t) ? -1 : 0;
 }
 
 int tree_group_fd(const struct tcp_image *img, const struct img_fd *d)

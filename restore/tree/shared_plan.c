@@ -65,6 +65,8 @@ static int same_object(const struct tcp_fd *a, const struct tcp_fd *b)
 		return a->dev == b->dev && a->u.pipe.pipe_id == b->u.pipe.pipe_id;
 	case TCP_FD_SOCKET:
 		return a->u.sock.ino == b->u.sock.ino;
+	case TCP_FD_PTY:
+		return a->u.pty.index == b->u.pty.index && a->u.pty.master == b->u.pty.master;
 	}
 	return 1;
 }
