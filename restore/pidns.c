@@ -29,11 +29,12 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* What the namespace's init tells tcp-restore about the set-up of the
  * program's process (a pipe: C may fail before the program exists). */
-enum ns_step { NS_OK, NS_UNSHARE_MOUNT, NS_MOUNT_SLAVE, NS_MOUNT_PROC, NS_CLONE3 };
+enum ns_step { NS_OK, NS_UNSHARE_MOUNT, NS_MOUNT_SLAVE, NS_MOUNT_PROC, NS_CLONE3, NS_HOSTNAME };
 struct ns_report {
 	int step, err;
 };
@@ -49,6 +50,8 @@ static const char *step_name(int step)
 		return "cannot mount /proc for the new PID namespace";
 	case NS_CLONE3:
 		return "cannot create the program's process";
+	case NS_HOSTNAME:
+		return "cannot give the new UTS namespace the checkpoint's host name";
 	}
 	return "cannot set up the new PID namespace";
 }
@@ -174,6 +177,18 @@ static __attribute__((noreturn)) void init_fail(int report_fd, int step)
 }
 
 /* C: returns only in A (with 0). */
+/* The host name at checkpoint time, if it is not this host's: a job
+ * requeued on another node gets its own back in a UTS namespace (MPI
+ * runtimes put it in session paths and shared memory names). NULL: same. */
+static const char *other_hostname(const struct tcp_image *img)
+{
+	struct utsname u;
+	size_t n = strnlen(img->proc.hostname, sizeof(img->proc.hostname));
+	if (!n || n >= sizeof(img->proc.hostname) || n >= sizeof(u.nodename) || uname(&u))
+		return NULL;
+	return strcmp(u.nodename, img->proc.hostname) ? img->proc.hostname : NULL;
+}
+
 static void init_main(const struct tcp_image *img, int go_fd, int report_fd, int q_pidfd, const sigset_t *set)
 {
 	/* Dies with Q; and when the namespace's init dies, the kernel kills
@@ -199,6 +214,9 @@ static void init_main(const struct tcp_image *img, int go_fd, int report_fd, int
 	 * ids it had in /proc/self (libtcp lists /proc/self/task). Slave, not
 	 * shared: that mount must not show up outside; but mounts made outside
 	 * later (automounted home directories) still show up here. */
+	const char *host = other_hostname(img);
+	if (host && sethostname(host, strlen(host)))
+		init_fail(report_fd, NS_HOSTNAME);
 	if (unshare(CLONE_NEWNS))
 		init_fail(report_fd, NS_UNSHARE_MOUNT);
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
@@ -365,7 +383,10 @@ int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o)
 	int ipcns = o->tree_sysv;
 	for (size_t i = 0; i < img->nshms; i++)
 		ipcns |= img->shms[i].s.type == TCP_SHM_SYSV;
-	long c = syscall(SYS_clone, (long)(CLONE_NEWPID | (userns ? CLONE_NEWUSER : 0) | (ipcns ? CLONE_NEWIPC : 0) | SIGCHLD),
+	int utsns = other_hostname(img) != NULL;
+	long c = syscall(SYS_clone,
+			 (long)(CLONE_NEWPID | (userns ? CLONE_NEWUSER : 0) | (ipcns ? CLONE_NEWIPC : 0) |
+				(utsns ? CLONE_NEWUTS : 0) | SIGCHLD),
 			 0L, 0L, 0L, 0L);
 	if (c == 0) {
 		close(go[1]);
@@ -375,6 +396,8 @@ int enter_pid_namespace(const struct tcp_image *img, struct restore_opts *o)
 		if (o->verbose)
 			say("restoring as pid %d in a new PID namespace (tcp-restore pid %ld forwards signals)",
 			    (int)getpid(), o->status_id);
+		if (o->verbose && utsns)
+			say("host name %s, as at the checkpoint (a new UTS namespace)", img->proc.hostname);
 		return 0;
 	}
 	int clone_errno = errno;
