@@ -114,7 +114,9 @@ static int dump_unix(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 		if (s->type != SOCK_STREAM && info.rqueue)
 			return dump_fd_refuse(d, p->fd, out->path,
 					      "datagrams from other sockets are waiting on this unconnected socket; "
-					      "they cannot be kept with their senders. Checkpoint when they have been read");
+					      "they cannot be kept with their senders. Checkpoint when they have been read "
+					      "(MPICH with UCX keeps a wake-up datagram unread between its ranks: run it with "
+					      "UCX_TLS=self,tcp until tcp supports that)");
 		return 0;
 	}
 	/* Connected: to another fd of ours (checked once every fd is known),
