@@ -13,6 +13,7 @@
 #include "tree/area.h"
 #include "../common/fdinfo_parse.h"
 #include "../common/rawsys.h"
+#include "../common/session_path.h"
 #include "dir_lock.h"
 
 #include <fcntl.h>
@@ -125,7 +126,8 @@ static int describe(struct dump_ctx *d, long fd, struct dump_fd *out, char *scra
 	}
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
-		if (f_startswith(out->path, "/memfd:") || f_startswith(out->path, "/dev/shm/"))
+		if (f_startswith(out->path, "/memfd:") || f_startswith(out->path, "/dev/shm/") ||
+		    session_path(out->path))
 			rc = dump_fd_memfd(d, &probe, out);
 		else if (f_startswith(out->path, "anon_inode:"))
 			rc = dump_fd_anon(d, &probe, out);

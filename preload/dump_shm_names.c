@@ -1,6 +1,7 @@
 /* Telling shared memory objects apart by the names the kernel gives them. */
 #include "dump_shm_names.h"
 #include "../common/fstr.h"
+#include "../common/session_path.h"
 #include "../image/format.h"
 
 #define DELETED " (deleted)"
@@ -10,6 +11,10 @@ int shm_type_of(const char *path, int shared)
 	if (f_startswith(path, "/memfd:"))
 		return TCP_SHM_MEMFD;
 	if (f_startswith(path, "/dev/shm/") && path[9])
+		return TCP_SHM_POSIX;
+	/* A file of an MPI session directory: a named object like those of
+	 * /dev/shm, mapped or held as an fd (common/session_path.h). */
+	if (session_path(path))
 		return TCP_SHM_POSIX;
 	if (shared && f_streq(path, "/dev/zero" DELETED))
 		return TCP_SHM_ANON;

@@ -9,6 +9,7 @@
  * link names, or 0 if it is not a shared memory object:
  *   "/memfd:NAME (deleted)"  memfd (shared or private mapping, or an fd)
  *   "/dev/shm/NAME"          POSIX shared memory, " (deleted)" if unlinked
+ *   a file of an MPI session directory (common/session_path.h): the same
  *   "/dev/zero (deleted)"    MAP_SHARED|MAP_ANONYMOUS (shared mappings only)
  *   "/SYSVkkkkkkkk (deleted)" System V segment of key k (mappings only) */
 int shm_type_of(const char *path, int shared);

@@ -20,6 +20,8 @@
 #include "tree/area.h"
 #include "tree/role.h"
 #include "../common/rawsys.h"
+#include "../common/session_path.h"
+#include "tree/query.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -115,6 +117,11 @@ void tcp_written_note(int fd)
 	long n = r_readlinkat(R_AT_FDCWD, proc, r.path, sizeof(r.path) - 1);
 	if (n <= 0 || n >= (long)sizeof(r.path) - 1 || r.path[0] != '/')
 		return;
+	/* An MPI runtime's session file (contact.txt): its state, not output;
+	 * those it keeps open or mapped come back with their content. */
+	r.path[n] = 0;
+	if (session_path(r.path))
+		return;
 	if (tcp_role_is_root()) {
 		if (take_kept_memory())
 			return;
@@ -134,19 +141,26 @@ void tcp_written_note(int fd)
 /* ---- at a checkpoint, in the root (raw syscalls: everything is stopped) ---- */
 
 /* Whether the file is open in this process or, in a tree, in any of its
- * processes: then its fd record covers it. */
+ * processes: then its fd record covers it; or stored as a shared memory
+ * object (a /dev/shm file a rank made, wrote and mapped): its content is. */
 static int open_now(struct dump_ctx *d, uint64_t dev, uint64_t ino)
 {
 	for (uint64_t i = 0; i < d->nfds; i++)
 		if (d->fds[i].rec.dev == dev && d->fds[i].rec.inode == ino)
 			return 1;
 	const struct tree_area *a = tcp_tree;
-	uint64_t key = ((((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffull)) << 32) |
-		       ((dev & 0xff) | ((dev >> 12) & ~0xffull));
+	uint32_t major = (uint32_t)(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffull));
+	uint32_t minor = (uint32_t)((dev & 0xff) | ((dev >> 12) & ~0xffull));
+	uint64_t key = (uint64_t)major << 32 | minor;
 	for (int i = 0; a && i < a->nfds; i++)
 		if (a->fds[i].dev == key && a->fds[i].ino == ino)
 			return 1;
-	return 0;
+	for (uint64_t i = 0; i < d->nshms; i++)
+		if (d->shms[i].rec.type == TCP_SHM_POSIX && d->shms[i].rec.dev_major == major &&
+		    d->shms[i].rec.dev_minor == minor && d->shms[i].rec.inode == ino)
+			return 1;
+	int nattach = 0;
+	return tree_shm_owner(major, minor, ino, &nattach) != 0;
 }
 
 /* The members' journal into a list, then emptied if `empty`. */

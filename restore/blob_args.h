@@ -140,12 +140,15 @@ enum blob_act_type {
 	BLOB_ACT_LINK = 2,	/* link `tmp` as `name` in dirfd (refused if name exists), then drop tmp */
 	BLOB_ACT_EXCHANGE = 3,	/* swap `tmp` and `name` in dirfd; what was at name must be (dev, ino),
 				 * and is dropped */
-	BLOB_ACT_BIND = 4,	/* bind fd to the UNIX path in addr, then listen(backlog) if listen; a
+	BLOB_ACT_MOVE = 4,	/* rename `tmp` of dirfd to the path `name` from dirfd (refused if
+				 * anything is there): a session directory's object, its
+				 * directories made first */
+	BLOB_ACT_BIND = 5,	/* bind fd to the UNIX path in addr, then listen(backlog) if listen; a
 				 * stale socket file (dev, ino) at that path (ino != 0) is removed first */
-	BLOB_ACT_CONNECT = 5,	/* connect fd to addr (after every bind) */
-	BLOB_ACT_TRUNCATE = 6,	/* ftruncate(fd, size): an output file rolled back */
-	BLOB_ACT_RMID = 7,	/* only if the restore fails: remove System V segment `fd` (a shmid) */
-	BLOB_ACT_DRAIN = 8,	/* last, if anything was changed: read the events queued on inotify fd
+	BLOB_ACT_CONNECT = 6,	/* connect fd to addr (after every bind) */
+	BLOB_ACT_TRUNCATE = 7,	/* ftruncate(fd, size): an output file rolled back */
+	BLOB_ACT_RMID = 8,	/* only if the restore fails: remove System V segment `fd` (a shmid) */
+	BLOB_ACT_DRAIN = 9,	/* last, if anything was changed: read the events queued on inotify fd
 				 * `fd` (it was empty at the checkpoint: they are the restore's own) */
 };
 
@@ -158,10 +161,10 @@ struct blob_act {
 	uint32_t mode, gid;	/* MKDIR */
 	uint64_t size;
 	uint64_t dev, ino;
-	char tmp[64];		/* LINK, EXCHANGE: the hidden temporary name */
+	char tmp[64];		/* LINK, EXCHANGE, MOVE: the hidden temporary name */
 	union {
 		char name[256];	/* LINK, EXCHANGE: the final name (one component, NUL-terminated);
-				 * MKDIR: the directory's path */
+				 * MKDIR: the directory's path; MOVE: the object's path from dirfd */
 		uint8_t addr[128];	/* BIND, CONNECT: the socket address */
 	};
 };

@@ -62,7 +62,7 @@ static struct blob_act *add(uint32_t type)
 static void remove_temps(void)
 {
 	for (size_t i = 0; i < nacts; i++)
-		if (acts[i].type == BLOB_ACT_LINK || acts[i].type == BLOB_ACT_EXCHANGE)
+		if (acts[i].type == BLOB_ACT_LINK || acts[i].type == BLOB_ACT_EXCHANGE || acts[i].type == BLOB_ACT_MOVE)
 			unlinkat(acts[i].dirfd, acts[i].tmp, 0);
 }
 
@@ -72,9 +72,15 @@ void commit_temp_name(char *tmp, size_t len)
 	snprintf(tmp, len, ".tcp-restore.%d.%u", (int)getpid(), counter++);
 }
 
-int commit_place(int dirfd, const char *tmp, const char *name, int exchange, uint64_t dev, uint64_t ino)
+static void remove_temps_at_exit(void)
 {
 	static int registered;
+	if (!registered++)
+		atexit(remove_temps);
+}
+
+int commit_place(int dirfd, const char *tmp, const char *name, int exchange, uint64_t dev, uint64_t ino)
+{
 	struct blob_act *a = strlen(name) < sizeof(a->name) && strlen(tmp) < sizeof(a->tmp)
 				     ? add(exchange ? BLOB_ACT_EXCHANGE : BLOB_ACT_LINK)
 				     : NULL;
@@ -83,13 +89,27 @@ int commit_place(int dirfd, const char *tmp, const char *name, int exchange, uin
 		say("cannot plan to put %s in place (out of memory, or a name of more than 255 bytes)", name);
 		return -1;
 	}
-	if (!registered++)
-		atexit(remove_temps);
+	remove_temps_at_exit();
 	a->dirfd = dirfd;
 	snprintf(a->tmp, sizeof(a->tmp), "%s", tmp);
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	a->dev = dev;
 	a->ino = ino;
+	return 0;
+}
+
+int commit_move(int dirfd, const char *tmp, const char *path)
+{
+	struct blob_act *a = strlen(path) < sizeof(a->name) && strlen(tmp) < sizeof(a->tmp) ? add(BLOB_ACT_MOVE) : NULL;
+	if (!a) {
+		unlinkat(dirfd, tmp, 0);
+		say("cannot plan to put %s in place (out of memory, or a path of more than 255 bytes)", path);
+		return -1;
+	}
+	remove_temps_at_exit();
+	a->dirfd = dirfd;
+	snprintf(a->tmp, sizeof(a->tmp), "%s", tmp);
+	snprintf(a->name, sizeof(a->name), "%s", path);
 	return 0;
 }
 

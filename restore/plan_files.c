@@ -15,6 +15,7 @@
  * write is cut back once. */
 #define _GNU_SOURCE
 #include "restore.h"
+#include "../common/session_path.h"
 #include "file_identity.h"
 #include "tree/tree.h"
 #include "../image/checksum.h"
@@ -316,7 +317,13 @@ static int remake_fifo(const struct img_fd *d, int floor)
 {
 	const struct tcp_fd *f = &d->f;
 	const char *name;
-	int dir = open_parent(d->path, floor, &name);
+	int dir = open_parent(d->path, floor, &name), moved = 0;
+	const char *rel = NULL;
+	if (dir < 0 && errno == ENOENT && session_path(d->path)) {
+		/* An MPI session directory that is gone: made again at the end. */
+		dir = plan_missing_dirs(d->path, floor, &rel);
+		moved = 1;
+	}
 	char tmp[64];
 	int rc = -1;
 	for (int tries = 0; dir >= 0 && tries < 100 && rc; tries++) {
@@ -332,7 +339,7 @@ static int remake_fifo(const struct img_fd *d, int floor)
 			close(dir);
 		return -1;
 	}
-	if (commit_place(dir, tmp, name, 0, 0, 0))
+	if (moved ? commit_move(dir, tmp, rel) : commit_place(dir, tmp, name, 0, 0, 0))
 		return -1;
 	int fd = openat(dir, tmp, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;

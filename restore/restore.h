@@ -106,6 +106,12 @@ void sock_restore_floor(int floor);
 /* The lowest fd for an object the restorer keeps until its blob closes it
  * (the tree's floor in a tree's root restorer before the others exist). */
 int restore_keep_floor(void);
+/* session_dirs.c: for `path` in a session directory that is gone, the
+ * nearest existing directory above it (an fd above floor) with the missing
+ * ones planned (commit_mkdir), and *rel the path from there; the object is
+ * then made there under a hidden name and moved into place (commit_move
+ * with *rel). -1 after a message. */
+int plan_missing_dirs(const char *path, int floor, const char **rel);
 /* fd_pty.c: an end of a pseudo-terminal pair, the pair made once per
  * restorer (in a tree's root restorer for the whole tree: pty_make_shared,
  * from a master record, before the other processes exist). */
@@ -163,6 +169,10 @@ int commit_connect(int fd, const void *addr, uint32_t len);
 /* The directory `dir` (gone since the checkpoint) made again, before any
  * bind, with mode and group; planned once however many sockets are in it. */
 int commit_mkdir(const char *dir, uint32_t mode, uint32_t gid);
+/* Moves `tmp` of dirfd to `path` (relative to dirfd; refused if anything
+ * is there) after the directories are made: an object of a session
+ * directory that was gone (session_dirs.c). */
+int commit_move(int dirfd, const char *tmp, const char *path);
 int commit_rmid(int shmid);
 int commit_drain(int inotify_fd);
 size_t commit_count(void);

@@ -15,6 +15,7 @@
  * process's SHM section of it then takes that object. */
 #define _GNU_SOURCE
 #include "restore.h"
+#include "../common/session_path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,10 +131,32 @@ static int fill(const struct img_shm *o, int image_fd, int fd, char *mem, const 
 	return 0;
 }
 
-/* A /dev/shm path the image may name: no way out of /dev/shm. */
+/* A /dev/shm path the image may name: no way out of /dev/shm; or a file
+ * of an MPI session directory (common/session_path.h: no "." or ".."). */
 static int safe_shm_path(const char *p)
 {
-	return !strncmp(p, "/dev/shm/", 9) && p[9] && !strstr(p, "/../") && strcmp(p + strlen(p) - 3, "/..");
+	return (!strncmp(p, "/dev/shm/", 9) && p[9] && !strstr(p, "/../") && strcmp(p + strlen(p) - 3, "/..")) ||
+	       session_path(p);
+}
+
+/* The directory of a session directory's object, opened: a real directory
+ * of the restoring user; -1 with errno ENOENT if it is gone (then made
+ * again: session_dirs.c), -1 after a message otherwise. */
+static int open_session_dir(const char *dir, const char *name)
+{
+	int d = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (d < 0 && errno == ENOENT)
+		return -1;
+	if (d < 0 || fstat(d, &st) || st.st_uid != geteuid()) {
+		say("cannot make %s again: its directory %s %s; tcp-restore makes nothing in another user's place",
+		    name, dir, d < 0 ? "cannot be opened as a directory (a symbolic link?)" : "is not yours");
+		if (d >= 0)
+			close(d);
+		errno = EPERM;
+		return -1;
+	}
+	return d;
 }
 
 /* Does the program map object `index` shared and writable? */
@@ -155,17 +178,25 @@ static int create_named(const struct img_shm *o, const struct img_shm *plan_key,
 			const struct restore_opts *opts, mode_t mode)
 {
 	if (!safe_shm_path(o->name)) {
-		say("the image names shared memory %s, which is not a file under /dev/shm; the image is damaged",
+		say("the image names shared memory %s, which is not a file under /dev/shm nor of an MPI session "
+		    "directory; the image is damaged",
 		    o->name);
 		return -1;
 	}
 	char dir[4200];
 	snprintf(dir, sizeof(dir), "%s", o->name);
 	*strrchr(dir, '/') = 0;
-	int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int session = session_path(o->name), moved = 0;
+	const char *rel = NULL;
+	int d = session ? open_session_dir(dir, o->name) : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int dirfd = d >= 0 ? fcntl(d, F_DUPFD_CLOEXEC, floor) : -1;
 	if (d >= 0)
 		close(d);
+	if (d < 0 && session && errno == ENOENT) {
+		/* A session directory that is gone: made again at the end. */
+		dirfd = plan_missing_dirs(o->name, floor, &rel);
+		moved = 1;
+	}
 	if (dirfd < 0)
 		return -1;
 	char tmp[64];
@@ -178,7 +209,8 @@ static int create_named(const struct img_shm *o, const struct img_shm *plan_key,
 	}
 	uint64_t dev = 0, ino = 0;
 	int present = plan_shm_name(plan_key, &dev, &ino);
-	if (fd < 0 || commit_place(dirfd, tmp, strrchr(o->name, '/') + 1, present, dev, ino)) {
+	if (fd < 0 || (moved ? commit_move(dirfd, tmp, rel)
+			     : commit_place(dirfd, tmp, strrchr(o->name, '/') + 1, present, dev, ino))) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
@@ -187,6 +219,8 @@ static int create_named(const struct img_shm *o, const struct img_shm *plan_key,
 	}
 	if (present && opts->verbose)
 		say("%s exists: it is replaced by the object as it was at checkpoint time", o->name);
+	if (moved && opts->verbose)
+		say("%s: its directory is gone; made again with it, as it was at checkpoint time", o->name);
 	return fd;
 }
 

@@ -72,6 +72,9 @@ static void take_back(const struct blob_act *x)
 	case BLOB_ACT_LINK:
 		r_unlinkat(x->dirfd, x->name, 0);
 		break;
+	case BLOB_ACT_MOVE:
+		r_unlinkat(x->dirfd, x->name, 0);
+		break;
 	case BLOB_ACT_EXCHANGE:
 		rsys5(__NR_renameat2, x->dirfd, (long)x->tmp, x->dirfd, (long)x->name, RENAME_EXCHANGE_);
 		break;
@@ -89,14 +92,15 @@ static void describe(struct fbuf *b, const struct blob_act *x)
 	case BLOB_ACT_MKDIR:
 		fb_puts(b, "cannot make the directory ");
 		fb_puts(b, x->name);
-		fb_puts(b, " of the program's UNIX socket again (something was put at that name meanwhile?)");
+		fb_puts(b, " again (something was put at that name meanwhile?)");
 		break;
 	case BLOB_ACT_LINK:
 	case BLOB_ACT_EXCHANGE:
+	case BLOB_ACT_MOVE:
 		fb_puts(b, "cannot put ");
 		fb_puts(b, x->name);
-		fb_puts(b, x->type == BLOB_ACT_LINK ? " in place (something was put at that name meanwhile?)"
-						     : " in place (it was replaced meanwhile?)");
+		fb_puts(b, x->type != BLOB_ACT_EXCHANGE ? " in place (something was put at that name meanwhile?)"
+							 : " in place (it was replaced meanwhile?)");
 		break;
 	case BLOB_ACT_BIND:
 		fb_puts(b, "cannot bind the program's UNIX socket to ");
@@ -181,6 +185,8 @@ static long do_act(const struct blob_act *x)
 		return make_dir(x);
 	case BLOB_ACT_LINK:
 		return rsys5(__NR_linkat, x->dirfd, (long)x->tmp, x->dirfd, (long)x->name, 0);
+	case BLOB_ACT_MOVE:
+		return rsys5(__NR_renameat2, x->dirfd, (long)x->tmp, x->dirfd, (long)x->name, 1 /* RENAME_NOREPLACE */);
 	case BLOB_ACT_EXCHANGE:
 		rc = rsys5(__NR_renameat2, x->dirfd, (long)x->tmp, x->dirfd, (long)x->name, RENAME_EXCHANGE_);
 		if (rc < 0)

@@ -4,7 +4,9 @@
 # namespace named tcp-node-a and is stopped with SIGTERM (images written,
 # exit 85); tcp-restore runs here, under this host's name, and must give
 # the job its own name back (MPI runtimes put it in session paths and shared
-# memory names). The output must match a run that was never interrupted.
+# memory names). For the MPI job, the session directory and /dev/shm files
+# of "node a" are removed before the restore, as on a node that never had
+# them. The output must match a run that was never interrupted.
 #
 #   other_host.sh LIBTCP TCP_RESTORE hostname      a shell loop whose
 #       children print the host name before and after the restore
@@ -42,6 +44,12 @@ wait "$pid"
 st=$?
 [ "$st" = 85 ] || fail "the stopped job exited with $st, not 85"
 [ -L "$work/ck/latest" ] || fail "no image"
+if [ "$mode" = mpi ]; then
+	# Nothing of the old node: its session directory and shared memory
+	# files go (the restore must make them again, with their content).
+	ls -d "${TMPDIR:-/tmp}"/ompi.tcp-node-a.* >/dev/null 2>&1 || fail "no Open MPI session directory to remove"
+	rm -rf "${TMPDIR:-/tmp}"/ompi.tcp-node-a.* /dev/shm/vader_segment.tcp-node-a.*
+fi
 (cd "$work/run" && "$restore" -v "$work/ck" >>"$work/job.out" 2>"$work/restore.err")
 st=$?
 [ "$st" = 0 ] || fail "the restored job exited with $st"
