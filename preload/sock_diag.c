@@ -1,5 +1,6 @@
 /* NETLINK_SOCK_DIAG client for UNIX sockets, in raw system calls. */
 #include "sock_diag.h"
+#include "sock_diag_netlink.h"
 #include "../common/fstr.h"
 #include "../common/rawsys.h"
 
@@ -8,23 +9,13 @@
 #include <linux/unix_diag.h>
 #include <sys/socket.h>
 
-#define NL_ALIGN(n) (((n) + 3u) & ~3u)
-
-/* One rtattr: its header, then the payload, padded to 4 bytes. */
-struct diag_attr {
-	uint16_t len, type;
-};
-
 static void parse_attrs(const char *p, long len, struct unix_sock_info *out)
 {
-	while (len >= (long)sizeof(struct diag_attr)) {
-		struct diag_attr a;
-		f_memcpy(&a, p, sizeof(a));
-		if (a.len < sizeof(a) || a.len > len)
-			return;
-		const char *v = p + sizeof(a);
-		uint32_t vlen = a.len - (uint32_t)sizeof(a);
-		switch (a.type) {
+	uint16_t type;
+	const char *v;
+	uint32_t vlen;
+	while (sock_diag_next_attr(&p, &len, &type, &v, &vlen)) {
+		switch (type) {
 		case UNIX_DIAG_PEER:
 			if (vlen >= 4) {
 				uint32_t ino;
@@ -56,42 +47,26 @@ static void parse_attrs(const char *p, long len, struct unix_sock_info *out)
 			}
 			break;
 		}
-		long step = (long)NL_ALIGN(a.len);
-		p += step;
-		len -= step;
 	}
 }
 
 int unix_diag_parse(const void *buf, long len, uint64_t ino, struct unix_sock_info *out)
 {
-	const char *p = buf;
-	struct nlmsghdr h;
-
 	f_memset(out, 0, sizeof(*out));
-	if (len < (long)sizeof(h))
-		return -1;
-	f_memcpy(&h, p, sizeof(h));
-	if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > (unsigned long)len)
-		return -1;
-	if (h.nlmsg_type == NLMSG_ERROR) {
-		struct nlmsgerr e;
-		if (h.nlmsg_len < sizeof(h) + sizeof(e))
-			return -1;
-		f_memcpy(&e, p + sizeof(h), sizeof(e));
-		return e.error < 0 ? e.error : -1;
-	}
-	if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY || h.nlmsg_len < sizeof(h) + sizeof(struct unix_diag_msg))
-		return -1;
+	long body, end;
+	int rc = sock_diag_reply(buf, len, sizeof(struct unix_diag_msg), &body, &end);
+	if (rc)
+		return rc;
 	struct unix_diag_msg m;
-	f_memcpy(&m, p + sizeof(h), sizeof(m));
+	f_memcpy(&m, (const char *)buf + body, sizeof(m));
 	if (m.udiag_family != AF_UNIX || m.udiag_ino != ino)
 		return -1;
 	out->type = m.udiag_type;
 	out->state = m.udiag_state;
 	out->ino = m.udiag_ino;
-	long head = (long)NL_ALIGN(sizeof(h) + sizeof(m));
-	if (head < (long)h.nlmsg_len)
-		parse_attrs(p + head, (long)h.nlmsg_len - head, out);
+	long head = body + (long)SOCK_DIAG_ALIGN(sizeof(m));
+	if (head < end)
+		parse_attrs((const char *)buf + head, end - head, out);
 	return 0;
 }
 
@@ -112,21 +87,7 @@ int unix_diag_query(uint64_t ino, struct unix_sock_info *out, void *buf, unsigne
 	req.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN; /* UNIX_DIAG_SHUTDOWN always comes */
 	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u; /* INET_DIAG_NOCOOKIE: any */
 
-	/* Opened and closed here: no fd of ours stays around while the fd
-	 * table is being listed. */
-	long nl = r_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (nl < 0)
-		return (int)nl;
-	struct sockaddr_nl kernel;
-	f_memset(&kernel, 0, sizeof(kernel));
-	kernel.nl_family = AF_NETLINK;
-	long rc = r_sendto((int)nl, &req, sizeof(req), 0, &kernel, sizeof(kernel));
-	if (rc >= 0) {
-		do
-			rc = r_recvfrom((int)nl, buf, cap, 0, 0, 0);
-		while (rc == -4 /* EINTR */);
-	}
-	r_close((int)nl);
+	long rc = sock_diag_exchange(&req, sizeof(req), buf, cap);
 	if (rc < 0)
 		return (int)rc;
 	rc = unix_diag_parse(buf, rc, ino, out);

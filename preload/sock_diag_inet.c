@@ -2,6 +2,7 @@
  * calls: an exact lookup by the connection's addresses, which any user may
  * make, with the socket's tcp_info. */
 #include "sock_diag.h"
+#include "sock_diag_netlink.h"
 #include "../common/fstr.h"
 #include "../common/rawsys.h"
 
@@ -12,24 +13,15 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define NL_ALIGN(n) (((n) + 3u) & ~3u)
-
-struct diag_attr {
-	uint16_t len, type;
-};
-
 static void parse_attrs(const char *p, long len, struct inet_sock_info *out)
 {
-	while (len >= (long)sizeof(struct diag_attr)) {
-		struct diag_attr a;
-		f_memcpy(&a, p, sizeof(a));
-		if (a.len < sizeof(a) || a.len > len)
-			return;
-		const char *v = p + sizeof(a);
-		uint32_t vlen = a.len - (uint32_t)sizeof(a);
-		if (a.type == INET_DIAG_SHUTDOWN && vlen >= 1) {
+	uint16_t type;
+	const char *v;
+	uint32_t vlen;
+	while (sock_diag_next_attr(&p, &len, &type, &v, &vlen)) {
+		if (type == INET_DIAG_SHUTDOWN && vlen >= 1) {
 			out->shutdown = (uint8_t)v[0] & 3u;
-		} else if (a.type == INET_DIAG_INFO &&
+		} else if (type == INET_DIAG_INFO &&
 			   vlen >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof(uint32_t)) {
 			/* Older kernels send a shorter struct: only what they have. */
 			f_memcpy(&out->bytes_acked, v + offsetof(struct tcp_info, tcpi_bytes_acked), 8);
@@ -37,43 +29,27 @@ static void parse_attrs(const char *p, long len, struct inet_sock_info *out)
 			f_memcpy(&out->notsent, v + offsetof(struct tcp_info, tcpi_notsent_bytes), 4);
 			out->have_info = 1;
 		}
-		long step = (long)NL_ALIGN(a.len);
-		p += step;
-		len -= step;
 	}
 }
 
 int inet_diag_parse(const void *buf, long len, struct inet_sock_info *out)
 {
-	const char *p = buf;
-	struct nlmsghdr h;
-
 	f_memset(out, 0, sizeof(*out));
-	if (len < (long)sizeof(h))
-		return -1;
-	f_memcpy(&h, p, sizeof(h));
-	if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > (unsigned long)len)
-		return -1;
-	if (h.nlmsg_type == NLMSG_ERROR) {
-		struct nlmsgerr e;
-		if (h.nlmsg_len < sizeof(h) + sizeof(e))
-			return -1;
-		f_memcpy(&e, p + sizeof(h), sizeof(e));
-		return e.error < 0 ? e.error : -1;
-	}
-	if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY || h.nlmsg_len < sizeof(h) + sizeof(struct inet_diag_msg))
-		return -1;
+	long body, end;
+	int rc = sock_diag_reply(buf, len, sizeof(struct inet_diag_msg), &body, &end);
+	if (rc)
+		return rc;
 	struct inet_diag_msg m;
-	f_memcpy(&m, p + sizeof(h), sizeof(m));
+	f_memcpy(&m, (const char *)buf + body, sizeof(m));
 	if (m.idiag_family != AF_INET && m.idiag_family != AF_INET6)
 		return -1;
 	out->ino = m.idiag_inode;
 	out->state = m.idiag_state;
 	out->rqueue = m.idiag_rqueue;
 	out->wqueue = m.idiag_wqueue;
-	long head = (long)NL_ALIGN(sizeof(h) + sizeof(m));
-	if (head < (long)h.nlmsg_len)
-		parse_attrs(p + head, (long)h.nlmsg_len - head, out);
+	long head = body + (long)SOCK_DIAG_ALIGN(sizeof(m));
+	if (head < end)
+		parse_attrs((const char *)buf + head, end - head, out);
 	return 0;
 }
 
@@ -113,19 +89,7 @@ int inet_diag_query(int family, const void *local, const void *remote, struct in
 	put_end(family, remote, &req.r.id.idiag_dport, req.r.id.idiag_dst);
 	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 
-	long nl = r_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (nl < 0)
-		return (int)nl;
-	struct sockaddr_nl kernel;
-	f_memset(&kernel, 0, sizeof(kernel));
-	kernel.nl_family = AF_NETLINK;
-	long rc = r_sendto((int)nl, &req, sizeof(req), 0, &kernel, sizeof(kernel));
-	if (rc >= 0) {
-		do
-			rc = r_recvfrom((int)nl, buf, cap, 0, 0, 0);
-		while (rc == -4 /* EINTR */);
-	}
-	r_close((int)nl);
+	long rc = sock_diag_exchange(&req, sizeof(req), buf, cap);
 	if (rc < 0)
 		return (int)rc;
 	rc = inet_diag_parse(buf, rc, out);
