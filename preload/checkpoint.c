@@ -21,6 +21,8 @@
 #include <sys/vfs.h>
 
 #define ARENA_LEN (256ull << 20) /* reserved, not committed: only touched pages cost */
+/* Shared memory copied in the pause so that a forked writer can write it. */
+#define SHM_SNAPSHOT_MAX (256ull << 20)
 
 static uint64_t tcp_ctx[8];
 /* What the resumed handler needs, kept in libtcp's own memory (which is in
@@ -812,10 +814,12 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		if (member)
 			member_done(&d, 0, 0);
 	}
-	/* Shared memory that this image stores is not copied on write
-	 * (dump_shm.c); without the VmFlags, DONTFORK and WIPEONFORK memory
-	 * cannot be told (dump_memory.c). */
-	else if (tcp_cfg.fork && !d.nshms_stored && !d.no_vmflags) {
+	/* Shared memory that this image stores is not copied on write: it is
+	 * copied now, while everything is stopped (up to SHM_SNAPSHOT_MAX; an
+	 * MPI job's transports), or the paused program writes its image; without
+	 * the VmFlags, DONTFORK and WIPEONFORK memory cannot be told
+	 * (dump_memory.c). */
+	else if (tcp_cfg.fork && !d.no_vmflags && (!d.nshms_stored || dump_shm_snapshot(&d, SHM_SNAPSHOT_MAX) == 0)) {
 		/* A copy-on-write child writes the image while the app runs on;
 		 * for the stop signal the app waits for it, then exits. */
 		long pid = -1;
@@ -834,6 +838,7 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		fb_init(&d.err, d.err_mem, sizeof(d.err_mem));
 		if (pid < 0)
 			rc = write_in_program(&d, t0); /* cannot fork: write it ourselves */
+		dump_shm_snapshot_drop(&d); /* the writer has its own copy */
 		if (member) {
 			if (pid > 0)
 				tcp_writer_pid = pid;

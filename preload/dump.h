@@ -37,6 +37,10 @@ struct dump_shm {
 	char name[256 + 16];	/* memfd name or /dev/shm path */
 	long fd;		/* an fd of the app on it, or -1 */
 	long nmaps;		/* mappings (vmas) of it in maps */
+	/* dump_shm_snapshot: its extents, their addresses and bytes, copied
+	 * in the pause into a private mapping of their own (0: none) */
+	char *snap;
+	uint64_t snap_len, snap_n, snap_bytes;
 };
 
 /* What describe() learnt about an fd, handed to the per-kind functions. */
@@ -145,6 +149,13 @@ void dump_write_fds(struct dump_ctx *d, struct img_writer *w);
 int dump_scan_shm(struct dump_ctx *d);
 long dump_shm_index(struct dump_ctx *d, int type, uint32_t major, uint32_t minor, uint64_t inode);
 void dump_write_shm(struct dump_ctx *d, struct img_writer *w);
+/* In the pause: copies what the image stores of every shared memory object
+ * (at most `limit` bytes of objects in all) into private mappings, so that
+ * a forked writer can write the image while the program runs on (shared
+ * memory is not copied on write). 0, or -1 (nothing kept: the paused
+ * program writes its image itself). dump_shm_snapshot_drop frees them. */
+int dump_shm_snapshot(struct dump_ctx *d, uint64_t limit);
+void dump_shm_snapshot_drop(struct dump_ctx *d);
 int dump_fd_refuse(struct dump_ctx *d, long fd, const char *what, const char *why);
 /* getcwd into out (TCP_PATH_MAX bytes), or -1 with a message that names
  * the directory even when its path is too long to read (dump_process.c). */

@@ -341,6 +341,131 @@ static void make_readable(struct dump_ctx *d, uint64_t index, int restore)
 	}
 }
 
+/* The object's data extents, where to read each (x->addr: an address, or
+ * 0 for *fd), in arena memory from `*mark` on: 0, or -errno. Its mappings
+ * are made readable meanwhile (end_extents undoes it, frees the arena). */
+static int object_extents(struct dump_ctx *d, uint64_t index, struct extents *x, long *fd, uint64_t *mark)
+{
+	struct dump_shm *s = &d->shms[index];
+	*mark = d->used;
+	*fd = s->fd != -1 ? open_source(s) : -1;
+	if (s->fd != -1 && *fd < 0)
+		return (int)*fd;
+	*x = (struct extents){ 0, 0, 0, 0 };
+	uint64_t npages_obj = (s->rec.size + TCP_PAGE_SIZE - 1) / TCP_PAGE_SIZE;
+	uint64_t *where = *fd < 0 ? arena_alloc(d, npages_obj * sizeof(*where) + 8) : 0;
+	if (*fd < 0)
+		make_readable(d, index, 0);
+	if (*fd < 0 && where) {
+		long pagemap = r_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+		mapped_pages(d, index, where, npages_obj, (int)pagemap);
+		if (pagemap >= 0)
+			r_close((int)pagemap);
+		mapped_extents(where, npages_obj, s->rec.size, x);
+	} else if (*fd >= 0) {
+		file_extents((int)*fd, s->rec.size, x);
+	}
+	x->ext = arena_alloc(d, (x->n + 1) * sizeof(*x->ext));
+	x->addr = arena_alloc(d, (x->n + 1) * sizeof(*x->addr));
+	if (!x->ext || !x->addr || (*fd < 0 && !where))
+		return -12;
+	x->n = x->bytes = 0;
+	if (*fd >= 0)
+		file_extents((int)*fd, s->rec.size, x);
+	else
+		mapped_extents(where, npages_obj, s->rec.size, x);
+	return 0;
+}
+
+static void end_extents(struct dump_ctx *d, uint64_t index, long fd, uint64_t mark)
+{
+	d->used = mark;
+	if (fd >= 0)
+		r_close((int)fd);
+	else
+		make_readable(d, index, 1);
+}
+
+/* Copies extent i's bytes to `to`: 0, or -errno. */
+static int copy_extent(struct dump_ctx *d, const struct extents *x, uint64_t i, long fd, char *to)
+{
+	if (x->addr[i]) {
+		f_memcpy(to, (const void *)x->addr[i], x->ext[i].len);
+		return 0;
+	}
+	for (uint64_t done = 0; done < x->ext[i].len;) {
+		long got = r_pread((int)fd, to + done, x->ext[i].len - done, (long)(x->ext[i].offset + done));
+		if (got <= 0)
+			return got < 0 ? (int)got : -5;
+		done += (uint64_t)got;
+	}
+	(void)d;
+	return 0;
+}
+
+int dump_shm_snapshot(struct dump_ctx *d, uint64_t limit)
+{
+	uint64_t total = 0;
+	for (uint64_t i = 0; i < d->nshms; i++) {
+		if (d->shms[i].rec.flags & TCP_SHMF_ELSEWHERE)
+			continue;
+		/* One read through its mappings only (a closed memfd, shared
+		 * anonymous memory, System V): the regions that find them are
+		 * made by the writer, so not copied here. */
+		if (d->shms[i].fd == -1)
+			return -1;
+		total += d->shms[i].rec.size;
+	}
+	if (total > limit)
+		return -1;
+	for (uint64_t i = 0; i < d->nshms; i++) {
+		struct dump_shm *s = &d->shms[i];
+		if (s->rec.flags & TCP_SHMF_ELSEWHERE)
+			continue;
+		struct extents x = { 0, 0, 0, 0 };
+		long fd = -1;
+		uint64_t mark;
+		int rc = object_extents(d, i, &x, &fd, &mark);
+		uint64_t len = x.n * (sizeof(*x.ext) + sizeof(*x.addr)) + x.bytes;
+		char *snap = rc == 0 ? r_mmap(0, len ? len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+				     : (char *)-1;
+		if ((long)snap < 0 && (long)snap > -4096)
+			snap = (char *)-1;
+		if (snap != (char *)-1) {
+			struct tcp_shm_extent *ext = (struct tcp_shm_extent *)snap;
+			uint64_t *addr = (uint64_t *)(snap + x.n * sizeof(*ext));
+			char *data = snap + x.n * (sizeof(*ext) + sizeof(*addr));
+			for (uint64_t k = 0; k < x.n && rc == 0; k++) {
+				ext[k] = x.ext[k];
+				addr[k] = (uint64_t)data;
+				rc = copy_extent(d, &x, k, fd, data);
+				data += x.ext[k].len;
+			}
+			s->snap = snap;
+			s->snap_len = len;
+			s->snap_n = x.n;
+			s->snap_bytes = x.bytes;
+		}
+		end_extents(d, i, fd, mark);
+		if (rc || snap == (char *)-1) {
+			dump_shm_snapshot_drop(d);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void dump_shm_snapshot_drop(struct dump_ctx *d)
+{
+	for (uint64_t i = 0; i < d->nshms; i++) {
+		struct dump_shm *s = &d->shms[i];
+		if (s->snap)
+			r_munmap(s->snap, s->snap_len ? s->snap_len : 1);
+		s->snap = 0;
+		s->snap_len = s->snap_n = s->snap_bytes = 0;
+	}
+}
+
 static void write_object(struct dump_ctx *d, struct img_writer *w, uint64_t index)
 {
 	struct dump_shm *s = &d->shms[index];
@@ -354,65 +479,51 @@ static void write_object(struct dump_ctx *d, struct img_writer *w, uint64_t inde
 		iw_close(w);
 		return;
 	}
-	long fd = s->fd != -1 ? open_source(s) : -1;
-	if (s->fd != -1 && fd < 0) {
-		w->err = (int)fd;
-		return;
-	}
-	struct extents x = { 0, 0, 0, 0 };
+	struct extents x;
+	long fd = -1;
 	uint64_t mark = d->used;
-	uint64_t npages_obj = (s->rec.size + TCP_PAGE_SIZE - 1) / TCP_PAGE_SIZE;
-	uint64_t *where = fd < 0 ? arena_alloc(d, npages_obj * sizeof(*where) + 8) : 0;
-	if (fd < 0)
-		make_readable(d, index, 0);
-	if (fd < 0 && where) {
-		long pagemap = r_open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
-		mapped_pages(d, index, where, npages_obj, (int)pagemap);
-		if (pagemap >= 0)
-			r_close((int)pagemap);
-		mapped_extents(where, npages_obj, s->rec.size, &x);
-	} else if (fd >= 0) {
-		file_extents((int)fd, s->rec.size, &x);
-	}
-	x.ext = arena_alloc(d, (x.n + 1) * sizeof(*x.ext));
-	x.addr = arena_alloc(d, (x.n + 1) * sizeof(*x.addr));
-	if (!x.ext || !x.addr || (fd < 0 && !where)) {
-		w->err = -12;
+	int snap = s->snap != 0;
+	if (snap) {
+		/* Copied in the pause (dump_shm_snapshot): the forked writer's
+		 * own copy, which the running program cannot change. */
+		x.ext = (struct tcp_shm_extent *)s->snap;
+		x.addr = (uint64_t *)(s->snap + s->snap_n * sizeof(*x.ext));
+		x.n = s->snap_n;
+		x.bytes = s->snap_bytes;
 	} else {
-		x.n = x.bytes = 0;
-		if (fd >= 0)
-			file_extents((int)fd, s->rec.size, &x);
-		else
-			mapped_extents(where, npages_obj, s->rec.size, &x);
-		s->rec.nextents = (uint32_t)x.n;
-		s->rec.data_len = x.bytes;
-		iw_open(w, TCP_SEC_SHM);
-		iw_data(w, &s->rec, sizeof(s->rec));
-		iw_data(w, s->name, s->rec.name_len);
-		iw_data(w, x.ext, x.n * sizeof(*x.ext));
-		for (uint64_t i = 0; i < x.n && !w->err; i++) {
-			if (fd < 0) {
-				iw_data(w, (const void *)x.addr[i], x.ext[i].len);
-				continue;
-			}
-			for (uint64_t done = 0; done < x.ext[i].len && !w->err;) {
-				uint64_t want = x.ext[i].len - done > BOUNCE_LEN ? BOUNCE_LEN : x.ext[i].len - done;
-				long got = r_pread((int)fd, d->bounce, want, (long)(x.ext[i].offset + done));
-				if (got <= 0) {
-					w->err = got < 0 ? (int)got : -5;
-					break;
-				}
-				iw_data(w, d->bounce, (size_t)got);
-				done += (uint64_t)got;
-			}
+		int rc = object_extents(d, index, &x, &fd, &mark);
+		if (rc) {
+			if (fd >= 0 || s->fd == -1)
+				end_extents(d, index, fd, mark);
+			w->err = rc;
+			return;
 		}
-		iw_close(w);
 	}
-	d->used = mark;
-	if (fd >= 0)
-		r_close((int)fd);
-	else
-		make_readable(d, index, 1);
+	s->rec.nextents = (uint32_t)x.n;
+	s->rec.data_len = x.bytes;
+	iw_open(w, TCP_SEC_SHM);
+	iw_data(w, &s->rec, sizeof(s->rec));
+	iw_data(w, s->name, s->rec.name_len);
+	iw_data(w, x.ext, x.n * sizeof(*x.ext));
+	for (uint64_t i = 0; i < x.n && !w->err; i++) {
+		if (x.addr[i]) {
+			iw_data(w, (const void *)x.addr[i], x.ext[i].len);
+			continue;
+		}
+		for (uint64_t done = 0; done < x.ext[i].len && !w->err;) {
+			uint64_t want = x.ext[i].len - done > BOUNCE_LEN ? BOUNCE_LEN : x.ext[i].len - done;
+			long got = r_pread((int)fd, d->bounce, want, (long)(x.ext[i].offset + done));
+			if (got <= 0) {
+				w->err = got < 0 ? (int)got : -5;
+				break;
+			}
+			iw_data(w, d->bounce, (size_t)got);
+			done += (uint64_t)got;
+		}
+	}
+	iw_close(w);
+	if (!snap)
+		end_extents(d, index, fd, mark);
 }
 
 void dump_write_shm(struct dump_ctx *d, struct img_writer *w)

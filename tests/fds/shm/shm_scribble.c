@@ -2,9 +2,14 @@
  * private counter together without pause: whatever moment the checkpoint
  * hits, the restored values of all three must be of that same moment. An
  * image that took the shared content later (from a forked writer, while the
- * program ran on) restores the shared counters ahead of the private one. */
+ * program ran on) restores the shared counters ahead of the private one.
+ * With SHM_SCRIBBLE_MEMFD_ONLY=1 the memfd alone: then the image is written
+ * by a forked writer from a copy taken in the pause (shared anonymous
+ * memory makes the paused program write it itself). */
 #define _GNU_SOURCE
 #include "shm_common.h"
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -12,11 +17,24 @@
 
 int main(void)
 {
+	const char *env = getenv("SHM_SCRIBBLE_MEMFD_ONLY");
+	int only = env && env[0] == '1';
+	/* memfd only: 64 MiB, all of it data, the counter in its last page, so
+	 * that a writer reading the object live would get there long after
+	 * the program went on. */
+	size_t size = only ? 64u << 20 : 1u << 20;
 	int fd = memfd_create("tcp-test-scribble", 0);
-	CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0, "memfd");
-	volatile uint64_t *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	volatile uint64_t *an = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	CHECK(m != MAP_FAILED && an != MAP_FAILED, "mmap");
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0, "memfd");
+	char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(base != MAP_FAILED, "mmap");
+	if (only)
+		memset(base, 0x5a, size);
+	volatile uint64_t *m = (volatile uint64_t *)(base + (only ? size - 4096 : 0));
+	static uint64_t private_an;
+	volatile uint64_t *an = only ? &private_an
+				     : mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(an != MAP_FAILED, "mmap");
+	m[0] = an[0] = 0;
 	uint64_t mine = 0;
 	for (int round = 0; round < 30; round++) {
 		for (long i = 0; i < ITERS; i++) {
