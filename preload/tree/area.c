@@ -113,7 +113,14 @@ int tree_wait_phase(struct tree_area *a, int phase)
 		 * its last mapping, but we hold one: wake up now and then to
 		 * look whether it still exists. */
 		tree_wait(&a->phase, p, 1000);
-		if (r_kill(a->root_pid, 0) == -3 /* ESRCH */)
-			return TREE_ABORT;
+		if (r_kill(a->root_pid, 0) == -3 /* ESRCH */) {
+			/* Gone, but maybe after it moved us on: the stop
+			 * signal's root sets TREE_EXIT and exits, and a
+			 * process that wakes late (a loaded machine) must
+			 * still exit, not resume a program whose image is
+			 * complete and resumed elsewhere. */
+			p = __atomic_load_n(&a->phase, __ATOMIC_SEQ_CST);
+			return p != phase ? p : TREE_ABORT;
+		}
 	}
 }

@@ -147,6 +147,13 @@ int tree_process_ended(int pid)
 	return read_stat(pid, &st) || st.state == 'Z' || st.state == 'X';
 }
 
+int tree_slot_ended(const struct tree_slot *s)
+{
+	struct proc_stat st;
+	return read_stat(s->pid, &st) || st.state == 'Z' || st.state == 'X' ||
+	       (s->start_time && st.start_time != s->start_time);
+}
+
 int tree_stop_value(uint32_t epoch, int fd, int slot)
 {
 	return (int)(((epoch & 0x7ffu) << 20) | ((uint32_t)(fd & 0xfff) << 8) | (uint32_t)(slot & 0xff));

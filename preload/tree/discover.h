@@ -20,6 +20,9 @@ int tree_stop_value(uint32_t epoch, int fd, int slot);
 void tree_mark_leaders(struct tree_area *a);
 /* Whether pid has ended (gone, or a zombie). */
 int tree_process_ended(int pid);
+/* Whether the process of slot s has ended (gone, a zombie, or its pid
+ * taken by another process). */
+int tree_slot_ended(const struct tree_slot *s);
 /* "process PID (its command line)". */
 void tree_name_process(struct fbuf *err, int pid);
 

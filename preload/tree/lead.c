@@ -145,10 +145,36 @@ int tree_lead_captured(struct dump_ctx *d)
 	return 0;
 }
 
+/* The stop signal: the root exits only once every other process of the
+ * tree has. Whoever waits for the root (tcp-ckpt --stop, a batch script
+ * that requeues the job next, tcp-restore's init) takes its end for the
+ * tree's: a process still there afterwards could go on writing the
+ * program's output after its image, past what the restore keeps. Each
+ * exits at once (its image is written); the bound only keeps a process
+ * that cannot run (stopped, traced) from holding the root forever. */
+static void wait_members_ended(const struct tree_area *a)
+{
+	uint64_t t0 = now_ms();
+	for (;;) {
+		int left = 0;
+		for (int i = 1; i < a->nslots; i++) {
+			const struct tree_slot *s = &a->slots[i];
+			left += s->state != TS_ZOMBIE && s->state != TS_GONE && !tree_slot_ended(s);
+		}
+		if (!left || now_ms() - t0 > TREE_STOP_TIMEOUT_MS)
+			return;
+		/* A sleep: nobody changes the phase any more. */
+		tree_wait(&((struct tree_area *)a)->phase, TREE_EXIT, 5);
+	}
+}
+
 void tree_lead_end(int phase)
 {
-	if (tcp_tree)
-		tree_set_phase(tcp_tree, phase);
+	struct tree_area *a = tcp_tree;
+	if (a)
+		tree_set_phase(a, phase);
+	if (a && phase == TREE_EXIT)
+		wait_members_ended(a);
 	tcp_tree = 0;
 }
 

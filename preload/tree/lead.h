@@ -18,7 +18,8 @@ int tree_lead_stop(struct dump_ctx *d, long gen);
 /* Waits until every member has taken its state: 0, or -1 with d->err. */
 int tree_lead_captured(struct dump_ctx *d);
 /* Moves the tree to `phase` (TREE_RESUME, TREE_ABORT, TREE_EXIT) and
- * leaves it. */
+ * leaves it; after TREE_EXIT, once every other process has ended (at most
+ * TREE_STOP_TIMEOUT_MS). */
 void tree_lead_end(int phase);
 /* Processes in the checkpoint being taken (1 without a tree). */
 int tree_processes(void);
