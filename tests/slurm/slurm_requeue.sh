@@ -43,7 +43,8 @@ chmod 755 "$work"
 ref_pid=''
 ok=0
 cleanup() {
-	[ -n "$ref_pid" ] && kill -9 "$ref_pid" 2>/dev/null
+	# The reference's processes too ("tree": bash's children would run on).
+	[ -n "$ref_pid" ] && { pkill -9 -P "$ref_pid"; kill -9 "$ref_pid"; } 2>/dev/null
 	"$local_slurm" stop "$work/slurm" >/dev/null 2>&1
 	if [ "$ok" = 1 ] && [ "${SLURM_TEST_KEEP:-0}" != 1 ]; then
 		rm -rf "$work"
