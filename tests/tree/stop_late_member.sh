@@ -22,6 +22,7 @@ exec 251>&-
 command -v perl >/dev/null || { echo "SKIP: no perl"; exit 77; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-stop-late.XXXXXX")
 R='' P=''
+# shellcheck disable=SC2317  # called through the trap
 cleanup() {
 	[ -n "$P" ] && kill -CONT "$P" 2>/dev/null && kill -9 "$P" 2>/dev/null
 	[ -n "$R" ] && kill -9 "$R" 2>/dev/null
@@ -41,6 +42,7 @@ attempt() {
 	rm -rf "$WORK/ck" "$WORK/out" "$WORK/err"
 	cd "$WORK" || exit 1
 	# `; true`: bash forks perl (the tree: bash, the root, and perl).
+	# shellcheck disable=SC2016  # perl's own variables
 	"$TCP_RUN" --dir "$WORK/ck" --lib "$LIBTCP" --restore "$RESTORE" -- bash -c \
 		'perl -e '\''$x = "a" x 1e8; $| = 1; while (1) { print ++$i, "\n"; select(undef, undef, undef, 0.05) }'\'' >out; true' \
 		2>err &
