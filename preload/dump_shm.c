@@ -2,9 +2,11 @@
  * anonymous memory and System V segments, mapped and/or held as fds. Each
  * object is stored once, as an SHM section holding its content; its
  * mappings become TCP_REG_SHM regions and its fds TCP_FD_MEMFD records that
- * name it. A fork does not copy shared memory on write, so an image with
- * shared memory is written by the paused process itself (checkpoint.c):
- * what is stored is the content at the checkpoint moment. */
+ * name it. A fork does not copy shared memory on write: what is stored
+ * must be the content at the checkpoint moment, so it is either copied in
+ * the pause for a forked writer (dump_shm_snapshot: objects read through
+ * an fd or a path), or the paused process writes its image itself
+ * (checkpoint.c). */
 #include "dump.h"
 #include "dump_shm_names.h"
 #include "tree/query.h"
