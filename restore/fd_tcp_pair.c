@@ -90,7 +90,16 @@ static int bound_socket(const struct tcp_fd_socket *e, int fd_no, uint64_t queue
 	if (e->family == AF_INET6)
 		set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, (e->opts & TCP_SOCKO_V6ONLY) != 0);
 	make_room(fd, SO_RCVBUF, SO_RCVBUFFORCE, e->rcvbuf > 4 * (long)queued ? e->rcvbuf : 4 * (long)queued);
-	if (bind(fd, (const struct sockaddr *)e->addr, e->addr_len)) {
+	/* The killed run's own sockets on that port may still be closing (its
+	 * many connections to one listener, as mpirun's): a while to go. */
+	int rc = -1;
+	for (int tries = 0; tries < WAIT_MS / 100; tries++) {
+		rc = bind(fd, (const struct sockaddr *)e->addr, e->addr_len);
+		if (rc == 0 || errno != EADDRINUSE)
+			break;
+		nap_ms(100);
+	}
+	if (rc) {
 		say("fd %d: cannot bind a socket to %s to make its TCP connection with another process of the tree "
 		    "again: %s%s",
 		    fd_no, addr_of(e->addr, e->addr_len, text, sizeof(text)), strerror(errno),
