@@ -26,7 +26,9 @@
  *    WRITTEN sections: files written and closed before the checkpoint (issue 20).
  *    TCP_SOCK_TREE_PAIR over TCP, TCP options of tcp_fd_socket (issue 20).
  *    tcp_fd_socket.dir_*: the directory of a bound UNIX socket's path, made again if gone (issue 20).
- *    TCP_SOCK_MSG_FDS: UNIX socket messages queued with fds in flight (SCM_RIGHTS) (issue 20). */
+ *    TCP_SOCK_MSG_FDS: UNIX socket messages queued with fds in flight (SCM_RIGHTS) (issue 20).
+ *    tcp_fd_socket.qflags TCP_SOCKQ_SENDERS: datagrams waiting on an unconnected UNIX socket, each
+ *    with its sender's address (issue 21); 0 in older images of this version (none such). */
 #define TCP_FORMAT_VERSION 6
 #define TCP_ARCH_X86_64 1
 #define TCP_PAGE_SIZE 4096u
@@ -380,6 +382,12 @@ enum tcp_sock_role {
 #define TCP_SOCK_MSG_FDS 0x40000000u	/* (6) sent with fds (SCM_RIGHTS): see the content below */
 #define TCP_SOCK_MSG_LEN 0x3fffffffu	/* (6) was 0x7fffffff */
 #define TCP_SOCK_MSG_MAX_FDS 253	/* the kernel's SCM_MAX_FD */
+/* (6) tcp_fd_socket.qflags. SENDERS: the queue of an unconnected UNIX
+ * datagram socket bound to an abstract name (role PLAIN), each record
+ * with the address of the socket that sent it: unnamed, or an abstract
+ * name that a socket of the process or of its tree was bound to at
+ * checkpoint (MPICH/UCX's wake-up byte between its ranks). */
+#define TCP_SOCKQ_SENDERS 1u
 
 struct tcp_fd_socket {
 	uint32_t family;	/* AF_UNIX, AF_INET, AF_INET6 */
@@ -406,6 +414,7 @@ struct tcp_fd_socket {
 	uint32_t dir_flags;
 	uint32_t dir_mode;	/* st_mode */
 	uint32_t dir_uid, dir_gid;
+	uint32_t qflags;	/* (6) TCP_SOCKQ_*; 0 in images written before it */
 	/* content: the receive queue as nmsgs messages, each a uint32_t length
 	 * (with TCP_SOCK_MSG_CREDS: sent with this process's credentials) then
 	 * that many bytes (a stream socket's queue: one message per chunk).
@@ -415,7 +424,12 @@ struct tcp_fd_socket {
 	 * fds exist only to be sent again: at checkpoint they were the
 	 * duplicates a peek installed, and the restored process closes them
 	 * once its queues are filled. On a stream the record is the chunk
-	 * that ends with the bytes the fds were sent with. */
+	 * that ends with the bytes the fds were sent with.
+	 * (6) With TCP_SOCKQ_SENDERS (datagrams: no fds, no credentials),
+	 * the length word is followed by a uint32_t address length (0: an
+	 * unnamed sender; else 3..TCP_SOCK_ADDR_MAX, an abstract AF_UNIX
+	 * address) and that many bytes of the sender's sockaddr_un, before
+	 * the message's bytes. */
 };
 
 /* ---- shared memory (TCP_FD_MEMFD, TCP_SEC_SHM, TCP_REG_SHM) ---- */

@@ -233,6 +233,8 @@ static void fds(struct jw *w, const struct report *r)
 			jw_str(w, sock_addr_text(k->addr, k->addr_len, a, sizeof(a)));
 			jw_key(w, "peer");
 			jw_str(w, sock_addr_text(k->peer, k->peer_len, a, sizeof(a)));
+			jw_key(w, "queue_with_senders");
+			jw_bool(w, (k->qflags & TCP_SOCKQ_SENDERS) != 0);
 		}
 		jw_end(w, '}');
 	}

@@ -4,6 +4,7 @@
 #include "inspect.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 void text_esc(FILE *out, const char *s, size_t n)
@@ -271,7 +272,8 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 		if (data && k->type == 1) /* a stream: messages are just chunks, each with a 4-byte length */
 			fprintf(out, ", %" PRIu64 " bytes queued", data - (uint64_t)4 * k->nmsgs);
 		else if (data)
-			fprintf(out, ", %u message%s queued", k->nmsgs, k->nmsgs == 1 ? "" : "s");
+			fprintf(out, ", %u message%s queued%s", k->nmsgs, k->nmsgs == 1 ? "" : "s",
+				(k->qflags & TCP_SOCKQ_SENDERS) ? " with their senders (below)" : "");
 		if (k->shutdown && k->role != TCP_SOCK_LISTEN)
 			fputs(k->shutdown == 3 ? ", shut down" : k->shutdown == 2 ? ", writing shut down" : ", reading shut down",
 			      out);
@@ -283,6 +285,39 @@ static void fd_details(FILE *out, const struct tcp_fd *f)
 	}
 	if (f->nlocks)
 		fprintf(out, "  [%u lock%s held]", f->nlocks, f->nlocks == 1 ? "" : "s");
+}
+
+/* The senders of datagrams kept on an unconnected socket
+ * (TCP_SOCKQ_SENDERS), one line each (the first 16), read from the image
+ * file: they are sent again from there at restore. */
+static void dgram_senders(FILE *out, const struct tcp_image *img, const struct img_fd *d)
+{
+	uint64_t len = TCP_FD_DATA_LEN(&d->f);
+	if (d->f.kind != TCP_FD_SOCKET || !(d->f.u.sock.qflags & TCP_SOCKQ_SENDERS) || !len || len > (64u << 20))
+		return;
+	char *buf = malloc(len);
+	FILE *f = buf ? fopen(img->path, "rb") : NULL;
+	int ok = f && fseeko(f, (off_t)d->content_off, SEEK_SET) == 0 && fread(buf, 1, len, f) == len;
+	if (f)
+		fclose(f);
+	uint64_t off = 0;
+	for (uint32_t i = 0; ok && i < d->f.u.sock.nmsgs && off + 8 <= len; i++) {
+		uint32_t word, flen;
+		memcpy(&word, buf + off, 4);
+		memcpy(&flen, buf + off + 4, 4);
+		off += 8;
+		if (flen > TCP_SOCK_ADDR_MAX || flen > len - off || (word & TCP_SOCK_MSG_LEN) > len - off - flen)
+			break;
+		char a[160];
+		if (i < 16)
+			fprintf(out, "%8s datagram %u: %u byte%s from %s\n", "", i + 1, word & TCP_SOCK_MSG_LEN,
+				(word & TCP_SOCK_MSG_LEN) == 1 ? "" : "s",
+				flen ? (sock_addr_text((const uint8_t *)buf + off, flen, a, sizeof(a)) ?: "?") : "an unnamed socket");
+		else if (i == 16)
+			fprintf(out, "%8s ...\n", "");
+		off += flen + (word & TCP_SOCK_MSG_LEN);
+	}
+	free(buf);
 }
 
 static void fds(FILE *out, const struct report *r)
@@ -311,6 +346,7 @@ static void fds(FILE *out, const struct report *r)
 			fprintf(out, "(%s)", file_type_name(d->f.mode));
 		fd_details(out, &d->f);
 		fputc('\n', out);
+		dgram_senders(out, img, d);
 	}
 }
 

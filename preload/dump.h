@@ -180,6 +180,11 @@ int dump_fd_sockets_finish(struct dump_ctx *d);
  * the tree holds: role TCP_SOCK_TREE_PAIR with its receive queue. Returns
  * 0, -1 (refused), or 1: not such a connection. */
 int dump_tcp_tree_pair(struct dump_ctx *d, int fd, struct dump_fd *out);
+/* dump_fd_dgram.c: datagrams waiting on an unconnected UNIX socket, taken
+ * with their senders' addresses, or refused; the senders of a single
+ * process checked once every fd is known (from dump_fd_sockets_finish). */
+int dump_dgram_queue(struct dump_ctx *d, const struct fd_probe *p, struct dump_fd *out, uint32_t rqueue);
+int dump_dgram_senders_finish(struct dump_ctx *d);
 /* The TCP options of a TCP socket into its record. */
 void dump_tcp_options(int fd, struct tcp_fd_socket *s);
 /* Sends what Nagle or TCP_CORK hold back in this process's TCP send

@@ -5,7 +5,9 @@
  * - listening sockets (TCP over IPv4/IPv6, UNIX path or abstract), re-created
  *   on their address with their backlog and options;
  * - sockets that are not connected (bound or not) and UDP / UNIX datagram
- *   sockets connected to an address: re-created, re-bound, re-connected.
+ *   sockets connected to an address: re-created, re-bound, re-connected;
+ *   the datagrams waiting on an unconnected UNIX one bound to an abstract
+ *   name, with their senders, where those can send again (dump_fd_dgram.c).
  * A connection to the outside (or a TCP connection inside the process)
  * cannot be taken along: refused, or with TCP_SOCKETS=close restored as a
  * socket whose peer is gone. In a process tree, a TCP connection whose two
@@ -109,14 +111,17 @@ static int dump_unix(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 	 * TCP_ESTABLISHED either way). A peer that was closed shows inode 0. */
 	if (!info.have_peer) {
 		s->role = TCP_SOCK_PLAIN;
-		/* A bound datagram socket receives from anyone: whose messages
-		 * these are (their sender's address) cannot be kept. */
+		/* A bound datagram socket receives from anyone: its messages
+		 * are kept with their senders' addresses where they can be sent
+		 * again from there (dump_fd_dgram.c). A datagram's rqueue is the
+		 * first one's length: an empty one shows 0, so a bound datagram
+		 * socket is always looked at. */
+		if (s->type == SOCK_DGRAM && s->addr_len > 2)
+			return dump_dgram_queue(d, p, out, info.rqueue);
 		if (s->type != SOCK_STREAM && info.rqueue)
 			return dump_fd_refuse(d, p->fd, out->path,
 					      "datagrams from other sockets are waiting on this unconnected socket; "
-					      "they cannot be kept with their senders. Checkpoint when they have been read "
-					      "(MPICH with UCX keeps a wake-up datagram unread between its ranks: run it with "
-					      "UCX_TLS=self,tcp until tcp supports that)");
+					      "they cannot be kept with their senders. Checkpoint when they have been read");
 		return 0;
 	}
 	/* Connected: to another fd of ours (checked once every fd is known),
@@ -135,7 +140,7 @@ static int dump_unix(struct dump_ctx *d, const struct fd_probe *p, struct dump_f
 		s->nmsgs = fl->nmsgs;
 		return 0;
 	}
-	struct sock_queue q = { d->arena + d->used, d->arena_len - d->used, 0, 0, 0 };
+	struct sock_queue q = { d->arena + d->used, d->arena_len - d->used, 0, 0, 0, 0 };
 	if (sock_peek_queue((int)p->fd, (int)s->type, (info.shutdown & 1) != 0, &q, 0))
 		return dump_fd_refuse(d, p->fd, out->path, q.why);
 	out->data = arena_alloc(d, q.len);
@@ -342,5 +347,5 @@ int dump_fd_sockets_finish(struct dump_ctx *d)
 		s->nmsgs = 0;
 		f->rec.content_len = f->file_len + (uint64_t)f->rec.nlocks * sizeof(struct tcp_fd_lock);
 	}
-	return 0;
+	return dump_dgram_senders_finish(d);
 }

@@ -93,3 +93,87 @@ int unix_diag_query(uint64_t ino, struct unix_sock_info *out, void *buf, unsigne
 	rc = unix_diag_parse(buf, rc, ino, out);
 	return rc == -1 ? -5 /* EIO: a reply we do not understand */ : (int)rc;
 }
+
+int unix_diag_dump_match(const void *buf, long len, const void *name, uint32_t name_len, uint64_t *ino)
+{
+	const char *p = buf;
+	while (len >= (long)sizeof(struct nlmsghdr)) {
+		struct nlmsghdr h;
+		f_memcpy(&h, p, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > (unsigned long)len)
+			return -1;
+		if (h.nlmsg_type == NLMSG_DONE)
+			return 2;
+		if (h.nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr e;
+			if (h.nlmsg_len < sizeof(h) + sizeof(e))
+				return -1;
+			f_memcpy(&e, p + sizeof(h), sizeof(e));
+			return e.error < 0 ? e.error : -1;
+		}
+		if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && h.nlmsg_len >= sizeof(h) + sizeof(struct unix_diag_msg)) {
+			struct unix_diag_msg m;
+			struct unix_sock_info info;
+			f_memcpy(&m, p + sizeof(h), sizeof(m));
+			f_memset(&info, 0, sizeof(info));
+			long head = (long)NL_ALIGN(sizeof(h) + sizeof(m));
+			if (head < (long)h.nlmsg_len)
+				parse_attrs(p + head, (long)h.nlmsg_len - head, &info);
+			if (info.have_name && info.name_len == name_len && f_memeq(info.name, name, name_len)) {
+				*ino = m.udiag_ino;
+				return 1;
+			}
+		}
+		long step = (long)NL_ALIGN(h.nlmsg_len);
+		if (step > len)
+			break;
+		p += step;
+		len -= step;
+	}
+	return 0;
+}
+
+int unix_diag_find_name(const void *name, uint32_t name_len, uint64_t *ino, void *buf, unsigned long cap)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req;
+	f_memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 2;
+	req.r.sdiag_family = AF_UNIX;
+	req.r.udiag_states = ~0u;
+	req.r.udiag_show = UDIAG_SHOW_NAME;
+
+	*ino = 0;
+	long nl = r_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return (int)nl;
+	struct sockaddr_nl kernel;
+	f_memset(&kernel, 0, sizeof(kernel));
+	kernel.nl_family = AF_NETLINK;
+	long rc = r_sendto((int)nl, &req, sizeof(req), 0, &kernel, sizeof(kernel));
+	int found = 0;
+	/* The reply comes in parts, each a batch of sockets, then NLMSG_DONE;
+	 * once the name is found the rest is dropped with the socket. */
+	while (rc >= 0 && !found) {
+		do
+			rc = r_recvfrom((int)nl, buf, cap, 0, 0, 0);
+		while (rc == -4 /* EINTR */);
+		if (rc <= 0)
+			break;
+		int m = unix_diag_dump_match(buf, rc, name, name_len, ino);
+		if (m == 2)
+			break;
+		if (m < 0)
+			rc = m;
+		found = m == 1;
+	}
+	r_close((int)nl);
+	if (found)
+		return 0;
+	return rc < 0 ? (int)rc : -2 /* ENOENT */;
+}

@@ -33,6 +33,15 @@ int unix_diag_parse(const void *buf, long len, uint64_t ino, struct unix_sock_in
  * space of `cap` bytes (8 KiB is plenty). Returns 0 or -errno. */
 int unix_diag_query(uint64_t ino, struct unix_sock_info *out, void *buf, unsigned long cap);
 
+/* Which UNIX socket is bound to `name` (name_len bytes of sun_path; an
+ * abstract name starts with its 0 byte), among the sockets of this
+ * network namespace (a dump of them all). unix_diag_dump_match parses one
+ * part of that dump: 1 and *ino when it holds the name, 2 at its end, 0
+ * when neither, -1 if malformed, or the kernel's -errno. The query returns
+ * 0 with *ino, -ENOENT if no socket is bound to it, or -errno. */
+int unix_diag_dump_match(const void *buf, long len, const void *name, uint32_t name_len, uint64_t *ino);
+int unix_diag_find_name(const void *name, uint32_t name_len, uint64_t *ino, void *buf, unsigned long cap);
+
 struct inet_sock_info {
 	uint64_t ino;		/* 0: no socket holds it (TIME_WAIT, not accepted yet) */
 	uint32_t state;		/* TCP_ESTABLISHED (1), ... */

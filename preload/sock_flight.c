@@ -80,7 +80,7 @@ static int peek_socket(struct dump_ctx *d, int fd, uint64_t ino)
 	f->fd = fd;
 	f->ino = ino;
 	f->first = d->flight_hi;
-	struct sock_queue q = { d->arena + d->used, d->arena_len - d->used, 0, 0, 0 };
+	struct sock_queue q = { d->arena + d->used, d->arena_len - d->used, 0, 0, 0, 0 };
 	if (sock_peek_queue(fd, type, (info.shutdown & 1) != 0, &q, &d->flight_hi))
 		f->why = q.why;
 	else

@@ -113,6 +113,9 @@ static int peek_all(int fd, int type, int rcv_shut, int passcred, struct sock_qu
 	} control;
 	static struct ancillary anc; /* one peek at a time: the app is stopped */
 	uint64_t head = next_fd ? 8 + TCP_SOCK_MSG_MAX_FDS * 4 : 4; /* room for the longest record head */
+	uint8_t from[TCP_SOCK_ADDR_MAX];
+	if (q->senders)
+		head += 4 + TCP_SOCK_ADDR_MAX;
 
 	for (uint32_t records = 0; records < MAX_RECORDS; records++) {
 		if (q->cap - q->len < head + 1) {
@@ -125,6 +128,10 @@ static int peek_all(int fd, int type, int rcv_shut, int passcred, struct sock_qu
 		f_memset(&m, 0, sizeof(m));
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
+		if (q->senders) { /* the sender's address: unix_copy_addr, 0 bytes for an unnamed one */
+			m.msg_name = from;
+			m.msg_namelen = sizeof(from);
+		}
 		m.msg_control = passcred || next_fd ? control.buf : 0;
 		m.msg_controllen = next_fd ? sizeof(control.buf)
 				   : passcred ? CMSG_SPACE(sizeof(struct ucred))
@@ -164,6 +171,11 @@ static int peek_all(int fd, int type, int rcv_shut, int passcred, struct sock_qu
 			q->why = "a message waiting in it is larger than the checkpoint's scratch memory";
 			return -1;
 		}
+		if (anc.creds && q->senders) {
+			q->why = "a datagram waiting on it carries credentials (SCM_CREDENTIALS), which tcp cannot send "
+				 "again from its sender";
+			return -1;
+		}
 		if (anc.creds < 0) {
 			q->why = "a message waiting in it carries the credentials (SCM_CREDENTIALS) of another process, "
 				 "which tcp cannot send again";
@@ -189,6 +201,12 @@ static int peek_all(int fd, int type, int rcv_shut, int passcred, struct sock_qu
 			f_memcpy(rec + 4, &k, 4);
 			f_memcpy(rec + 8, anc.fds, k * 4);
 			at = 8 + (uint64_t)k * 4;
+		}
+		if (q->senders) {
+			uint32_t flen = m.msg_namelen <= sizeof(from) ? (uint32_t)m.msg_namelen : 0;
+			f_memcpy(rec + at, &flen, 4);
+			f_memcpy(rec + at + 4, from, flen);
+			at += 4 + flen;
 		}
 		for (long i = 0; rec + at != data && i < n; i++) /* forwards: the bytes only move down */
 			rec[at + (uint64_t)i] = data[i];

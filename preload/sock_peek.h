@@ -10,6 +10,9 @@ struct sock_queue {
 	uint64_t len;		/* bytes of records written */
 	uint32_t nmsgs;		/* records: uint32_t length, then the bytes */
 	const char *why;	/* when it fails: what went wrong */
+	int senders;		/* set by the caller: each record with its sender's
+				 * address (TCP_SOCKQ_SENDERS, image/format.h), and a
+				 * message with credentials refused */
 };
 
 /* Peeks at every message (or stream chunk) queued for `fd` with SO_PEEK_OFF,

@@ -14,7 +14,12 @@
  * that exist only to be sent again: a queue with such records is filled by
  * the process that receives it, once its fds are in place (a tree's pair:
  * from the other end the root's restorer made, which it inherited; of the
- * processes that hold it, one: tree_fills_queue), which then closes them. */
+ * processes that hold it, one: tree_fills_queue), which then closes them.
+ *
+ * Datagrams that waited on an unconnected socket (TCP_SOCKQ_SENDERS) are
+ * sent again from their senders (sock_dgram.c): by the process in
+ * finish_fds_sockets, or in a tree by the root's restorer, which made the
+ * sockets bound (tree/shared_dgram.c); their records take them. */
 #define _GNU_SOURCE
 #include "restore.h"
 #include "sock_queue.h"
@@ -83,7 +88,7 @@ static const char *addr_text(const uint8_t *a, uint32_t len, char *out, size_t c
 }
 
 /* Everything open_fd_socket relies on, checked before it is used. */
-static int check_record(const struct tcp_fd *f)
+int sock_check_record(const struct tcp_fd *f)
 {
 	const struct tcp_fd_socket *s = &f->u.sock;
 	const char *why = NULL;
@@ -103,7 +108,15 @@ static int check_record(const struct tcp_fd *f)
 		why = "a socket pair that is not a UNIX socket";
 	else if (s->role == TCP_SOCK_LISTEN && s->type == SOCK_DGRAM)
 		why = "a listening datagram socket";
-	else if (s->role != TCP_SOCK_PAIR && s->role != TCP_SOCK_TREE_PAIR && TCP_FD_DATA_LEN(f))
+	else if (s->qflags & ~TCP_SOCKQ_SENDERS)
+		why = "unknown queue flags";
+	else if ((s->qflags & TCP_SOCKQ_SENDERS) &&
+		 (s->family != AF_UNIX || s->type != SOCK_DGRAM || s->role != TCP_SOCK_PLAIN ||
+		  s->peer_len > sizeof(sa_family_t) || !sock_abstract_name(s->addr, s->addr_len)))
+		why = "datagrams kept with their senders on a socket that is not an unconnected UNIX datagram socket "
+		      "bound to an abstract name";
+	else if (s->role != TCP_SOCK_PAIR && s->role != TCP_SOCK_TREE_PAIR && !(s->qflags & TCP_SOCKQ_SENDERS) &&
+		 TCP_FD_DATA_LEN(f))
 		why = "queued data on a socket that cannot hold any";
 	else if (TCP_FD_DATA_LEN(f) > f->content_len)
 		why = "lock records larger than the content";
@@ -271,7 +284,8 @@ int sock_load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *
 		free(*buf);
 		return -1;
 	}
-	if (sock_queue_check(*buf, *len, f->u.sock.nmsgs, &why)) {
+	if ((f->u.sock.qflags & TCP_SOCKQ_SENDERS) ? sock_dgram_check(*buf, *len, f->u.sock.nmsgs, &why)
+						   : sock_queue_check(*buf, *len, f->u.sock.nmsgs, &why)) {
 		say("fd %d: the socket's queued data in the image is invalid (%s); the image is damaged", f->fd, why);
 		free(*buf);
 		return -1;
@@ -399,12 +413,35 @@ static int open_pair_end(const struct tcp_fd *f)
 	return sv[0];
 }
 
+/* A datagram socket the tree's root restorer made bound, with its queue
+ * (sock_dgram.c): taken, connected here if it was. */
+static int open_made_plain(const struct tcp_fd *f)
+{
+	const struct tcp_fd_socket *s = &f->u.sock;
+	char text[300];
+	int fd = fcntl(tree_end(s->ino), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || set_early_options(fd, f)) {
+		say("fd %d: cannot take its datagram socket made for the tree: %s", f->fd, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (s->peer_len > sizeof(sa_family_t) && !socket_connects_late(f) &&
+	    connect(fd, (const struct sockaddr *)s->peer, s->peer_len)) {
+		say("fd %d: cannot connect the datagram socket to %s again: %s", f->fd,
+		    addr_text(s->peer, s->peer_len, text, sizeof(text)), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_opts *o)
 {
 	(void)o;
 	const struct tcp_fd *f = &d->f;
 	const struct tcp_fd_socket *s = &f->u.sock;
-	if (check_record(f))
+	if (sock_check_record(f))
 		return -1;
 	switch (s->role) {
 	case TCP_SOCK_PAIR:
@@ -418,6 +455,8 @@ int open_fd_socket(const struct img_fd *d, int image_fd, const struct restore_op
 		return fd;
 	}
 	}
+	if (tree_end(s->ino) >= 0)
+		return open_made_plain(f);
 	int fd = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
 	if (fd < 0) {
 		say("fd %d: cannot create a socket: %s", f->fd, strerror(errno));
@@ -518,6 +557,14 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 			return -1;
 		}
 	}
+	/* Datagrams waiting on unconnected sockets, sent again from their
+	 * senders (those of a tree: by its root's restorer). */
+	for (size_t i = 0; i < img->nfds; i++) {
+		const struct img_fd *d = &img->fds[i];
+		if (d->f.kind == TCP_FD_SOCKET && (d->f.u.sock.qflags & TCP_SOCKQ_SENDERS) && tree_end(d->f.u.sock.ino) < 0 &&
+		    sock_dgram_refill_own(img, d, image_fd))
+			return -1;
+	}
 	for (size_t i = 0; i < norphans; i++) {
 		char *buf;
 		uint64_t len;
@@ -563,7 +610,8 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 		const struct img_fd *d = &img->fds[i];
 		char *buf;
 		uint64_t len;
-		if (d->f.kind != TCP_FD_SOCKET || !TCP_FD_DATA_LEN(&d->f) || sock_load_queue(d, image_fd, &buf, &len))
+		if (d->f.kind != TCP_FD_SOCKET || !TCP_FD_DATA_LEN(&d->f) || (d->f.u.sock.qflags & TCP_SOCKQ_SENDERS) ||
+		    sock_load_queue(d, image_fd, &buf, &len))
 			continue;
 		sock_queue_close_fds(buf, len);
 		free(buf);
@@ -585,7 +633,7 @@ int finish_fds_sockets(const struct tcp_image *img, int image_fd)
 		int pair = s->family == AF_UNIX && (s->role == TCP_SOCK_PAIR || s->role == TCP_SOCK_TREE_PAIR);
 		if (pair && s->shutdown && tree_fills_queue(img, &img->fds[i])) /* once, after its queue */
 			shutdown(f->fd, s->shutdown == 3 ? SHUT_RDWR : s->shutdown == 2 ? SHUT_WR : SHUT_RD);
-		if (s->family == AF_UNIX && s->peek_off >= 0 && pair) {
+		if (s->family == AF_UNIX && s->peek_off >= 0 && (pair || (s->qflags & TCP_SOCKQ_SENDERS))) {
 			int v = s->peek_off;
 			setsockopt(f->fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
 		}
@@ -632,12 +680,17 @@ int sock_tree_end_made(uint64_t ino)
 	return tree_end(ino) >= 0;
 }
 
+int sock_tree_end_fd(uint64_t ino)
+{
+	return tree_end(ino);
+}
+
 int sock_make_shared_pair(const struct img_fd *x, int x_image_fd, const struct img_fd *y, int y_image_fd, int floor)
 {
 	const struct tcp_fd_socket *s = &x->f.u.sock;
 	(void)x_image_fd; /* the queues: sock_fill_shared_pair */
 	(void)y_image_fd;
-	if (check_record(&x->f) || check_record(&y->f))
+	if (sock_check_record(&x->f) || sock_check_record(&y->f))
 		return -1;
 	if (tree_end(s->ino) >= 0)
 		return 0; /* made already, from its peer */

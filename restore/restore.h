@@ -127,6 +127,24 @@ int sock_make_tcp_pair(const struct img_fd *x, int x_image_fd, const struct img_
 int sock_tree_end_add(uint64_t ino, int fd);
 int sock_tree_end_made(uint64_t ino);
 int sock_load_queue(const struct img_fd *d, int image_fd, char **buf, uint64_t *len);
+/* The tree's end of socket inode ino (an fd above the floor), or -1. */
+int sock_tree_end_fd(uint64_t ino);
+/* fd_socket.c: the checks of a socket record open_fd_socket relies on (0,
+ * or -1 after a message). */
+int sock_check_record(const struct tcp_fd *f);
+/* sock_dgram.c: datagrams kept with their senders (TCP_SOCKQ_SENDERS),
+ * sent again to record d's name, each from sender_of(its sender's name),
+ * an fd, or -1 if there is none (an unnamed sender: a fresh socket).
+ * sock_dgram_refill_own: the senders are fds of img (single process).
+ * sock_dgram_sender_record: whether f is the datagram socket bound to
+ * addr that can send again. sock_make_dgram: in a tree's root restorer,
+ * record d's datagram socket, bound to its name, above floor, taken by
+ * every record of it (sock_tree_end_add). 0 or -1 after a message. */
+typedef int (*sock_dgram_sender_fn)(const uint8_t *addr, uint32_t len, void *ctx);
+int sock_dgram_refill(const struct img_fd *d, int image_fd, sock_dgram_sender_fn sender_of, void *ctx);
+int sock_dgram_refill_own(const struct tcp_image *img, const struct img_fd *d, int image_fd);
+int sock_dgram_sender_record(const struct tcp_fd *f, const uint8_t *addr, uint32_t len);
+int sock_make_dgram(const struct img_fd *d, int floor);
 int shm_make_shared(const struct tcp_image *img, uint32_t index, int image_fd, const struct img_shm *named, int floor,
 		    const struct restore_opts *o);
 /* The tree's object of the same identity as `s` (its fd, or its shmid for

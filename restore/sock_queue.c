@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* One record at buf + off (len bytes in all): its length word, fds and
@@ -177,5 +179,82 @@ void sock_queue_close_fds(const char *buf, uint64_t len)
 			memcpy(&fd, r.fds + i * 4, 4);
 			close(fd);
 		}
+	}
+}
+
+/* ---- datagrams with their senders (TCP_SOCKQ_SENDERS) ---- */
+
+int sock_abstract_name(const uint8_t *a, uint32_t len)
+{
+	sa_family_t family;
+	if (len <= offsetof(struct sockaddr_un, sun_path) || len > sizeof(struct sockaddr_un))
+		return 0;
+	memcpy(&family, a, sizeof(family));
+	return family == AF_UNIX && a[offsetof(struct sockaddr_un, sun_path)] == 0;
+}
+
+static int next_dgram(const char *buf, uint64_t len, uint64_t *off, struct sock_dgram *m, const char **why)
+{
+	uint32_t word;
+	if (len - *off < 8) {
+		*why = "a datagram's header runs past the end of the queued data";
+		return -1;
+	}
+	memcpy(&word, buf + *off, 4);
+	memcpy(&m->from_len, buf + *off + 4, 4);
+	*off += 8;
+	if (word & ~TCP_SOCK_MSG_LEN) {
+		*why = "a datagram kept with its sender carries fds or credentials";
+		return -1;
+	}
+	m->len = word;
+	if (m->from_len > TCP_SOCK_ADDR_MAX || m->from_len > len - *off) {
+		*why = "a datagram's sender address runs past the end of the queued data";
+		return -1;
+	}
+	m->from = (const uint8_t *)buf + *off;
+	if (m->from_len && !sock_abstract_name(m->from, m->from_len)) {
+		*why = "a datagram's sender is neither unnamed nor a UNIX socket bound to an abstract name";
+		return -1;
+	}
+	*off += m->from_len;
+	if (m->len > len - *off) {
+		*why = "a datagram runs past the end of the queued data";
+		return -1;
+	}
+	m->bytes = buf + *off;
+	*off += m->len;
+	return 0;
+}
+
+int sock_dgram_check(const char *buf, uint64_t len, uint32_t nmsgs, const char **why)
+{
+	uint64_t off = 0;
+	struct sock_dgram m;
+	for (uint32_t i = 0; i < nmsgs; i++)
+		if (next_dgram(buf, len, &off, &m, why))
+			return -1;
+	if (off != len) {
+		*why = "the queued data holds more than its datagrams";
+		return -1;
+	}
+	return 0;
+}
+
+int sock_dgram_next(const char *buf, uint64_t len, uint64_t *off, struct sock_dgram *m)
+{
+	const char *why;
+	return *off < len && next_dgram(buf, len, off, m, &why) == 0;
+}
+
+int sock_dgram_send(int sender, const struct sock_dgram *m, const uint8_t *to, uint32_t to_len)
+{
+	widen_send_buffer(sender, (uint64_t)m->len + 4096);
+	for (;;) {
+		ssize_t w = sendto(sender, m->bytes, m->len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)to, to_len);
+		if (w >= 0)
+			return w == (ssize_t)m->len ? 0 : -EMSGSIZE;
+		if (errno != EINTR)
+			return -errno;
 	}
 }

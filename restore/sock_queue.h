@@ -26,4 +26,23 @@ int sock_queue_has_fds(const char *buf, uint64_t len);
  * process, once its queues are filled: they were not the program's). */
 void sock_queue_close_fds(const char *buf, uint64_t len);
 
+/* The queue of an unconnected datagram socket kept with its senders
+ * (TCP_SOCKQ_SENDERS): nmsgs records, each a length word (no flags), the
+ * sender's address length and address (unnamed, or an abstract UNIX
+ * name), then the bytes. sock_dgram_check: 0, or -1 with *why.
+ * sock_dgram_next: the datagram at *off of a checked queue, 1, or 0 at
+ * its end. sock_dgram_send: sends it from `sender` to the address `to`
+ * (the receiver's name); 0 or -errno. */
+struct sock_dgram {
+	const char *bytes;
+	uint32_t len;
+	uint32_t from_len;	/* 0: an unnamed sender */
+	const uint8_t *from;	/* the sender's sockaddr_un */
+};
+/* Whether a sockaddr of len bytes is an abstract UNIX name. */
+int sock_abstract_name(const uint8_t *a, uint32_t len);
+int sock_dgram_check(const char *buf, uint64_t len, uint32_t nmsgs, const char **why);
+int sock_dgram_next(const char *buf, uint64_t len, uint64_t *off, struct sock_dgram *m);
+int sock_dgram_send(int sender, const struct sock_dgram *m, const uint8_t *to, uint32_t to_len);
+
 #endif

@@ -3,7 +3,9 @@
  * them (all above the tree's floor: the blob of each process closes them
  * once its own fds are in place). Order: shared memory (memfd fds of ofd
  * groups reopen it), pipes with their bytes, socket pairs and TCP
- * connections between processes with both queues, then the open file descriptions of the ofd groups, each opened
+ * connections between processes with both queues, unconnected datagram
+ * sockets with the datagrams their senders in the tree left waiting on
+ * them (shared_dgram.c), then the open file descriptions of the ofd groups, each opened
  * from its first holder's record by the function of its kind (what a
  * single process would do with that record), then the queues of the UNIX
  * pairs (but those with fds in flight: the receiving process fills them
@@ -185,7 +187,7 @@ int tree_make_shared(struct tree *t, const struct restore_opts *o)
 		if (shm_make_shared(m->img, t->shms[i].index, m->fd, t->shms[i].named, t->floor, o))
 			return -1;
 	}
-	return make_ptys(t) || make_pipes(t) || make_pairs(t) || make_groups(t, o) || fill_pairs(t) ? -1 : 0;
+	return make_ptys(t) || make_pipes(t) || make_pairs(t) || tree_make_dgrams(t) || make_groups(t, o) || fill_pairs(t) ? -1 : 0;
 }
 
 int tree_group_fd(const struct tcp_image *img, const struct img_fd *d)

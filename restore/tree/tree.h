@@ -12,6 +12,7 @@
  *   relations.c  how sessions and groups come back (checked first)
  *   shared_plan.c  what the processes share: checked, and who plans what
  *   shared.c     the shared objects, made once in the root's restorer
+ *   shared_dgram.c  datagrams between processes, sent again from their senders
  *   spawn.c      the processes, parent first; zombies
  *   run.c        the whole restore of a tree */
 #ifndef TCP_RESTORE_TREE_H
@@ -104,6 +105,11 @@ const struct tree_pipe *tree_pipe_of(uint64_t dev, uint64_t id);
  * between processes, the ofd groups; all above t->floor. -1 after a
  * message. */
 int tree_make_shared(struct tree *t, const struct restore_opts *o);
+/* shared_dgram.c: in the root's restorer, with the socket pairs: the
+ * unconnected datagram sockets whose queues were kept with their senders,
+ * and those senders, made bound, the queues sent again. -1 after a
+ * message. */
+int tree_make_dgrams(struct tree *t);
 /* For fd_socket.c: whether record d of img is the one record of its
  * socket that fills its queue and shuts it down, when the processes of the
  * tree that hold it run their own restores side by side: the record its

@@ -145,3 +145,33 @@ Test(sock_diag, live_socketpair)
 	cr_assert_eq(unix_diag_query(st1.st_ino, &i, reply, sizeof(reply)), 0);
 	cr_expect_eq(i.shutdown, 1, "the peer's writing shut down: reading here is");
 }
+
+/* unix_diag_dump_match(): a part of a dump of every socket, the one bound
+ * to a name found in it; the end; an error. */
+Test(sock_diag, dump_match)
+{
+	static char part[1024];
+	size_t plen = 0;
+	const char *names[2] = { "\0zzzzz", "\0b1bcf" };
+	for (int k = 0; k < 2; k++) {
+		begin(SOCK_DIAG_BY_FAMILY, 100 + (uint32_t)k);
+		attr(UNIX_DIAG_NAME, names[k], 6);
+		finish();
+		memcpy(part + plen, buf, len);
+		plen += (len + 3) & ~(size_t)3;
+	}
+	uint64_t ino = 0;
+	cr_expect_eq(unix_diag_dump_match(part, (long)plen, "\0b1bcf", 6, &ino), 1);
+	cr_expect_eq(ino, 101);
+	cr_expect_eq(unix_diag_dump_match(part, (long)plen, "\0b1bc", 5, &ino), 0, "a prefix is another name");
+	struct nlmsghdr done = { .nlmsg_len = sizeof(done) + 4, .nlmsg_type = NLMSG_DONE };
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &done, sizeof(done));
+	cr_expect_eq(unix_diag_dump_match(buf, (long)done.nlmsg_len, "\0b1bcf", 6, &ino), 2);
+	struct nlmsghdr e = { .nlmsg_len = sizeof(e) + sizeof(struct nlmsgerr), .nlmsg_type = NLMSG_ERROR };
+	struct nlmsgerr err = { .error = -EPERM };
+	memcpy(buf, &e, sizeof(e));
+	memcpy(buf + sizeof(e), &err, sizeof(err));
+	cr_expect_eq(unix_diag_dump_match(buf, (long)e.nlmsg_len, "\0b1bcf", 6, &ino), -EPERM);
+	cr_expect_eq(unix_diag_dump_match(part, 10, "\0b1bcf", 6, &ino), 0, "too short for a message");
+}

@@ -95,3 +95,54 @@ Test(sock_queue, fds_in_flight_bad)
 	memcpy(buf + 4, &many, 4);
 	cr_expect_eq(sock_queue_check(buf, len, 1, &why), -1, "too many fds");
 }
+
+/* Datagrams with their senders (TCP_SOCKQ_SENDERS): length word, sender
+ * address length and address, bytes. */
+static void drec(uint32_t n, uint32_t flags, const char *name, uint32_t name_len)
+{
+	uint32_t h = n | flags, flen = name ? 2 + name_len : 0;
+	memcpy(buf + len, &h, 4);
+	memcpy(buf + len + 4, &flen, 4);
+	len += 8;
+	if (name) {
+		uint16_t family = 1; /* AF_UNIX */
+		memcpy(buf + len, &family, 2);
+		memcpy(buf + len + 2, name, name_len);
+		len += flen;
+	}
+	memset(buf + len, 'y', n);
+	len += n;
+}
+
+Test(sock_queue, dgram_senders)
+{
+	const char *why = NULL;
+	len = 0;
+	drec(1, 0, "\0b1bcf", 6);
+	drec(0, 0, NULL, 0); /* empty, from an unnamed socket */
+	drec(11, 0, "\0a9e67", 6);
+	cr_expect_eq(sock_dgram_check(buf, len, 3, &why), 0, "%s", why);
+	uint64_t off = 0;
+	struct sock_dgram m;
+	cr_expect_eq(sock_dgram_next(buf, len, &off, &m), 1);
+	cr_expect(m.len == 1 && m.from_len == 8 && m.from[2] == 0 && m.from[3] == 'b');
+	cr_expect_eq(sock_dgram_next(buf, len, &off, &m), 1);
+	cr_expect(m.len == 0 && m.from_len == 0);
+	cr_expect_eq(sock_dgram_next(buf, len, &off, &m), 1);
+	cr_expect(m.len == 11 && m.bytes[0] == 'y');
+	cr_expect_eq(sock_dgram_next(buf, len, &off, &m), 0, "the end");
+	cr_expect_eq(sock_dgram_check(buf, len, 2, &why), -1, "datagrams left over");
+	cr_expect_eq(sock_dgram_check(buf, len - 1, 3, &why), -1, "last datagram cut");
+
+	len = 0;
+	drec(3, 0, "/tmp/sock", 9);
+	cr_expect_eq(sock_dgram_check(buf, len, 1, &why), -1, "a sender bound to a path");
+	len = 0;
+	drec(3, TCP_SOCK_MSG_CREDS, "\0abcde", 6);
+	cr_expect_eq(sock_dgram_check(buf, len, 1, &why), -1, "credentials");
+	len = 0;
+	drec(3, 0, "\0abcde", 6);
+	uint32_t huge = 4000;
+	memcpy(buf + 4, &huge, 4);
+	cr_expect_eq(sock_dgram_check(buf, len, 1, &why), -1, "address length past the end");
+}
