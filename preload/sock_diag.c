@@ -116,7 +116,7 @@ int unix_diag_dump_match(const void *buf, long len, const void *name, uint32_t n
 			struct unix_sock_info info;
 			f_memcpy(&m, p + sizeof(h), sizeof(m));
 			f_memset(&info, 0, sizeof(info));
-			long head = (long)NL_ALIGN(sizeof(h) + sizeof(m));
+			long head = (long)SOCK_DIAG_ALIGN(sizeof(h) + sizeof(m));
 			if (head < (long)h.nlmsg_len)
 				parse_attrs(p + head, (long)h.nlmsg_len - head, &info);
 			if (info.have_name && info.name_len == name_len && f_memeq(info.name, name, name_len)) {
@@ -124,7 +124,7 @@ int unix_diag_dump_match(const void *buf, long len, const void *name, uint32_t n
 				return 1;
 			}
 		}
-		long step = (long)NL_ALIGN(h.nlmsg_len);
+		long step = (long)SOCK_DIAG_ALIGN(h.nlmsg_len);
 		if (step > len)
 			break;
 		p += step;
