@@ -149,20 +149,15 @@ int unix_diag_find_name(const void *name, uint32_t name_len, uint64_t *ino, void
 	req.r.udiag_show = UDIAG_SHOW_NAME;
 
 	*ino = 0;
-	long nl = r_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	long nl = sock_diag_send(&req, sizeof(req));
 	if (nl < 0)
 		return (int)nl;
-	struct sockaddr_nl kernel;
-	f_memset(&kernel, 0, sizeof(kernel));
-	kernel.nl_family = AF_NETLINK;
-	long rc = r_sendto((int)nl, &req, sizeof(req), 0, &kernel, sizeof(kernel));
+	long rc = 0;
 	int found = 0;
 	/* The reply comes in parts, each a batch of sockets, then NLMSG_DONE;
 	 * once the name is found the rest is dropped with the socket. */
 	while (rc >= 0 && !found) {
-		do
-			rc = r_recvfrom((int)nl, buf, cap, 0, 0, 0);
-		while (rc == -4 /* EINTR */);
+		rc = sock_diag_receive((int)nl, buf, cap);
 		if (rc <= 0)
 			break;
 		int m = unix_diag_dump_match(buf, rc, name, name_len, ino);

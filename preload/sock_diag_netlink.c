@@ -11,10 +11,8 @@
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
 
-long sock_diag_exchange(const void *req, unsigned long req_len, void *buf, unsigned long cap)
+long sock_diag_send(const void *req, unsigned long req_len)
 {
-	/* Opened and closed here: no fd of ours stays around while the fd
-	 * table is being listed. */
 	long nl = r_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (nl < 0)
 		return nl;
@@ -22,11 +20,30 @@ long sock_diag_exchange(const void *req, unsigned long req_len, void *buf, unsig
 	f_memset(&kernel, 0, sizeof(kernel));
 	kernel.nl_family = AF_NETLINK;
 	long rc = r_sendto((int)nl, req, req_len, 0, &kernel, sizeof(kernel));
-	if (rc >= 0) {
-		do
-			rc = r_recvfrom((int)nl, buf, cap, 0, 0, 0);
-		while (rc == -4 /* EINTR */);
+	if (rc < 0) {
+		r_close((int)nl);
+		return rc;
 	}
+	return nl;
+}
+
+long sock_diag_receive(int nl, void *buf, unsigned long cap)
+{
+	long rc;
+	do
+		rc = r_recvfrom(nl, buf, cap, 0, 0, 0);
+	while (rc == -4 /* EINTR */);
+	return rc;
+}
+
+long sock_diag_exchange(const void *req, unsigned long req_len, void *buf, unsigned long cap)
+{
+	/* Opened and closed here: no fd of ours stays around while the fd
+	 * table is being listed. */
+	long nl = sock_diag_send(req, req_len);
+	if (nl < 0)
+		return nl;
+	long rc = sock_diag_receive((int)nl, buf, cap);
 	r_close((int)nl);
 	return rc;
 }

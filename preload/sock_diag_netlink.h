@@ -6,8 +6,12 @@
 
 #define SOCK_DIAG_ALIGN(n) (((n) + 3u) & ~3u)
 
-/* Sends request `req` to the kernel and receives its reply into buf (cap
- * bytes): the reply's length, or -errno. */
+/* Sends request `req` to the kernel on a netlink socket of its own: that
+ * socket (the caller closes it), or -errno. */
+long sock_diag_send(const void *req, unsigned long req_len);
+/* One part of the reply into buf (cap bytes): its length, or -errno. */
+long sock_diag_receive(int nl, void *buf, unsigned long cap);
+/* Both, for a request with a one-part reply: the reply's length, or -errno. */
 long sock_diag_exchange(const void *req, unsigned long req_len, void *buf, unsigned long cap);
 /* Checks the reply's header for a SOCK_DIAG_BY_FAMILY message of at least
  * msg_size bytes after it: 0 with the offsets of that message (*body) and
