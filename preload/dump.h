@@ -60,6 +60,7 @@ struct dump_ctx {
 	int no_vmflags;		/* too many mappings: maps was read, without VmFlags */
 	struct dump_region *regions;
 	uint64_t nregions;
+	int regions_scanned;	/* dump_scan_memory ran (it parses d->maps in place: once): 1 ok, -1 failed */
 	uint64_t expect_bytes;	/* about the memory the writer goes through (progress); 0: unknown */
 	struct dump_fd *fds;
 	uint64_t nfds;

@@ -215,6 +215,9 @@ static void expect_bytes(struct dump_ctx *d, uint64_t first, uint64_t anon_kb)
 
 int dump_scan_memory(struct dump_ctx *d)
 {
+	if (d->regions_scanned)
+		return d->regions_scanned < 0 ? -1 : 0; /* in the pause already (dump_shm_snapshot); d->err */
+	d->regions_scanned = -1;
 	uint64_t mappings = 0;
 	for (uint64_t i = 0; i < d->maps_len; i++)
 		if ((i == 0 || d->maps[i - 1] == '\n') && !smaps_is_field(d->maps + i, d->maps_len - i))
@@ -255,6 +258,7 @@ int dump_scan_memory(struct dump_ctx *d)
 		}
 		expect_bytes(d, first, anon_kb);
 	}
+	d->regions_scanned = 1;
 	return 0;
 }
 

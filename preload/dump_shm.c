@@ -408,17 +408,19 @@ static int copy_extent(struct dump_ctx *d, const struct extents *x, uint64_t i, 
 int dump_shm_snapshot(struct dump_ctx *d, uint64_t limit)
 {
 	uint64_t total = 0;
+	int by_mapping = 0;
 	for (uint64_t i = 0; i < d->nshms; i++) {
 		if (d->shms[i].rec.flags & TCP_SHMF_ELSEWHERE)
 			continue;
-		/* One read through its mappings only (a closed memfd, shared
-		 * anonymous memory, System V): the regions that find them are
-		 * made by the writer, so not copied here. */
-		if (d->shms[i].fd == -1)
-			return -1;
 		total += d->shms[i].rec.size;
+		by_mapping |= d->shms[i].fd == -1;
 	}
 	if (total > limit)
+		return -1;
+	/* An object read through its mappings only (a closed memfd, shared
+	 * anonymous memory, System V) is found through the TCP_REG_SHM
+	 * regions, which the writer would make: made now instead. */
+	if (by_mapping && dump_scan_memory(d))
 		return -1;
 	for (uint64_t i = 0; i < d->nshms; i++) {
 		struct dump_shm *s = &d->shms[i];
