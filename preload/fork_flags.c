@@ -29,8 +29,25 @@ static int advise(struct dump_ctx *d, uint64_t start, uint64_t end, int advice)
 	return -1;
 }
 
+/* Once dump_scan_memory ran (in the pause, for a shared memory copy), the
+ * maps text is cut up in place: its regions say the same. */
+static int fork_flags_of_regions(struct dump_ctx *d, int set)
+{
+	int rc = 0;
+	for (uint64_t i = 0; i < d->nregions; i++) {
+		const struct tcp_region *r = &d->regions[i].rec;
+		if (r->flags & TCP_REGF_DONTFORK)
+			rc |= advise(d, r->start, r->end, set ? MADV_DONTFORK_ : MADV_DOFORK_);
+		if (r->flags & TCP_REGF_WIPEONFORK)
+			rc |= advise(d, r->start, r->end, set ? MADV_WIPEONFORK_ : MADV_KEEPONFORK_);
+	}
+	return rc ? -1 : 0;
+}
+
 int dump_fork_flags(struct dump_ctx *d, int set)
 {
+	if (d->regions_scanned > 0)
+		return fork_flags_of_regions(d, set);
 	uint64_t mark = d->used;
 	struct maps_entry *e = arena_alloc(d, sizeof(*e));
 	size_t pos = 0;

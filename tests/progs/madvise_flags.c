@@ -6,7 +6,10 @@
  * each mapping, whether its bytes are intact and the flags /proc/self/smaps
  * shows. Last, a fork: the child must find the WIPEONFORK mapping zeroed
  * and the DONTFORK one absent. A forked checkpoint writer that lost either
- * mapping's content, or a restore that lost a flag, changes the output. */
+ * mapping's content, or a restore that lost a flag, changes the output.
+ * `madvise_flags shm`: also a MAP_SHARED memfd closed after mmap, which
+ * tcp copies in the pause and whose mappings it therefore reads before the
+ * fork flags are lifted (the flags must still be lifted and set again). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -66,8 +69,20 @@ static void sleep_25ms(void)
 		req = rem;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unsigned char *shm = 0;
+	if (argc > 1 && !strcmp(argv[1], "shm")) {
+		int fd = memfd_create("madvise-shm", 0);
+		if (fd < 0 || ftruncate(fd, LEN) != 0 ||
+		    (shm = mmap(0, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+			perror("memfd");
+			return 1;
+		}
+		close(fd);
+		for (size_t i = 0; i < LEN; i++)
+			shm[i] = pattern(NCASES, i);
+	}
 	for (size_t k = 0; k < NCASES; k++) {
 		/* 2 MiB aligned, so that MADV_HUGEPAGE can use huge pages. */
 		int extra = cases[k].advice || cases[k].lock ? 0 : MAP_NORESERVE;
@@ -102,6 +117,12 @@ int main(void)
 		flags_of(maps[k], flags, sizeof(flags));
 		printf("%s: %zu bytes differ; flags:%s\n", cases[k].name, bad, flags);
 
+	}
+	if (shm) {
+		size_t bad = 0;
+		for (size_t i = 0; i < LEN; i++)
+			bad += shm[i] != pattern(NCASES, i);
+		printf("shared memfd: %zu bytes differ\n", bad);
 	}
 	fflush(stdout);
 	pid_t child = fork();
