@@ -1,21 +1,26 @@
-/* long_compute: the computation of the SLURM requeue test.
+/* long_compute: the computation of the SLURM requeue tests.
  *
- *   long_compute OUTFILE [STEPS [ITERS]]
+ *   long_compute OUTFILE [STEPS [ITERS [SLEEP_MS]]]
  *
  * STEPS steps (default 180) of a 1-D diffusion with a pseudo-random source
  * over a 256 Ki-double array on the heap (2 MiB, so that every checkpoint
  * carries real state), each step repeated ITERS times (default 3000: about one
  * second of CPU per step on a 2020s x86-64 core at -O2, three minutes in all).
  * After each step it prints a progress line on stdout and appends a record to
- * OUTFILE, both flushed at once. Everything printed depends only on STEPS and
- * ITERS, never on timing, so an interrupted-and-restored run must produce the
- * same bytes as an uninterrupted one. */
+ * OUTFILE, both flushed at once, then sleeps SLEEP_MS milliseconds (default
+ * 0): the SLURM tests run side by side with their uninterrupted references,
+ * and a job that has to outlast two time limits need not keep a core busy
+ * all that time. Everything printed depends only on STEPS and ITERS, never on
+ * timing (a sleep cut short by a checkpoint's signal changes nothing), so an
+ * interrupted-and-restored run must produce the same bytes as an
+ * uninterrupted one. */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CELLS (256u * 1024u)
 
@@ -38,11 +43,11 @@ static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
-static long parse_count(const char *s, const char *what)
+static long parse_count(const char *s, const char *what, long min)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < 1 || v > 1000000) {
+	if (*s == '\0' || *end != '\0' || v < min || v > 1000000) {
 		fprintf(stderr, "long_compute: bad %s '%s'\n", what, s);
 		exit(2);
 	}
@@ -51,12 +56,14 @@ static long parse_count(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: long_compute OUTFILE [STEPS [ITERS]]\n");
+	if (argc < 2 || argc > 5) {
+		fprintf(stderr, "usage: long_compute OUTFILE [STEPS [ITERS [SLEEP_MS]]]\n");
 		return 2;
 	}
-	long steps = argc > 2 ? parse_count(argv[2], "STEPS") : 180;
-	long iters = argc > 3 ? parse_count(argv[3], "ITERS") : 3000;
+	long steps = argc > 2 ? parse_count(argv[2], "STEPS", 1) : 180;
+	long iters = argc > 3 ? parse_count(argv[3], "ITERS", 1) : 3000;
+	long sleep_ms = argc > 4 ? parse_count(argv[4], "SLEEP_MS", 0) : 0;
+	struct timespec nap = {sleep_ms / 1000, sleep_ms % 1000 * 1000000L};
 
 	FILE *out = fopen(argv[1], "w");
 	if (!out) {
@@ -101,6 +108,8 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		fprintf(out, "%ld %.17g %.17g %016" PRIx64 "\n", step, sum, peak, digest);
 		fflush(out);
+		if (sleep_ms > 0)
+			nanosleep(&nap, NULL);
 	}
 
 	uint64_t digest = fnv1a(u, CELLS * sizeof *u, 0xcbf29ce484222325ULL);
