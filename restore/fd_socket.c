@@ -150,6 +150,46 @@ static int set_early_options(int fd, const struct tcp_fd *f)
 	return 0;
 }
 
+/* Whether a TCP socket of this machine (its network namespace) listens on
+ * `port` now: /proc/net/tcp and tcp6, state 0A. Tells a port another
+ * program took from one that connections in TIME_WAIT still hold. */
+static int port_has_listener(unsigned port)
+{
+	static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	for (int t = 0; t < 2; t++) {
+		FILE *f = fopen(tables[t], "re");
+		char line[512];
+		int found = 0;
+		while (f && !found && fgets(line, sizeof(line), f)) {
+			char *colon = strchr(line, ':'), *local = colon ? strchr(colon + 1, ':') : 0;
+			unsigned p = 0, st = 0;
+			/* "  N: LOCALADDR:PORT REMADDR:PORT ST ..." */
+			if (local && sscanf(local + 1, "%x %*s %x", &p, &st) == 2 && p == port && st == 0x0A)
+				found = 1;
+		}
+		if (f)
+			fclose(f);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+static unsigned port_of(const struct tcp_fd_socket *s)
+{
+	if (s->family == AF_INET && s->addr_len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in a;
+		memcpy(&a, s->addr, sizeof(a));
+		return ntohs(a.sin_port);
+	}
+	if (s->family == AF_INET6 && s->addr_len >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 a;
+		memcpy(&a, s->addr, sizeof(a));
+		return ntohs(a.sin6_port);
+	}
+	return 0;
+}
+
 /* Binds to the recorded address. A TCP port may still have connections in
  * TIME_WAIT from before the checkpoint: SO_REUSEADDR is on for the bind and
  * listen, then set as the program had it. A UNIX socket's path is a file:
@@ -175,7 +215,17 @@ static int bind_listen(int fd, const struct tcp_fd *f)
 		if (s->family != AF_UNIX)
 			set_flag(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 		if (bind(fd, (const struct sockaddr *)s->addr, s->addr_len)) {
-			if (errno == EADDRINUSE && s->family != AF_UNIX && s->type == SOCK_STREAM &&
+			int bind_errno = errno;
+			if (bind_errno == EADDRINUSE && s->family != AF_UNIX && s->type == SOCK_STREAM &&
+			    port_has_listener(port_of(s))) {
+				say("fd %d: cannot bind the socket to %s again: another program listens on port %u "
+				    "now (`ss -ltnp 'sport = :%u'` names it). Stop it, or restore when the port is "
+				    "free again; a program that picks the first free port at start (Open MPI's "
+				    "btl_tcp) can be kept to a range of its own (btl_tcp_port_min_v4)",
+				    f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)), port_of(s), port_of(s));
+				return -1;
+			}
+			if (bind_errno == EADDRINUSE && s->family != AF_UNIX && s->type == SOCK_STREAM &&
 			    !(s->opts & TCP_SOCKO_REUSEADDR)) {
 				say("fd %d: cannot bind the socket to %s again: the port is in use, probably by "
 				    "connections in TIME_WAIT from before the checkpoint, and the program did not set "
@@ -185,7 +235,7 @@ static int bind_listen(int fd, const struct tcp_fd *f)
 			}
 			say("fd %d: cannot bind the socket to %s again: %s. Stop whatever uses that address now, "
 			    "then restore again",
-			    f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)), strerror(errno));
+			    f->fd, addr_text(s->addr, s->addr_len, text, sizeof(text)), strerror(bind_errno));
 			return -1;
 		}
 	}

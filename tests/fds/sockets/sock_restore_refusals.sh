@@ -55,7 +55,7 @@ if [ ! -e blocker.up ]; then
 	fail "could not take port $port for the test"
 elif timeout 30 "$RESTORE" img >/dev/null 2>restore2.err; then
 	fail "restore succeeded while port $port was taken"
-elif ! grep -Eq "fd [0-9]+: cannot bind the socket to 127\.0\.0\.1:$port again: Address already in use\. Stop whatever uses that address now" restore2.err; then
+elif ! grep -Eq "fd [0-9]+: cannot bind the socket to 127\.0\.0\.1:$port again: another program listens on port $port now" restore2.err; then
 	fail "unexpected message: $(cat restore2.err)"
 else
 	echo "ok: port taken: $(head -1 restore2.err)"
