@@ -47,6 +47,7 @@ struct tree_slot {
 	int32_t pid, ppid, pgid, sid;
 	int32_t exit_status;	/* zombies */
 	int32_t pdeath_signal;	/* filled by the process itself */
+	uint64_t net_ns;	/* its network namespace's inode, by itself (netns.c); 0 unknown */
 	int32_t writer_pid;	/* its image's writer, while it writes */
 	volatile int32_t written;	/* its image: 0 not yet, 1 complete (image_* filled), -1 failed (msg) */
 	uint32_t flags;		/* TCP_TREEP_* */

@@ -34,6 +34,8 @@ void tree_name_process(struct fbuf *err, int pid)
 {
 	char cmd[200];
 	long n = read_proc(pid, "cmdline", cmd, sizeof(cmd) - 1);
+	if (n == -27) /* longer (an MPI daemon's): its start fills cmd */
+		n = (long)sizeof(cmd) - 1;
 	fb_puts(err, "process ");
 	fb_puti(err, pid);
 	if (n <= 0)

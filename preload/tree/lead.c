@@ -11,6 +11,7 @@
 #include "area.h"
 #include "discover.h"
 #include "lead.h"
+#include "netns.h"
 #include "../dump.h"
 #include "../dir_lock.h"
 #include "../image_names.h"
@@ -90,10 +91,15 @@ int tree_lead_stop(struct dump_ctx *d, long gen)
 	root->sid = (int)rsys1(__NR_getsid, 0);
 	r_prctl(2 /* PR_GET_PDEATHSIG */, (long)&root->pdeath_signal, 0, 0, 0);
 	r_prctl(16 /* PR_GET_NAME */, (long)root->comm, 0, 0, 0);
+	root->net_ns = tree_net_ns();
 	root->state = TS_PARKED;
 	a->nslots = 1;
 	tcp_tree = a;
 	int rc = tree_stop_all(d, a, area_fd);
+	/* Before any process reads a queue or an fd: that would only find
+	 * the other namespace's ends missing. */
+	if (rc == 0)
+		rc = tree_check_net_ns(d, a);
 	if (rc == 0)
 		rc = take_flight(d, a);
 	if (rc == 0) {

@@ -8,6 +8,7 @@
 #include "area.h"
 #include "lead.h"
 #include "member.h"
+#include "netns.h"
 #include "role.h"
 #include "../dump.h"
 #include "../image_names.h"
@@ -46,6 +47,7 @@ int tree_member_join(struct dump_ctx *d, int value, int root_pid)
 	/* Its images belong to the root's run (TCP_INCREMENTAL chains, TCP_KEEP). */
 	tcp_run_id = a->run_id;
 	r_prctl(2 /* PR_GET_PDEATHSIG */, (long)&me->pdeath_signal, 0, 0, 0);
+	me->net_ns = tree_net_ns();
 	struct fbuf b;
 	fb_init(&b, me->image, sizeof(me->image));
 	member_image_name_put(&b, a->prog, a->generation, r_getpid());
