@@ -3,9 +3,11 @@
  * Checkpoint signal: checkpoint, then the app's own handler (if any) runs,
  * both in the original process and in a restored one (a restore resumes at
  * the instant of the checkpoint, so it replays what followed it); after a
- * checkpoint of a process tree it does not, written or refused: the signal
- * asked for the whole job's checkpoint, and a launcher's handler would
- * forward it to processes that did not ask for it (and end them).
+ * checkpoint of a process tree it does not: the signal asked for the whole
+ * job's checkpoint, and a launcher's handler would forward it to processes
+ * that have just been checkpointed. After a refused checkpoint it runs, tree
+ * or not: a signal libtcp could not turn into a checkpoint keeps the
+ * meaning it has without libtcp (for mpirun: its ranks get SIGUSR1).
  * Periodic checkpoints (TCP_INTERVAL) and retries (TCP_RETRY) come from our
  * own timers: no app handler runs for them.
  * Stop signal: checkpoint and exit 85 without running the app's handler: the
@@ -56,12 +58,10 @@ void tcp_trigger_handler(int sig, siginfo_t *si, void *ucv)
 			tcp_emit(&m);
 			tcp_chain_app_handler(sig, si, uc);
 		}
-	} else if (!periodic && (r == TCP_CK_FAILED ? !tcp_has_child() : tcp_ck_processes == 1)) {
+	} else if (!periodic && (r == TCP_CK_FAILED || tcp_ck_processes == 1)) {
 		/* The app's handler is for signals someone sent; not after a
 		 * checkpoint of a whole tree, whose root would pass the signal on
-		 * (mpirun forwards SIGUSR1 to its ranks, which it ends), whether
-		 * the checkpoint was written or refused: a refusal must leave the
-		 * job running. */
+		 * (mpirun forwards SIGUSR1 to its ranks, which it ends). */
 		tcp_chain_app_handler(sig, si, uc);
 	}
 	errno = saved_errno;
