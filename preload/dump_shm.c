@@ -95,16 +95,28 @@ static int finish_sysv(struct dump_ctx *d, struct dump_shm *s, const char *what)
 	if (r_shmctl((int)s->rec.inode, IPC_STAT, &ds) < 0)
 		return refuse_shm(d, what, "IPC_STAT on the segment failed (is it readable by this user?)");
 	/* Attached by this process alone, or (a tree) by processes of the tree
-	 * only. */
+	 * only. In a tree, counted when the root found the tree's attachments,
+	 * all processes stopped: by now another process of the tree may have
+	 * forked its writer, a copy that has the segment attached too until
+	 * it ends (tree/objects.c). */
 	int tree_attach = 0;
 	tree_shm_owner(s->rec.dev_major, s->rec.dev_minor, s->rec.inode, &tree_attach);
 	unsigned long ours = tree_attach > s->nmaps ? (unsigned long)tree_attach : (unsigned long)s->nmaps;
-	if (ds.shm_nattch > ours)
-		return refuse_shm(d, what, tree_active() ? "a process outside the tree has this System V segment attached "
-							   "too; only segments the tree's processes alone attach can "
-							   "be checkpointed"
-							 : "another process has this System V segment attached too; only segments "
-							   "attached by this process alone can be checkpointed");
+	long stopped = tree_sysv_nattch(s->rec.dev_major, s->rec.dev_minor, s->rec.inode);
+	unsigned long nattch = stopped >= 0 ? (unsigned long)stopped : ds.shm_nattch;
+	if (nattch > ours) {
+		refuse_shm(d, what, tree_active() ? "a process outside the tree has this System V segment attached too; "
+						    "only segments the tree's processes alone attach can be checkpointed"
+						  : "another process has this System V segment attached too; only segments "
+						    "attached by this process alone can be checkpointed");
+		fb_puts(&d->err, " (");
+		fb_putu(&d->err, nattch, 10, 0);
+		fb_puts(&d->err, " attachments, ");
+		fb_putu(&d->err, ours, 10, 0);
+		fb_puts(&d->err, tree_active() ? " by the tree" : " by this process");
+		fb_puts(&d->err, "; ipcs -m -p names the process that attached it last)");
+		return -1;
+	}
 	s->rec.sysv_key = ds.shm_perm.__key;
 	s->rec.sysv_id = (int32_t)s->rec.inode;
 	s->rec.mode = ds.shm_perm.mode & 0777;

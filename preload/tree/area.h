@@ -73,6 +73,9 @@ struct tree_shm {
 	uint64_t dev, ino;	/* major << 32 | minor, as in /proc/PID/maps; inode */
 	int32_t owner;		/* pid */
 	int32_t nattach;	/* mappings and fds of it in the tree */
+	int32_t type;		/* TCP_SHM_* */
+	int32_t sysv_nattch;	/* System V: the kernel's count of its attachments while every
+				 * process of the tree was stopped (tree_scan_objects); -1 unknown */
 };
 
 struct tree_area {

@@ -6,7 +6,8 @@
  *     shell pipeline has one offset, and comes back with one;
  *   - every shared memory object mapped or held by a process of the tree,
  *     with the one process that stores its content (the first in the
- *     tree's order that has it).
+ *     tree's order that has it), and for a System V segment the kernel's
+ *     count of its attachments at that moment.
  * The processes then find their pipes' other ends, their sockets' peers and
  * their objects' owners in these tables (tree_query.c). Raw syscalls only. */
 #include "area.h"
@@ -18,6 +19,7 @@
 #include "../../common/rawsys.h"
 
 #include <fcntl.h>
+#include <sys/shm.h>
 
 static uint64_t dev_key(uint32_t major, uint32_t minor)
 {
@@ -37,7 +39,7 @@ static uint64_t dev_ptmx(void)
 	return 5u << 8 | 2u;
 }
 
-static void note_shm(struct tree_area *a, uint64_t dev, uint64_t ino, int pid)
+static void note_shm(struct tree_area *a, int type, uint64_t dev, uint64_t ino, int pid)
 {
 	for (int i = 0; i < a->nshms; i++)
 		if (a->shms[i].dev == dev && a->shms[i].ino == ino) {
@@ -46,8 +48,25 @@ static void note_shm(struct tree_area *a, uint64_t dev, uint64_t ino, int pid)
 		}
 	if (a->nshms == TREE_MAX_SHMS)
 		return; /* counted by nobody: each process stores it then */
-	a->shms[a->nshms] = (struct tree_shm){ dev, ino, pid, 1 };
+	a->shms[a->nshms] = (struct tree_shm){ dev, ino, pid, 1, type, -1 };
 	a->nshms++;
+}
+
+/* The kernel's count of each System V segment's attachments, now that
+ * every process of the tree is stopped and none has forked a writer for
+ * this checkpoint yet. Each process compares it with the tree's count
+ * (dump_shm.c) later, while the others read their state and fork their
+ * writers (and a writer its compression workers): each of those copies of
+ * a process of the tree holds its attachments too, and counts in the
+ * kernel's number until it exits. */
+static void count_sysv_attachments(struct tree_area *a)
+{
+	for (int i = 0; i < a->nshms; i++) {
+		struct tree_shm *s = &a->shms[i];
+		struct shmid_ds ds;
+		if (s->type == TCP_SHM_SYSV && r_shmctl((int)s->ino, IPC_STAT, &ds) == 0)
+			s->sysv_nattch = ds.shm_nattch > 0x7fffffff ? 0x7fffffff : (int32_t)ds.shm_nattch;
+	}
 }
 
 /* A number in the fdinfo of fd `fd` of pid: the line starting with `key`,
@@ -152,8 +171,9 @@ static int scan_fds(struct dump_ctx *d, struct tree_area *a, int pid, char *buf)
 			long len = S_ISREG(st.st_mode) ? r_readlinkat((int)dfd, e->d_name, link, sizeof(link) - 1) : -1;
 			if (len > 0) {
 				link[len] = 0;
-				if (shm_type_of(link, 0))
-					note_shm(a, a->fds[i].dev, st.st_ino, pid);
+				int type = shm_type_of(link, 0);
+				if (type)
+					note_shm(a, type, a->fds[i].dev, st.st_ino, pid);
 			}
 		}
 	}
@@ -178,8 +198,11 @@ static void scan_maps(struct dump_ctx *d, struct tree_area *a, int pid, char *bu
 	const char *line;
 	long l;
 	while ((l = maps_next_line(buf, (size_t)len, &pos, &line)) >= 0)
-		if (maps_parse_line(line, (size_t)l, e) == 0 && shm_type_of(e->path, e->shared) && e->inode != a->self_ino)
-			note_shm(a, dev_key(e->dev_major, e->dev_minor), e->inode, pid);
+		if (maps_parse_line(line, (size_t)l, e) == 0 && e->inode != a->self_ino) {
+			int type = shm_type_of(e->path, e->shared);
+			if (type)
+				note_shm(a, type, dev_key(e->dev_major, e->dev_minor), e->inode, pid);
+		}
 }
 
 int tree_scan_objects(struct dump_ctx *d, struct tree_area *a)
@@ -199,5 +222,6 @@ int tree_scan_objects(struct dump_ctx *d, struct tree_area *a)
 			return -1;
 		scan_maps(d, a, a->slots[i].pid, buf, cap);
 	}
+	count_sysv_attachments(a);
 	return 0;
 }

@@ -72,6 +72,16 @@ int tree_shm_owner(uint32_t major, uint32_t minor, uint64_t ino, int *nattach)
 	return 0;
 }
 
+long tree_sysv_nattch(uint32_t major, uint32_t minor, uint64_t id)
+{
+	const struct tree_area *a = tcp_tree;
+	uint64_t dev = (uint64_t)major << 32 | minor;
+	for (int i = 0; a && i < a->nshms; i++)
+		if (a->shms[i].dev == dev && a->shms[i].ino == id && a->shms[i].type == TCP_SHM_SYSV)
+			return a->shms[i].sysv_nattch;
+	return -1;
+}
+
 int tree_pty_master_held(uint32_t index)
 {
 	const struct tree_area *a = tcp_tree;

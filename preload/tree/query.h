@@ -25,6 +25,11 @@ int tree_has_socket(uint64_t ino);
  * content (0: not known to the tree), and how often the tree maps or holds
  * it (*nattach). */
 int tree_shm_owner(uint32_t major, uint32_t minor, uint64_t ino, int *nattach);
+/* System V segment (major, minor, id): the kernel's count of its
+ * attachments while the whole tree was stopped, before any process of it
+ * forked a writer for this checkpoint; -1 if not known (not in a tree, or
+ * the root could not ask). */
+long tree_sysv_nattch(uint32_t major, uint32_t minor, uint64_t id);
 
 /* Whether a process of the tree holds the master of pseudo-terminal pair
  * `index` (/dev/pts/index). */

@@ -51,6 +51,14 @@ rm -f sysv.id
 	exec "$PROG" attach "$(cat sysv.id)"
 ) &
 refuse sysv-shared "checkpoint failed: cannot checkpoint the shared memory System V segment [0-9]+: another process has this System V segment attached" sysv-shared "$WORK/sysv.id"
+# The same where a child has it too: the tree's processes are counted while
+# they are stopped, the other process is not one of them.
+rm -f sysv.id
+(
+	for _ in $(seq 1 1000); do [ -s sysv.id ] && break; sleep 0.01; done
+	exec "$PROG" attach "$(cat sysv.id)"
+) &
+refuse sysv-tree "checkpoint failed: .*System V segment [0-9]+: a process outside the tree has this System V segment attached too; .* \(3 attachments, 2 by the tree; " sysv-tree "$WORK/sysv.id"
 refuse many "checkpoint failed: cannot checkpoint the shared memory .*more than 256 shared memory objects" many
 
 # A /dev/shm file gone at restore (another node, a reboot) is made again
