@@ -35,18 +35,18 @@ has_term() {
 
 # run NAME [ENV...]: the program, SIGTERM to its members once they are ready.
 run() {
-	local name=$1 i
+	local name=$1
 	shift
 	rm -f ready
 	env "$@" "$PROG" "$WORK/ready" >"$name.out" 2>"$name.err" &
 	R=$!
-	for i in $(seq 1 1500); do [ -s ready ] && break; sleep 0.02; done
+	for _ in $(seq 1 1500); do [ -s ready ] && break; sleep 0.02; done
 	[ -s ready ] || fail "$name: the program did not get ready"
 	read -r A B D E <ready
 	PIDS="$A $B $D $E"
 	if [ "$name" = tcp ]; then
 		for p in "A $A" "B $B" "E $E"; do
-			for i in $(seq 1 500); do has_term "${p#* }" SigCgt && break; sleep 0.02; done
+			for _ in $(seq 1 500); do has_term "${p#* }" SigCgt && break; sleep 0.02; done
 			has_term "${p#* }" SigCgt || fail "member ${p% *} does not catch SIGTERM: libtcp does not hold it"
 		done
 		has_term "$D" SigIgn || fail "member D does not ignore SIGTERM, as its program asked"
@@ -64,6 +64,10 @@ cmp -s want.out ref.out || fail "the reference run (without libtcp) is not as th
 run tcp LD_PRELOAD="$LIBTCP" TCP_DIR="$WORK/img"
 cmp -s ref.out tcp.out || { diff ref.out tcp.out; fail "the members ended differently under libtcp"; }
 [ -s tcp.err ] && fail "messages under libtcp"
-extra=$(ls -A img | grep -Ev '^(finished|\.tcp-lock)$')
-[ -z "$extra" ] || fail "images written: $extra"
+extra=''
+for f in img/* img/.[!.]*; do
+	[ -e "$f" ] || continue
+	case ${f#img/} in finished | .tcp-lock) ;; *) extra="$extra ${f#img/}" ;; esac
+done
+[ -z "$extra" ] || fail "images written:$extra"
 echo "PASS: $(tr '\n' ';' <tcp.out)"
