@@ -15,6 +15,7 @@
 #include "tree/area.h"
 #include "tree/lead.h"
 #include "tree/member.h"
+#include "tree/member_stop.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -567,6 +568,10 @@ static int prepare(struct dump_ctx *d)
 	if (dump_check_process(d) || dump_scan_fds(d) || dump_read_maps(d) || dump_scan_shm(d) ||
 	    dump_fill_process(d, d->proc, 0) || (d->tree != DUMP_TREE_MEMBER && (claim_image_dir(d) || dump_written(d))))
 		return -1;
+	/* A stop signal from outside the tree pending in a member at the
+	 * tree's stop checkpoint: the stop it asked for is this checkpoint. */
+	if (d->tree == DUMP_TREE_MEMBER)
+		tree_member_stop_drop_pending(d);
 	resume_info.root = d->tree != DUMP_TREE_MEMBER;
 	resume_info.thread = d->threads[0];
 	resume_info.nthreads = d->nthreads;
@@ -773,6 +778,8 @@ static __attribute__((noinline)) enum tcp_ck_result dump(int sig, ucontext_t *uc
 		}
 		d.tree = DUMP_TREE_MEMBER;
 		d.gen = tcp_tree->generation;
+		/* Before any state is read: the image knows it was a stop. */
+		tcp_member_stop_note(tcp_tree->stop);
 		tcp_image_tmp_choose_named(tree_member_image(), tcp_tree->run_id);
 		if (tree_member_parked(&d, rc == 0) != TREE_DUMP)
 			rc = -1;
@@ -899,6 +906,9 @@ void tcp_checkpoint_member(int value, int root_pid, void *ucv)
 	tcp_quiesce_lead_or_wait();
 	tcp_slot.restored = 0;
 	if (tcp_ctx_save(tcp_ctx)) {
+		/* First, before the other threads run on: one of them may be
+		 * waiting with the stop signal (tree/member_stop.c). */
+		tcp_member_stop_restored();
 		tcp_after_restore(&resume_info);
 		return;
 	}

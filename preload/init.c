@@ -9,6 +9,7 @@
 #include "env_read.h"
 #include "written_files.h"
 #include "tree/exec_wrap.h"
+#include "tree/member_stop.h"
 #include "tree/role.h"
 
 #include <fcntl.h>
@@ -87,9 +88,15 @@ static int check_image_dir(char *err, size_t errlen)
  * The triggers keep the meaning the program gives them (only the root takes
  * checkpoints); libtcp only keeps the two signals by which the root stops
  * it and its threads for a checkpoint of the whole tree, with the root's
- * settings (tree/member.c). */
+ * settings (tree/member.c), and holds a stop signal from outside the tree
+ * until the root's stop checkpoint takes it (tree/member_stop.c). */
 static void join_tree(void)
 {
+	/* The root's stop signal: TCP_STOP_SIGNAL, carried through exec (an
+	 * unusable value, which disabled the root, leaves it alone). */
+	const char *stop = env("TCP_STOP_SIGNAL");
+	int sig = stop && *stop ? tcp_parse_signal(stop, 1) : SIGTERM;
+	tcp_member_stop_set(sig > 0 ? sig : 0);
 	find_prog_name();
 	tcp_backtrace_init();
 	tcp_tid_offset = tcp_find_tid_offset();

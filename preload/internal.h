@@ -98,6 +98,10 @@ int tcp_pending_take(struct tcp_thread *t, uint64_t *process_pending);
 int tcp_pending_overflowed(void);
 void tcp_pending_raise_thread(const struct tcp_thread *t, int tid);
 void tcp_pending_raise_process(uint64_t numbers);
+/* Forgets the recorded instances of `sig` that drop() selects (a tree's
+ * stop checkpoint: tree/member_stop.c), before the image is taken. */
+void tcp_pending_drop(int sig, int (*drop)(const siginfo_t *si, void *arg), void *arg, struct tcp_thread *threads,
+		      int nslots, uint64_t *process_pending);
 
 /* scratch_map.c, mlock_future.c: the program's mlockall(MCL_FUTURE)
  * (with MCL_ONFAULT if asked; 0 if none), which libtcp's own memory

@@ -25,6 +25,7 @@
 #include "dump.h"
 #include "../common/rawsys.h"
 #include "../common/proc_fields.h"
+#include "tree/role.h"
 
 #include <fcntl.h>
 
@@ -160,11 +161,17 @@ int tcp_pending_take(struct tcp_thread *t, uint64_t *process_pending)
 	}
 	int pid = (int)r_getpid();
 	/* libtcp's own: the one being handled, and a second one that came
-	 * meanwhile, need no replay; SIGKILL and SIGSTOP cannot be waited for. */
-	uint64_t ours = 1ull << (tcp_cfg.signal - 1) | 1ull << (TCP_THREAD_SIGNAL - 1) | 1ull << (9 - 1) |
-			1ull << (19 - 1);
-	if (tcp_cfg.stop_signal)
-		ours |= 1ull << (tcp_cfg.stop_signal - 1);
+	 * meanwhile, need no replay; SIGKILL and SIGSTOP cannot be waited for.
+	 * The triggers are the root's only: in a member of a tree they are the
+	 * program's signals like any other (a stop signal from outside the
+	 * tree is dropped later, tree/member_stop.c). */
+	uint64_t ours = 1ull << (TCP_THREAD_SIGNAL - 1) | 1ull << (9 - 1) | 1ull << (19 - 1);
+	if (tcp_role_is_root()) {
+		if (tcp_cfg.signal)
+			ours |= 1ull << (tcp_cfg.signal - 1);
+		if (tcp_cfg.stop_signal)
+			ours |= 1ull << (tcp_cfg.stop_signal - 1);
+	}
 	t->pending = mine & ~ours;
 	*process_pending = shared & ~ours;
 	for (int s = 1; s <= TCP_NSIG; s++)
@@ -218,4 +225,34 @@ void tcp_pending_raise_process(uint64_t numbers)
 	for (int s = 1; s <= TCP_NSIG; s++)
 		if ((numbers & ~recorded) & (1ull << (s - 1)))
 			r_kill(pid, s);
+}
+
+/* Records whose number is `sig` and that drop() selects are forgotten; a
+ * number none of whose records stays leaves the pending set of its queue
+ * (the thread's t->pending, or *process_pending). A number that was
+ * pending in both queues has no records (it comes back by number alone)
+ * and stays. */
+void tcp_pending_drop(int sig, int (*drop)(const siginfo_t *si, void *arg), void *arg, struct tcp_thread *threads,
+		      int nslots, uint64_t *process_pending)
+{
+	uint64_t bit = 1ull << (sig - 1);
+	int end = records_used();
+	for (int i = 0; i < end; i++) {
+		struct queued_signal *q = &queued[i];
+		if (!q->tid || q->info.si_signo != sig || !drop(&q->info, arg))
+			continue;
+		int tid = q->tid, shared = q->shared, kept = 0;
+		q->tid = 0;
+		for (int j = 0; j < end && !kept; j++)
+			kept = queued[j].tid == tid && queued[j].shared == shared && queued[j].info.si_signo == sig;
+		if (kept)
+			continue;
+		if (shared)
+			*process_pending &= ~bit;
+		else
+			for (int t = 0; t < nslots; t++)
+				if (tcp_thread_valid(&threads[t]) && threads[t].tid == tid &&
+				    threads[t].pending != TCP_PENDING_UNKNOWN)
+					threads[t].pending &= ~bit;
+	}
 }

@@ -12,12 +12,17 @@
  * Every process of the tree (the root, and the processes it forks or its
  * descendants start with libtcp) keeps two signals: TCP_THREAD_SIGNAL,
  * which stops its threads, and TCP_TREE_SIGNAL, by which the root stops the
- * process for a checkpoint of the whole tree (tree/member.c). */
+ * process for a checkpoint of the whole tree (tree/member.c).
+ * A member also keeps the kernel action of the tree's stop signal, unless
+ * the program ignores it (tree/member_stop.c): sigaction() records and
+ * reports the program's action as for the root's triggers, but the mask is
+ * the program's own (not filtered: a member has no trigger to keep). */
 #define _GNU_SOURCE
 #include "internal.h"
 #include "handler.h"
 #include "tree/area.h"
 #include "tree/member.h"
+#include "tree/member_stop.h"
 #include "tree/role.h"
 #include "../common/rawsys.h"
 
@@ -31,6 +36,10 @@
 #define INTERPOSE __attribute__((visibility("default")))
 
 static struct sigaction app_action[65]; /* what the app asked for, per trigger signal */
+/* The root's actions for the triggers are in this process's kernel table:
+ * in the root, and in a child it forked until the child hands them back
+ * (a child of a member inherits the member's, which are right). */
+static int triggers_held;
 /* The reserved signals this thread asked to block (bit sig-1), which the
  * kernel mask lacks while they are ours: a fork child gets them blocked. */
 static __thread uint64_t app_blocked __attribute__((tls_model("initial-exec"))); /* no allocation in a handler */
@@ -68,10 +77,36 @@ static int is_tree_signal(int sig)
 	return tcp_active && (sig == TCP_THREAD_SIGNAL || sig == TCP_TREE_SIGNAL);
 }
 
+/* The stop signal in a member of a tree: its kernel action is ours while
+ * the program's is not SIG_IGN (tree/member_stop.c). */
+static int is_member_stop(int sig)
+{
+	return tcp_active && sig > 0 && sig == tcp_member_stop_signal() && !is_tree_signal(sig) &&
+	       !tcp_role_is_root();
+}
+
 /* Signals whose kernel action stays ours. */
 static int is_reserved(int sig)
 {
 	return tcp_is_trigger(sig) || is_tree_signal(sig);
+}
+
+/* The kernel action for a member's stop signal, given the program's: its
+ * SIG_IGN, else our handler, restarting the calls it interrupts as the
+ * program's action would (SA_RESTART: the default action, which never
+ * returns, restarts them when a stop checkpoint consumed the signal). */
+static int set_member_stop_action(int sig, const struct sigaction *app)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	if (app->sa_handler == SIG_IGN) {
+		sa.sa_handler = SIG_IGN;
+	} else {
+		sa.sa_sigaction = tcp_member_stop_handler;
+		sa.sa_flags = SA_SIGINFO | (app->sa_handler == SIG_DFL ? SA_RESTART : app->sa_flags & SA_RESTART);
+		sigfillset(&sa.sa_mask);
+	}
+	return real_sigaction(sig, &sa, NULL);
 }
 
 static uint64_t trigger_bits(void)
@@ -96,21 +131,30 @@ static uint64_t reserved_bits(void)
 static void give_back_actions(void)
 {
 	int sigs[2] = { tcp_cfg.signal, tcp_cfg.stop_signal };
-	for (int i = 0; i < 2; i++)
-		if (sigs[i] && sigs[i] != TCP_THREAD_SIGNAL && sigs[i] != TCP_TREE_SIGNAL)
+	for (int i = 0; i < 2; i++) {
+		if (!sigs[i] || is_tree_signal(sigs[i]))
+			continue;
+		if (is_member_stop(sigs[i]))
+			set_member_stop_action(sigs[i], &app_action[sigs[i]]);
+		else
 			real_sigaction(sigs[i], &app_action[sigs[i]], NULL);
+	}
 }
 
 /* In a process forked from the root, at fork (pthread_atfork): the
- * program's actions and this thread's mask for the reserved signals. */
+ * program's actions and this thread's mask for the reserved signals (the
+ * stop signal's action stays ours, tree/member_stop.c). Only once: a
+ * member's own children inherit its actions, which are the program's. */
 void tcp_hand_back_signals(void)
 {
-	if (!tcp_active || tcp_role_is_root())
+	if (!tcp_active || tcp_role_is_root() || !triggers_held)
 		return;
+	triggers_held = 0;
 	give_back_actions();
 	uint64_t block = app_blocked & trigger_bits();
 	if (block)
 		r_rt_sigprocmask(0 /* SIG_BLOCK */, &block, 0);
+	app_blocked &= ~trigger_bits(); /* the kernel's mask holds them now */
 }
 
 /* One of our handlers ran in a process that is not the root (forked
@@ -140,6 +184,10 @@ int tcp_install_handlers(int member)
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);
 	int sigs[4] = { TCP_THREAD_SIGNAL, TCP_TREE_SIGNAL, member ? 0 : tcp_cfg.signal, member ? 0 : tcp_cfg.stop_signal };
+	if (!member) {
+		tcp_member_stop_set(tcp_cfg.stop_signal); /* for the processes it forks */
+		triggers_held = 1;
+	}
 	sigset_t unblock;
 	sigemptyset(&unblock);
 	for (int i = 0; i < 4; i++) {
@@ -152,6 +200,12 @@ int tcp_install_handlers(int member)
 			return -1;
 		sigaddset(&unblock, sigs[i]);
 	}
+	/* A member started by exec: the stop signal as the program found it
+	 * (the default action or SIG_IGN), its mask untouched. */
+	int stop = tcp_member_stop_signal();
+	if (member && is_member_stop(stop) &&
+	    (real_sigaction(stop, NULL, &app_action[stop]) || set_member_stop_action(stop, &app_action[stop])))
+		return -1;
 	return real_sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
@@ -181,9 +235,58 @@ void tcp_chain_app_handler(int sig, siginfo_t *si, ucontext_t *uc)
 	real_sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The stop signal in a member delivered as the program set it up: its
+ * handler, its default action, nothing for SIG_IGN. */
+void tcp_member_stop_deliver(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	const struct sigaction *a = &app_action[sig];
+	if (a->sa_handler == SIG_IGN)
+		return;
+	if (a->sa_handler != SIG_DFL) {
+		tcp_chain_app_handler(sig, si, uc);
+		return;
+	}
+	switch (sig) {
+	case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+		return; /* ignored by default */
+	case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		/* Stops the process (the parent sees SIGSTOP); our action
+		 * stays for the next one. */
+		r_kill((int)r_getpid(), SIGSTOP);
+		return;
+	}
+	/* Ends the process: the signal again, with the default action and
+	 * its siginfo, taken when this handler returns (blocked until then). */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	real_sigaction(sig, &dfl, NULL);
+	sigdelset(&uc->uc_sigmask, sig);
+	r_rt_tgsigqueueinfo((int)r_getpid(), (int)r_gettid(), sig, si);
+}
+
+/* sigaction() on a member's stop signal: the program's action is recorded
+ * and reported, the kernel's follows it (ours, or SIG_IGN). */
+static int member_stop_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction before = app_action[sig];
+	if (act) {
+		app_action[sig] = *act; /* first: a signal that comes meanwhile finds it */
+		if (set_member_stop_action(sig, act)) {
+			app_action[sig] = before;
+			return -1;
+		}
+	}
+	if (old)
+		*old = before;
+	return 0;
+}
+
 INTERPOSE int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	resolve();
+	if (is_member_stop(sig))
+		return member_stop_sigaction(sig, act, old);
 	if (!is_reserved(sig)) {
 		/* A thread inside the app's handler must still stop for a
 		 * checkpoint. */

@@ -90,6 +90,7 @@ struct tree_area {
 	int32_t nfds, nshms;
 	uint32_t epoch;
 	uint32_t generation;		/* of the images being written */
+	int32_t stop;			/* 1: the stop signal's checkpoint (every process exits after it) */
 	uint64_t run_id;
 	uint64_t self_ino;		/* the area's own memfd (in every process's maps: not the program's) */
 	struct tcp_config cfg;		/* the root's: every process writes with it */

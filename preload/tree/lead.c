@@ -80,6 +80,7 @@ int tree_lead_stop(struct dump_ctx *d, long gen)
 	a->root_pid = (int)r_getpid();
 	a->epoch = ++epochs;
 	a->generation = (uint32_t)gen;
+	a->stop = tcp_cfg.stop_signal && d->sig == tcp_cfg.stop_signal;
 	a->run_id = tcp_run_id;
 	f_memcpy(&a->cfg, &tcp_cfg, sizeof(a->cfg));
 	f_memcpy(a->prog, tcp_prog, sizeof(a->prog));

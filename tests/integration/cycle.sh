@@ -27,13 +27,17 @@ usage: cycle.sh --libtcp ABS_PATH --restore ABS_PATH [options] -- prog [args...]
   --stop                the last checkpoint of the first run is the stop signal
                         (SIGTERM): the program exits 85 by itself, and every
                         process of its tree ends with it
+  --stop-tree           as --stop, but SIGTERM goes to every process of the tree
+                        at once, the others a moment before the root (SLURM's
+                        time limit, scancel, kill to a process group), then
+                        once more to the others (it waits while they stop)
 EOF
     exit 1
 }
 
 EXTRA_ENV=() RESTORE_ARGS=()
 LIBTCP='' RESTORE='' TRIGGER=1.0 SELF=0 NCK=1 FROM=latest CHAIN=0 CHAIN_NCK=1 FILES=''
-INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120 STOP=0
+INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120 STOP=0 STOP_TREE=0
 while (($#)); do
     case $1 in
     --libtcp) LIBTCP=${2-}; shift 2 || usage ;;
@@ -52,6 +56,7 @@ while (($#)); do
     --env) EXTRA_ENV+=("${2-}"); shift 2 || usage ;;
     --restore-arg) RESTORE_ARGS+=("${2-}"); shift 2 || usage ;;
     --stop) STOP=1; shift ;;
+    --stop-tree) STOP=1; STOP_TREE=1; shift ;;
     --) shift; break ;;
     *) echo "cycle.sh: unknown option '$1'" >&2; usage ;;
     esac
@@ -263,8 +268,17 @@ checkpoint_and_kill() {
             fi
             if ((stop && i == n)); then
                 tree=$(descendants "$pid")
-                log "$what: SIGTERM, the stop signal (checkpoint $i of $n)"
+                if ((STOP_TREE)); then
+                    # One that ended since (a short-lived child) is no error.
+                    log "$what: SIGTERM to every process of its tree: $tree, then $pid"
+                    # shellcheck disable=SC2086  # a list of pids
+                    "${AS[@]}" kill -TERM $tree 2>/dev/null
+                else
+                    log "$what: SIGTERM, the stop signal (checkpoint $i of $n)"
+                fi
                 "${AS[@]}" kill -TERM "$pid" || fail "could not signal $what"
+                # shellcheck disable=SC2086  # a list of pids
+                ((STOP_TREE)) && "${AS[@]}" kill -TERM $tree 2>/dev/null
             else
                 log "$what: SIGUSR1 (checkpoint $i of $n)"
                 "${AS[@]}" kill -USR1 "$pid" || fail "could not signal $what"
