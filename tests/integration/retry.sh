@@ -114,6 +114,10 @@ else
 fi
 wait "$pid"
 expect_stopped tcp-ckpt $? ref.txt
+# libtcp leaves the status after the exit 85 for tcp-ckpt, which removes it.
+st=/tmp/tcp-$(id -u)/$pid
+[ ! -e "$st.status" ] && [ ! -e "$st.progress" ] ||
+	fail "tcp-ckpt: $st.status or .progress is left after the program ended: $(ls "$st".* 2>&1)"
 
 # upgrade: the program's own SIGUSR1 is refused (retry pending), then SIGTERM.
 start upgrade -- 2 raise 60
