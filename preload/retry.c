@@ -1,10 +1,12 @@
-/* TCP_RETRY: a checkpoint refused only because the process had a live child
- * (a system() or popen() at the wrong moment) is asked for again. A POSIX
+/* TCP_RETRY: a checkpoint refused only because of a child process that
+ * cannot be checkpointed (one without libtcp, e.g. a static tool that a
+ * system() or popen() runs at the wrong moment) is asked for again. A POSIX
  * timer of the process re-sends the same trigger signal every second, marked
  * so that the handler knows it is a retry (no app handler runs for it),
  * until the checkpoint is written or TCP_RETRY seconds have passed. A tick
- * first looks for children without stopping the threads, so waiting is
- * quiet and cheap; only when none is left is a checkpoint tried.
+ * first looks for such processes in the tree without stopping anything
+ * (tree_has_outsider), so waiting is quiet and cheap; only when none is
+ * left is a checkpoint tried (children with libtcp come along in it).
  *
  * One retry at most is pending: a new trigger meanwhile creates no second
  * timer, except that the stop signal replaces a pending checkpoint-signal
@@ -18,6 +20,7 @@
  * stopped thread can hold it. The kernel timer does not survive a restore:
  * tcp_retry_forget() drops the state there. */
 #include "dump.h"
+#include "tree/discover.h"
 #include "../common/rawsys.h"
 
 #include <signal.h>
@@ -108,12 +111,13 @@ int tcp_retry_arm(int sig, const siginfo_t *si)
 			fb_puts(&m, upgrade ? " (which replaces the pending checkpoint)" : "");
 			fb_puts(&m, " will be tried again every second for up to ");
 			fb_puti(&m, tcp_cfg.retry);
-			fb_puts(&m, " s (TCP_RETRY), as soon as the process has no child process");
+			fb_puts(&m, " s (TCP_RETRY), as soon as no process of its tree runs without libtcp (the child "
+				    "process named above has ended)");
 			if (sig == tcp_cfg.stop_signal)
 				fb_puts(&m, "; the program runs on until then");
 		} else {
 			fb_puts(&m, "cannot create the timer to try the checkpoint again; it is lost: send the signal "
-				    "again once the child process has ended");
+				    "again once the child process named above has ended");
 		}
 		tcp_emit(&m);
 		return ok;
@@ -141,7 +145,8 @@ void tcp_retry_done(int sig)
 }
 
 /* Under the lock, which it releases: the retry of `sig` ends without an
- * image. `child`: because a child process is still there (else the last try
+ * image. `child`: because a process of the tree without libtcp is still
+ * there (else the last try
  * failed for another reason, which its report said, status file included). */
 static void give_up(int sig, int child, ucontext_t *uc)
 {
@@ -156,8 +161,9 @@ static void give_up(int sig, int child, ucontext_t *uc)
 	fb_putu(&m, secs, 10, 0);
 	fb_puts(&m, " s of retries: ");
 	if (child)
-		fb_puts(&m, "the process still has a live child process; no image was written for this signal: send it "
-			    "again when the process has no child, or raise TCP_RETRY");
+		fb_puts(&m, "the process still has a live child process that cannot be checkpointed (one without "
+			    "libtcp, named in the refusal above); no image was written for this signal: send it again once "
+			    "that process has ended, or raise TCP_RETRY");
 	else
 		fb_puts(&m, "the last try failed for the reason above; no image was written for this signal");
 	tcp_emit(&m);
@@ -190,7 +196,7 @@ void tcp_retry_tick(int sig, siginfo_t *si, ucontext_t *uc)
 	 * here once done. It is not what we wait for: it ends by itself. */
 	if (tcp_writer_busy(0))
 		return;
-	if (tcp_has_child()) {
+	if (tree_has_outsider()) {
 		if (expired) {
 			lock();
 			if (sig == pending_sig)
@@ -223,7 +229,8 @@ void tcp_retry_tick(int sig, siginfo_t *si, ucontext_t *uc)
 			fb_puti(&m, n);
 			fb_puts(&m, n == 1 ? " retry (" : " retries (");
 			fb_putu(&m, secs, 10, 0);
-			fb_puts(&m, " s after it was refused), the child process having ended");
+			fb_puts(&m, " s after it was refused), the child process that could not be checkpointed having "
+				    "ended");
 			tcp_emit(&m);
 		}
 		if (sig == tcp_cfg.stop_signal)

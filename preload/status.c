@@ -8,6 +8,13 @@
  * under /tmp rather than TCP_DIR so that tcp-ckpt finds it from the pid
  * alone.
  *
+ * Both files go when the program ends by returning from main or exit()
+ * (status_remove, once a forked writer that could still write them has
+ * ended). They stay when it exits 85 after the stop signal (tcp-ckpt
+ * --stop reads the outcome after that exit, then removes them) or is
+ * killed; the next program started under the same pid removes what an
+ * earlier one left (tcp_status_forget).
+ *
  * /tmp is shared: another user may have made /tmp/tcp-UID first (on this
  * node, or on the node a program is restored on), or planted symlinks in a
  * directory we do not own. So the directory is checked every time it is
@@ -157,6 +164,10 @@ static void status_file_put(const char *suffix, const char *line, size_t len)
 {
 	char tmp[64], final[64], tmp_suffix[32];
 	struct fbuf b;
+	/* A member of a tree (status_pid 0: no status of its own) reports
+	 * nothing; its root does. */
+	if (!status_pid)
+		return;
 	long dfd = status_dir_open();
 	if (dfd < 0)
 		return;
@@ -236,5 +247,7 @@ __attribute__((destructor)) static void status_remove(void)
 {
 	if (!tcp_role_is_root())
 		return; /* a child's exit: the root's file (after a restore, named after tcp-restore) stays */
+	/* A writer still at work would write them again after us. */
+	tcp_writer_busy(1);
 	tcp_status_forget();
 }

@@ -90,6 +90,55 @@ static enum tree_signal_state tree_signal_state(int pid)
 	return (found & 1) && (v[0] & bit) ? TS_STARTING : TS_NO_HANDLER;
 }
 
+int tree_has_outsider(void)
+{
+	int queue[TREE_MAX_PROCS], kids[128], n = 1;
+	char buf[1024], dents[1024], task[96];
+	queue[0] = (int)r_getpid();
+	for (int at = 0; at < n; at++) {
+		struct fbuf b;
+		fb_init(&b, task, sizeof(task));
+		fb_puts(&b, "/proc/");
+		fb_puti(&b, queue[at]);
+		fb_puts(&b, "/task");
+		long dfd = r_open(task, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		if (dfd < 0)
+			continue; /* it exited */
+		long got;
+		while ((got = r_getdents64((int)dfd, dents, sizeof(dents))) > 0) {
+			for (long pos = 0; pos < got;) {
+				struct linux_dirent64 *e = (struct linux_dirent64 *)(dents + pos);
+				pos += e->d_reclen;
+				if (e->d_name[0] < '0' || e->d_name[0] > '9')
+					continue;
+				fb_init(&b, task, sizeof(task));
+				fb_puts(&b, "task/");
+				fb_puts(&b, e->d_name);
+				fb_puts(&b, "/children");
+				long len = read_proc(queue[at], task, buf, sizeof(buf));
+				if (len == -27) { /* too many to list here: the checkpoint will see */
+					r_close((int)dfd);
+					return 0;
+				}
+				int count = len > 0 ? proc_children_parse(buf, (size_t)len, kids, 128) : 0;
+				for (int i = 0; i < count && i < 128; i++) {
+					struct proc_stat st;
+					if (read_stat(kids[i], &st) || st.state == 'Z' || st.state == 'X')
+						continue; /* gone, or a zombie: those are stored */
+					if (tree_signal_state(kids[i]) != TS_HANDLER) {
+						r_close((int)dfd);
+						return 1;
+					}
+					if (n < TREE_MAX_PROCS)
+						queue[n++] = kids[i];
+				}
+			}
+		}
+		r_close((int)dfd);
+	}
+	return 0;
+}
+
 /* A process starting up under libtcp gets its handler within milliseconds;
  * one that stays without it this long (a static program exec'd by a
  * process of the tree keeps the signal blocked) is refused. */

@@ -23,6 +23,11 @@ int tree_process_ended(int pid);
 /* Whether the process of slot s has ended (gone, a zombie, or its pid
  * taken by another process). */
 int tree_slot_ended(const struct tree_slot *s);
+/* For TCP_RETRY (retry.c): 1 while a live descendant runs without libtcp's
+ * handler (a static program, or one still starting up), so that a
+ * checkpoint would be refused again; 0 when every one would take part (or
+ * there are none). Quiet and cheap: /proc only, nothing stopped. */
+int tree_has_outsider(void);
 /* "process PID (its command line)". */
 void tree_name_process(struct fbuf *err, int pid);
 

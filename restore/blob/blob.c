@@ -6,6 +6,7 @@
 #include "commit.h"
 #include "tree_sync.h"
 #include "../../common/rawsys.h"
+#include "../../common/errno_text.h"
 #include "../../common/fstr.h"
 #include "../../common/progress_text.h"
 #include "../../image/format.h"
@@ -45,8 +46,8 @@ static __attribute__((noreturn)) void die(const struct blob_args *a, const char 
 	fb_puts(&b, what);
 	fb_puts(&b, " at 0x");
 	fb_putu(&b, addr, 16, 0);
-	fb_puts(&b, " failed (errno ");
-	fb_puti(&b, -err);
+	fb_puts(&b, " failed (");
+	fb_put_errno(&b, err);
 	fb_puts(&b, ") while restoring ");
 	fb_puts(&b, a->image_path);
 	fb_puts(&b, "; the process cannot continue (nothing was changed on disk)\n");
@@ -204,8 +205,8 @@ static void set_rlimits(const struct blob_args *a)
 			warn_begin(&b, mem, sizeof(mem));
 			fb_puts(&b, "cannot set RLIMIT_");
 			fb_puts(&b, names[i]);
-			fb_puts(&b, " back to its value at the checkpoint (errno ");
-			fb_puti(&b, -rc);
+			fb_puts(&b, " back to its value at the checkpoint (");
+			fb_put_errno(&b, rc);
 			fb_puts(&b, "; tcp-restore's own hard limit is lower: raise it, e.g. with ulimit -H, to restore "
 				    "it); the program runs with tcp-restore's limit");
 			warn_end(a, &b);
@@ -246,8 +247,8 @@ static void lock_regions(const struct blob_args *a)
 		fb_putu(&b, locked, 10, 0);
 		fb_puts(&b, " locked regions in memory again (the first at 0x");
 		fb_putu(&b, first, 16, 0);
-		fb_puts(&b, ": mlock, errno ");
-		fb_puti(&b, -first_err);
+		fb_puts(&b, ": mlock, ");
+		fb_put_errno(&b, first_err);
 		fb_puts(&b, "; raise `ulimit -l` to keep them locked); the program runs on with them unlocked");
 		warn_end(a, &b);
 	}

@@ -13,6 +13,7 @@
 #include "tree_sync.h"
 #include "../tree/area.h"
 #include "../../common/rawsys.h"
+#include "../../common/errno_text.h"
 #include "../../common/fstr.h"
 
 #include <sys/stat.h>
@@ -139,8 +140,8 @@ static __attribute__((noreturn)) void fail(const struct blob_args *a, uint32_t f
 	fb_init(&b, mem, sizeof(mem));
 	fb_puts(&b, "tcp-restore: fatal: ");
 	describe(&b, &x[failed]);
-	fb_puts(&b, " (errno ");
-	fb_puti(&b, -err);
+	fb_puts(&b, " (");
+	fb_put_errno(&b, err);
 	fb_puts(&b, ") at the end of restoring ");
 	fb_puts(&b, a->image_path);
 	fb_puts(&b, truncated ? "; the program was not resumed, but output files were cut back to their size at "

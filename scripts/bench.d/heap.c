@@ -17,31 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_common.h"
 
 #define PAGE_WORDS 512 /* 4 KiB pages */
 #define REWRITE_EVERY 20
 #define REWRITE_MASK 0x5555555555555555ull
-
-static uint64_t next(uint64_t *x)
-{
-	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
-	return *x;
-}
 
 static int exists(const char *ctl, const char *suffix)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s.%s", ctl, suffix);
 	return access(path, F_OK) == 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static uint64_t word(uint64_t *x, int half)

@@ -17,30 +17,11 @@
  * "verified <epoch seconds>" (exit 3 if a word is wrong in any rank). */
 #define _GNU_SOURCE
 #include <mpi.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t next(uint64_t *x)
-{
-	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
-	return *x;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t seed(int rank)
-{
-	return 0x9e3779b97f4a7c15ull + (uint64_t)rank * 0x100000001b3ull;
-}
+#include "bench_common.h"
 
 /* Waits up to 100 ms for CTL.resume; 1 if it is there. */
 static int resume_within_100ms(const char *path)
@@ -69,15 +50,11 @@ int main(int argc, char **argv)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s.resume", argv[2]);
 
-	uint64_t *heap = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (bytes == 0 || heap == MAP_FAILED) {
+	uint64_t *heap = bytes ? heap_fill(bytes, seed_of(rank)) : NULL;
+	if (!heap) {
 		perror("mpi_heap: mmap");
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
-	madvise(heap, bytes, 23 /* MADV_POPULATE_WRITE: first touch is slow on this VM */);
-	uint64_t x = seed(rank);
-	for (size_t i = 0; i < bytes / 8; i++)
-		heap[i] = next(&x);
 	MPI_Barrier(MPI_COMM_WORLD);
 	if (rank == 0) {
 		printf("ready\n");
@@ -100,13 +77,7 @@ int main(int argc, char **argv)
 		printf("resumed %.6f\n", now());
 		fflush(stdout);
 	}
-	int bad = wrong, anybad;
-	x = seed(rank);
-	for (size_t i = 0; i < bytes / 8; i++)
-		if (heap[i] != next(&x)) {
-			bad = 1;
-			break;
-		}
+	int bad = wrong || heap_changed(heap, bytes, seed_of(rank)), anybad;
 	MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
 	if (rank == 0) {
 		if (anybad)

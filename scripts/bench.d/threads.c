@@ -16,8 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_common.h"
 
 #define MAXT 64
 #define SCRATCH_WORDS (256 * 1024 / 8)
@@ -33,19 +34,6 @@ struct worker {
 
 static struct worker *workers;
 static atomic_int filled, stop;
-
-static uint64_t next(uint64_t *x)
-{
-	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
-	return *x;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *work(void *arg)
 {

@@ -11,27 +11,12 @@
  * "verified <epoch seconds>" once every child has exited 0 (exit 3 if a
  * word is wrong anywhere). */
 #define _GNU_SOURCE
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t next(uint64_t *x)
-{
-	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
-	return *x;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "bench_common.h"
 
 static void wait_resume(const char *ctl)
 {
@@ -42,32 +27,14 @@ static void wait_resume(const char *ctl)
 		nanosleep(&ms, NULL);
 }
 
-static uint64_t seed(int index)
-{
-	return 0x9e3779b97f4a7c15ull + (uint64_t)index * 0x100000001b3ull;
-}
-
 static uint64_t *fill(size_t bytes, int index)
 {
-	uint64_t *heap = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (heap == MAP_FAILED) {
+	uint64_t *heap = heap_fill(bytes, seed_of(index));
+	if (!heap) {
 		perror("tree: mmap");
 		exit(2);
 	}
-	madvise(heap, bytes, 23 /* MADV_POPULATE_WRITE: first touch is slow on this VM */);
-	uint64_t x = seed(index);
-	for (size_t i = 0; i < bytes / 8; i++)
-		heap[i] = next(&x);
 	return heap;
-}
-
-static int check(const uint64_t *heap, size_t bytes, int index)
-{
-	uint64_t x = seed(index);
-	for (size_t i = 0; i < bytes / 8; i++)
-		if (heap[i] != next(&x))
-			return 3;
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -102,7 +69,7 @@ int main(int argc, char **argv)
 				_exit(2);
 			close(ready[1]);
 			wait_resume(ctl);
-			_exit(check(heap, bytes, i));
+			_exit(heap_changed(heap, bytes, seed_of(i)) ? 3 : 0);
 		}
 	}
 	close(ready[1]);
@@ -119,7 +86,7 @@ int main(int argc, char **argv)
 	wait_resume(ctl);
 	printf("resumed %.6f\n", now());
 	fflush(stdout);
-	int rc = check(heap, bytes, 0);
+	int rc = heap_changed(heap, bytes, seed_of(0)) ? 3 : 0;
 	for (int i = 1; i < nproc; i++) {
 		int st;
 		if (waitpid(kids[i], &st, 0) != kids[i] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {

@@ -1,6 +1,6 @@
 /* Test program for TCP_RETRY (retry.sh, integration-child_retry): a
  * checkpoint asked for while the program has a live child process.
- *   child_retry SECONDS [raise] [STEPS] [THREADS]
+ *   child_retry SECONDS [raise] [STEPS] [THREADS] [worker]
  * starts `sleep SECONDS` (fork+exec, without libtcp: a process of its tree
  * that cannot be checkpointed, see tests/lib/without_libtcp.h), and with `raise` sends itself SIGUSR1
  * while that child lives (its own handler prints one line per call: a retry
@@ -8,7 +8,10 @@
  * while a stop-signal checkpoint is pending, nor when it succeeds); then waits for the child and computes STEPS
  * steps (default 40, about 2-3 s), printing each. THREADS compute threads
  * (default 0) run from the start to the end, so that the retry timer's
- * signal may land on any thread, and print their sums when joined. The
+ * signal may land on any thread, and print their sums when joined. With
+ * `worker`, a child with libtcp (a fork) lives from the start to the end
+ * beside `sleep`: a checkpoint of the tree takes it along, so the retry
+ * must wait for `sleep` alone. The
  * output does not depend on when or whether checkpoints are taken. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
 	int do_raise = argc > 2 && !strcmp(argv[2], "raise");
 	int steps = argc > 3 ? atoi(argv[3]) : 40;
 	int nthreads = argc > 4 ? atoi(argv[4]) : 0;
+	int with_worker = argc > 5 && !strcmp(argv[5], "worker");
 	pthread_t threads[MAX_THREADS];
 	if (nthreads < 0 || nthreads > MAX_THREADS)
 		return 2;
@@ -64,6 +68,10 @@ int main(int argc, char **argv)
 	for (long t = 0; t < nthreads; t++)
 		if (pthread_create(&threads[t], NULL, compute, (void *)t))
 			return 1;
+	pid_t worker = with_worker ? fork() : -1;
+	if (worker == 0)
+		for (;;)
+			pause();
 	pid_t child = spawn_sleep_without_libtcp(argv[1]);
 	if (child < 0)
 		return 1;
@@ -87,6 +95,10 @@ int main(int argc, char **argv)
 		void *sum;
 		pthread_join(threads[t], &sum);
 		printf("thread %d %lu\n", t, (unsigned long)sum);
+	}
+	if (worker > 0) {
+		kill(worker, SIGKILL);
+		waitpid(worker, NULL, 0);
 	}
 	return 0;
 }

@@ -31,13 +31,17 @@ usage: cycle.sh --libtcp ABS_PATH --restore ABS_PATH [options] -- prog [args...]
                         at once, the others a moment before the root (SLURM's
                         time limit, scancel, kill to a process group), then
                         once more to the others (it waits while they stop)
+  --openmpi             an Open MPI job: its session directories go under the
+                        work dir (TMPDIR), and the shared memory segments of
+                        its jobs (/dev/shm/vader_segment.*, which a job killed
+                        with -9 leaves) are removed at the end
 EOF
     exit 1
 }
 
 EXTRA_ENV=() RESTORE_ARGS=()
 LIBTCP='' RESTORE='' TRIGGER=1.0 SELF=0 NCK=1 FROM=latest CHAIN=0 CHAIN_NCK=1 FILES=''
-INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120 STOP=0 STOP_TREE=0
+INPUT='' NOBODY=0 KILL_DELAY=0.3 TIMEOUT=120 STOP=0 STOP_TREE=0 OPENMPI=0
 while (($#)); do
     case $1 in
     --libtcp) LIBTCP=${2-}; shift 2 || usage ;;
@@ -57,6 +61,7 @@ while (($#)); do
     --restore-arg) RESTORE_ARGS+=("${2-}"); shift 2 || usage ;;
     --stop) STOP=1; shift ;;
     --stop-tree) STOP=1; STOP_TREE=1; shift ;;
+    --openmpi) OPENMPI=1; shift ;;
     --) shift; break ;;
     *) echo "cycle.sh: unknown option '$1'" >&2; usage ;;
     esac
@@ -100,12 +105,36 @@ skip() {
     exit 77
 }
 
+# ompi_leftovers: the /dev/shm segments of the Open MPI jobs of this test
+# (--openmpi), and only those: other tests' jobs run beside it. Open MPI
+# names a rank's segment vader_segment.NODE.UID.JOBID.RANK (JOBID in hex,
+# the job family in its upper 16 bits); each mpirun of this test left its
+# session directory TMPDIR/ompi.NODE.UID/pid.PID/ under the work dir, whose
+# contact.txt starts with mpirun's own jobid (decimal: family << 16).
+# shellcheck disable=SC2317  # invoked through the EXIT trap
+ompi_leftovers() {
+    local contact id uid family f
+    for contact in "$WORK"/tmp/ompi.*/pid.*/contact.txt; do
+        [[ -f $contact ]] || continue
+        IFS='.;' read -r id _ < "$contact"
+        [[ $id =~ ^[0-9]+$ ]] || continue
+        uid=${contact#"$WORK"/tmp/ompi.}
+        uid=${uid%%/*}
+        uid=${uid##*.}
+        family=$(printf '%x' $((id >> 16)))
+        for f in /dev/shm/vader_segment.*."$uid"."$family"[0-9a-f][0-9a-f][0-9a-f][0-9a-f].*; do
+            [[ -f $f ]] && rm -f "$f"
+        done
+    done
+}
+
 # shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
     # Only the one child we started can be left over (runs are sequential).
     if [[ -n $CHILD ]] && alive "$CHILD"; then
         kill -9 "$CHILD" 2>/dev/null
     fi
+    ((OPENMPI)) && [[ -n $WORK ]] && ompi_leftovers
     if [[ -n $WORK ]]; then
         if ((RESULT == 0 || RESULT == 77)); then
             rm -rf "$WORK"
@@ -356,6 +385,11 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcp-cycle.XXXXXX") || fail "mktemp failed"
 REF=$WORK/ref CK=$WORK/ck IMG=$WORK/ck/img
 mkdir -p "$REF" "$IMG" || fail "cannot create work dirs"
+if ((OPENMPI)); then
+    # The runs' session directories, where ompi_leftovers finds their jobs.
+    mkdir "$WORK/tmp" || fail "cannot create work dirs"
+    export TMPDIR=$WORK/tmp
+fi
 # Pre-created so that they belong to the run user in --as-nobody mode.
 touch "$REF/out.txt" "$REF/err.txt" "$CK/out.txt" "$CK/err.txt"
 if [[ -n $INPUT ]]; then

@@ -42,7 +42,7 @@ wait_grep step out.txt || { echo "FAIL: the program did not start: $(cat err.txt
 # 1. tcp-ckpt on a terminal: at least one progress line (the writer's last
 #    figures: all of it, 100%), then the summary and the image.
 script -qec "'$SCRIPTS/tcp-ckpt' --timeout 60 $pid" tty-ckpt.txt >/dev/null || fail "tcp-ckpt on a terminal failed: $(show tty-ckpt.txt)"
-if grep -aEq "${CR}${ESC}\[Ktcp-ckpt: writing the image: $SIZE of $SIZE \(100%\)" tty-ckpt.txt &&
+if grep -aEq "${CR}${ESC}\[Ktcp-ckpt: writing the image: $SIZE of $SIZE of memory \(100%\)" tty-ckpt.txt &&
 	grep -aEq "^tcp-ckpt: image of $SIZE written in [0-9]+\.[0-9] s" tty-ckpt.txt &&
 	grep -aq "$WORK/ck/obstacle.000001.tcp" tty-ckpt.txt; then
 	echo "ok: tcp-ckpt on a terminal: $(grep -a 'writing the image' tty-ckpt.txt | tr "$CR" '\n' | grep -a . | tail -1)"
@@ -60,7 +60,7 @@ fi
 # 2. tcp-ckpt into a file: one summary line, no progress line.
 img=$("$SCRIPTS/tcp-ckpt" --timeout 60 "$pid" 2>log-ckpt.txt) || fail "tcp-ckpt into a file failed: $(cat log-ckpt.txt)"
 if [ "$img" = "$WORK/ck/obstacle.000002.tcp" ] && [ "$(wc -l <log-ckpt.txt)" = 1 ] &&
-	grep -Eq "^tcp-ckpt: image of $SIZE written in [0-9]+\.[0-9] s( \($SIZE/s\))?$" log-ckpt.txt &&
+	grep -Eq "^tcp-ckpt: image of $SIZE written in [0-9]+\.[0-9] s( \($SIZE/s written\))?$" log-ckpt.txt &&
 	! grep -q "$CR" log-ckpt.txt; then
 	echo "ok: tcp-ckpt into a file: $(cat log-ckpt.txt)"
 else

@@ -8,6 +8,9 @@
 #   tcp-ckpt  the same through tcp-ckpt --stop, which waits for the retries
 #   upgrade   a pending SIGUSR1 retry, then SIGTERM: the stop signal takes it
 #             over (still one timer), exit 85, the image restores
+#   tree      the stop signal with a child with libtcp beside the one
+#             without: the retry waits for the latter only (the former comes
+#             along in the image), exit 85, the tree restores
 #   give-up   TCP_RETRY=1 and a child that outlives it, for SIGUSR1 and for
 #             SIGTERM: a message saying so, no image, the program runs to its
 #             normal end (the stop signal did not stop it, and the program's
@@ -86,6 +89,7 @@ start() {
 "$PROG" 2 raise 60 >ref_raise.txt || { echo "FAIL: reference run (raise)"; exit 1; }
 "$PROG" 3 raise >ref_giveup_raise.txt || { echo "FAIL: reference run (give-up)"; exit 1; }
 "$PROG" 3 x >ref_giveup.txt || { echo "FAIL: reference run (give-up)"; exit 1; }
+"$PROG" 2 x 60 0 worker >ref_tree.txt || { echo "FAIL: reference run (tree)"; exit 1; }
 
 # stop: SIGTERM while the child lives, then again.
 start stop -- 2 x 60
@@ -110,6 +114,10 @@ else
 fi
 wait "$pid"
 expect_stopped tcp-ckpt $? ref.txt
+# libtcp leaves the status after the exit 85 for tcp-ckpt, which removes it.
+st=/tmp/tcp-$(id -u)/$pid
+[ ! -e "$st.status" ] && [ ! -e "$st.progress" ] ||
+	fail "tcp-ckpt: $st.status or .progress is left after the program ended: $(ls "$st".* 2>&1)"
 
 # upgrade: the program's own SIGUSR1 is refused (retry pending), then SIGTERM.
 start upgrade -- 2 raise 60
@@ -120,6 +128,13 @@ n=$(timers "$pid")
 [ "$n" = 1 ] || fail "upgrade: $n POSIX timers after the stop signal replaced the retry, expected 1"
 wait "$pid"
 expect_stopped upgrade $? ref_raise.txt
+
+# tree: a worker with libtcp lives to the end; sleep (without) for 2 s.
+start tree -- 2 x 60 0 worker
+wait_child "$pid" || fail "tree: the program started no child"
+kill -TERM "$pid"
+wait "$pid"
+expect_stopped tree $? ref_tree.txt
 
 # give-up: the child (3 s) outlives TCP_RETRY=1.
 start giveup-usr1 TCP_RETRY=1 -- 3 raise
